@@ -1,0 +1,162 @@
+//! Blobs as files under a directory on local disk.
+
+use async_trait::async_trait;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use wharf_core::ports::{BlobError, BlobKey, BlobLocation, BlobStore};
+
+/// Stores each blob at `root/<key>`. A blob appears under its key only when
+/// complete: it is written elsewhere on the same filesystem, synced, then
+/// hard-linked into place, which fails if the key exists (create-only) and
+/// is atomic (a crash leaves either no file or the whole file).
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+impl LocalBlobStore {
+    /// Creates the directory if needed.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
+        let root = root.into();
+        std::fs::create_dir_all(root.join(".staging"))
+            .map_err(|e| failed("create", &root.display().to_string(), e))?;
+        Ok(Self { root })
+    }
+
+    pub fn path_of(&self, key: &BlobKey) -> PathBuf {
+        self.root.join(key.as_str())
+    }
+
+    /// Removes half-written small blobs left by a crash.
+    pub fn clean_staging(&self) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(self.root.join(".staging"))? {
+            std::fs::remove_file(entry?.path())?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
+
+fn failed(step: &'static str, key: &str, e: std::io::Error) -> BlobError {
+    BlobError::Failed {
+        step,
+        key: key.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Links `staged` to `dest` unless `dest` exists, then drops `staged`.
+fn link_into_place(staged: &Path, dest: &Path, key: &str) -> Result<(), BlobError> {
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| failed("create directory for", key, e))?;
+    }
+    match std::fs::hard_link(staged, dest) {
+        Ok(()) => {}
+        // Same key means same content: the blob is already there, whole.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(failed("store", key, e)),
+    }
+    std::fs::remove_file(staged).map_err(|e| failed("remove staged copy of", key, e))?;
+    if let Some(parent) = dest.parent() {
+        // Persist the new directory entry, so a power cut cannot lose a blob
+        // whose row was committed.
+        if let Ok(dir) = std::fs::File::open(parent) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobStore {
+    async fn put_file(&self, key: &BlobKey, staged: &Path) -> Result<(), BlobError> {
+        let dest = self.path_of(key);
+        let (staged, key) = (staged.to_owned(), key.as_str().to_owned());
+        tokio::task::spawn_blocking(move || link_into_place(&staged, &dest, &key))
+            .await
+            .map_err(|e| BlobError::Failed {
+                step: "store",
+                key: String::new(),
+                reason: e.to_string(),
+            })?
+    }
+
+    async fn put_bytes(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BlobError> {
+        let dest = self.path_of(key);
+        let staged = self
+            .root
+            .join(".staging")
+            .join(format!("{:016x}", rand::random::<u64>()));
+        let key = key.as_str().to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut f = std::fs::File::create(&staged).map_err(|e| failed("stage", &key, e))?;
+            f.write_all(&bytes)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| failed("write", &key, e))?;
+            link_into_place(&staged, &dest, &key)
+        })
+        .await
+        .map_err(|e| BlobError::Failed {
+            step: "store",
+            key: String::new(),
+            reason: e.to_string(),
+        })?
+    }
+
+    async fn locate(&self, key: &BlobKey) -> Result<BlobLocation, BlobError> {
+        let path = self.path_of(key);
+        match tokio::fs::metadata(&path).await {
+            Ok(_) => Ok(BlobLocation::LocalFile(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(BlobError::NotFound(key.as_str().to_owned()))
+            }
+            Err(e) => Err(failed("read", key.as_str(), e)),
+        }
+    }
+
+    async fn check(&self) -> Result<(), BlobError> {
+        tokio::fs::metadata(self.root.join(".staging"))
+            .await
+            .map(|_| ())
+            .map_err(|e| failed("reach", "the blob directory", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> BlobKey {
+        BlobKey::for_sha256(&c.to_string().repeat(64))
+    }
+
+    #[tokio::test]
+    async fn stores_under_content_addressed_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).unwrap();
+        store.put_bytes(&key('a'), b"hello".to_vec()).await.unwrap();
+        let BlobLocation::LocalFile(path) = store.locate(&key('a')).await.unwrap() else {
+            panic!()
+        };
+        assert!(path.ends_with(format!("sha256/aa/aa/{}", "a".repeat(64))));
+        assert_eq!(std::fs::read(path).unwrap(), b"hello");
+        assert!(matches!(
+            store.locate(&key('b')).await,
+            Err(BlobError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn writes_are_create_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path().join("blobs")).unwrap();
+        store.put_bytes(&key('c'), b"first".to_vec()).await.unwrap();
+        let staged = dir.path().join("staged");
+        std::fs::write(&staged, b"second").unwrap();
+        store.put_file(&key('c'), &staged).await.unwrap();
+        assert_eq!(std::fs::read(store.path_of(&key('c'))).unwrap(), b"first");
+        assert!(!staged.exists(), "the staged copy is consumed");
+        assert_eq!(store.clean_staging().unwrap(), 0);
+    }
+}

@@ -1,0 +1,145 @@
+//! `wharf admin …`: users and tokens, on the same database as `wharf serve`.
+
+use clap::Subcommand;
+use std::io::Write;
+use wharf_core::Timestamp;
+use wharf_server::config::Config;
+use wharf_server::services::accounts::{self, TokenRequest};
+use wharf_server::state::{open_database, Ports};
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Create {
+        name: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it alone on stdout (it is shown only once).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// Comma-separated: read, publish, admin.
+        #[arg(long)]
+        scope: String,
+        /// Restrict the token to this project (repeatable).
+        #[arg(long = "project")]
+        projects: Vec<String>,
+        /// Lifetime, e.g. 30d or 12h; default: no expiry.
+        #[arg(long)]
+        expires: Option<String>,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List a user's tokens (never their secrets).
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a token by ID.
+    Revoke { id: i64 },
+}
+
+pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    let db = open_database(&config).await?;
+    let blobs = wharf_blob::LocalBlobStore::open(config.blob_dir())?;
+    let ports = Ports::new(db.clone(), std::sync::Arc::new(blobs));
+    let mut out = std::io::stdout().lock();
+    match command {
+        AdminCommand::User {
+            command: UserCommand::Create { name, admin },
+        } => {
+            let user = accounts::create_user(&ports, &name, admin).await?;
+            eprintln!(
+                "created user '{}' (id {}){}",
+                user.name,
+                user.id,
+                if admin { " as an administrator" } else { "" }
+            );
+        }
+        AdminCommand::Token { command } => match command {
+            TokenCommand::Create {
+                user,
+                scope,
+                projects,
+                expires,
+                name,
+            } => {
+                let request = TokenRequest {
+                    user: &user,
+                    label: &name,
+                    scopes: &scope,
+                    projects: &projects,
+                    expires_in: expires.as_deref(),
+                };
+                let (token, record) = accounts::create_token(&ports, request).await?;
+                writeln!(out, "{}", token.reveal())?;
+                eprintln!(
+                    "created token {} for '{user}' with scopes {}; it will not be shown again",
+                    record.id, record.scopes
+                );
+            }
+            TokenCommand::List { user } => {
+                let tokens = accounts::list_tokens(&ports, &user).await?;
+                writeln!(
+                    out,
+                    "{:<6} {:<20} {:<22} {:<20} {:<28} STATUS",
+                    "ID", "NAME", "SCOPES", "PROJECTS", "EXPIRES"
+                )?;
+                let now = Timestamp::now();
+                for t in tokens {
+                    let projects: Vec<&str> = t.projects.iter().map(|p| p.as_str()).collect();
+                    let status = if t.is_revoked() {
+                        "revoked"
+                    } else if t.is_expired_at(now) {
+                        "expired"
+                    } else {
+                        "active"
+                    };
+                    let expires = t
+                        .expires_at
+                        .map_or_else(|| "never".to_owned(), Timestamp::to_rfc3339_micros);
+                    let projects = if projects.is_empty() {
+                        "*".to_owned()
+                    } else {
+                        projects.join(",")
+                    };
+                    writeln!(
+                        out,
+                        "{:<6} {:<20} {:<22} {:<20} {:<28} {status}",
+                        t.id, t.name, t.scopes, projects, expires
+                    )?;
+                }
+            }
+            TokenCommand::Revoke { id } => {
+                if accounts::revoke_token(&ports, id).await? {
+                    eprintln!("revoked token {id}");
+                } else {
+                    eprintln!("token {id} was already revoked");
+                }
+            }
+        },
+    }
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! Wharf's domain: the rules for names, versions, distribution filenames and API
+//! tokens, the records the registry keeps, and the ports (traits) through which
+//! services reach storage. Nothing here performs I/O.
+
+pub mod filename;
+pub mod model;
+pub mod name;
+pub mod ports;
+pub mod scope;
+pub mod time;
+pub mod token;
+pub mod validation;
+pub mod version;
+
+pub use filename::{DistFilename, DistKind};
+pub use name::{NormalizedName, ProjectName};
+pub use scope::{Scope, Scopes};
+pub use time::Timestamp;
+pub use token::{ApiToken, TokenHash};
+pub use validation::ValidationError;
+pub use version::Version;

@@ -1,0 +1,195 @@
+//! The records Wharf keeps. Repositories return these; services decide with them.
+
+use crate::{DistKind, NormalizedName, Scopes, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub is_admin: bool,
+    pub created_at: Timestamp,
+}
+
+/// An API token's stored record. The token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub scopes: Scopes,
+    /// Projects this token is restricted to; empty means every project the user may touch.
+    pub projects: Vec<NormalizedName>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    pub fn is_expired_at(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+
+    /// Whether a project restriction, if any, lets this token touch `project`.
+    pub fn allows_project(&self, project: &NormalizedName) -> bool {
+        self.projects.is_empty() || self.projects.contains(project)
+    }
+}
+
+/// What a new token is created with; `hash_hex` is SHA-256 of the plaintext.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user_id: i64,
+    pub name: String,
+    pub hash_hex: String,
+    pub scopes: Scopes,
+    pub projects: Vec<NormalizedName>,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: i64,
+    /// The name as first uploaded, for display.
+    pub name: String,
+    pub normalized: NormalizedName,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    pub id: i64,
+    pub project_id: i64,
+    /// Canonical PEP 440 spelling.
+    pub version: String,
+    pub yank_reason: Option<String>,
+    pub is_yanked: bool,
+    pub created_at: Timestamp,
+}
+
+/// Where a file stands in the verification pipeline. Only `Published` files
+/// are offered by the simple API and downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    Pending,
+    Published,
+    Quarantined,
+    Rejected,
+}
+
+impl FileStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Published => "published",
+            Self::Quarantined => "quarantined",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "pending" => Self::Pending,
+            "published" => Self::Published,
+            "quarantined" => Self::Quarantined,
+            "rejected" => Self::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub id: i64,
+    pub project_id: i64,
+    pub version: String,
+    pub filename: String,
+    pub kind: DistKind,
+    pub python_tag: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blake2_256: String,
+    pub md5: String,
+    pub requires_python: Option<String>,
+    /// SHA-256 of the PEP 658 metadata file, when one is served.
+    pub metadata_sha256: Option<String>,
+    pub status: FileStatus,
+    pub uploaded_at: Timestamp,
+    pub uploader_id: i64,
+}
+
+/// Everything the simple API and the project API show about one project.
+#[derive(Debug, Clone)]
+pub struct ProjectListing {
+    pub project: Project,
+    pub releases: Vec<Release>,
+    pub files: Vec<FileRecord>,
+    pub owners: Vec<String>,
+}
+
+/// A file that passed the upload checks and whose bytes are already stored.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    pub project_name: String,
+    pub normalized: NormalizedName,
+    pub version: String,
+    pub summary: Option<String>,
+    pub filename: String,
+    pub kind: DistKind,
+    pub python_tag: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blake2_256: String,
+    pub md5: String,
+    pub requires_python: Option<String>,
+    pub metadata_sha256: Option<String>,
+    pub status: FileStatus,
+    pub uploader_id: i64,
+    pub token_id: Option<i64>,
+    pub uploaded_at: Timestamp,
+    pub audit: NewAuditEvent,
+}
+
+/// What recording an upload came to. Business outcomes are values, not errors.
+#[derive(Debug, Clone)]
+pub enum UploadOutcome {
+    Created {
+        file: FileRecord,
+        created_project: bool,
+    },
+    /// The same filename with the same bytes is already stored: a no-op.
+    AlreadyExists { file: FileRecord },
+    /// The filename is taken by different bytes; filenames are never reused.
+    FilenameTaken { existing_sha256: String },
+    /// The project exists and the uploader has no role in it.
+    NotOwner,
+}
+
+/// One append-only audit log entry. Never holds a secret.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub actor_user_id: Option<i64>,
+    pub actor_token_id: Option<i64>,
+    pub action: String,
+    pub target: String,
+    /// Extra facts as a JSON object.
+    pub detail: String,
+    pub ip_hash: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub actor_user_id: Option<i64>,
+    pub actor_token_id: Option<i64>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub ip_hash: Option<String>,
+    pub at: Timestamp,
+}

@@ -1,0 +1,132 @@
+//! The ports: small traits, one per area, through which services reach
+//! storage. `wharf-db` implements the repositories for SQLite (and, later,
+//! PostgreSQL); `wharf-blob` implements [`BlobStore`].
+
+use crate::model::*;
+use crate::{NormalizedName, Timestamp};
+use async_trait::async_trait;
+use std::path::{Path, PathBuf};
+
+/// The one error type of the storage layer. Infrastructure failures only:
+/// business outcomes (a taken filename, a missing owner role) are values.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A uniqueness rule was broken, e.g. a user name that exists already.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database could not be reached; worth retrying.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    async fn create_user(&self, name: &str, is_admin: bool) -> Result<User, RepoError>;
+    /// Case-insensitive: `Alice` and `alice` are one user.
+    async fn find_user_by_name(&self, name: &str) -> Result<Option<User>, RepoError>;
+    async fn get_user(&self, id: i64) -> Result<Option<User>, RepoError>;
+}
+
+#[async_trait]
+pub trait TokenRepo: Send + Sync {
+    async fn create_token(
+        &self,
+        token: NewToken,
+        audit: NewAuditEvent,
+    ) -> Result<TokenRecord, RepoError>;
+    /// One indexed lookup by the SHA-256 of the token; returns its owner too.
+    async fn find_token_by_hash(
+        &self,
+        hash_hex: &str,
+    ) -> Result<Option<(TokenRecord, User, String)>, RepoError>;
+    async fn list_tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>, RepoError>;
+    async fn get_token(&self, id: i64) -> Result<Option<TokenRecord>, RepoError>;
+    /// Returns false if there is no such token or it was revoked already.
+    async fn revoke_token(&self, id: i64, audit: NewAuditEvent) -> Result<bool, RepoError>;
+    async fn touch_token(&self, id: i64, at: Timestamp) -> Result<(), RepoError>;
+}
+
+#[async_trait]
+pub trait ProjectRepo: Send + Sync {
+    async fn find_project(&self, name: &NormalizedName) -> Result<Option<Project>, RepoError>;
+    /// Every project with at least one published file, by normalized name.
+    async fn list_projects(&self) -> Result<Vec<Project>, RepoError>;
+    async fn is_owner(&self, project_id: i64, user_id: i64) -> Result<bool, RepoError>;
+    /// The project with all its releases, files (of every status) and owners.
+    async fn listing(&self, name: &NormalizedName) -> Result<Option<ProjectListing>, RepoError>;
+    /// Yanks (`Some(reason)`) or unyanks (`None`) a release. False if no such release.
+    async fn set_yank(
+        &self,
+        project_id: i64,
+        version: &str,
+        reason: Option<&str>,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+}
+
+#[async_trait]
+pub trait FileRepo: Send + Sync {
+    async fn find_file(&self, filename: &str) -> Result<Option<FileRecord>, RepoError>;
+    /// In one transaction: create the project (owned by the uploader) and the
+    /// release if they are new, insert the file row and its audit event.
+    async fn record_upload(&self, upload: NewUpload) -> Result<UploadOutcome, RepoError>;
+}
+
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError>;
+    /// Newest first, at most `limit`.
+    async fn recent(&self, limit: i64) -> Result<Vec<AuditEvent>, RepoError>;
+}
+
+/// A content-addressed blob key: `sha256/ab/cd/abcd…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    /// The key for content whose SHA-256 is `hex` (64 lowercase hex characters).
+    pub fn for_sha256(hex: &str) -> Self {
+        debug_assert!(hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        Self(format!("sha256/{}/{}/{}", &hex[..2], &hex[2..4], hex))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a stored blob can be served.
+#[derive(Debug, Clone)]
+pub enum BlobLocation {
+    /// A file on local disk, served directly (with Range support).
+    LocalFile(PathBuf),
+    /// A short-lived URL to redirect the client to (object storage).
+    Redirect(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob {0} does not exist")]
+    NotFound(String),
+    #[error("blob store failed to {step} {key}: {reason}")]
+    Failed {
+        step: &'static str,
+        key: String,
+        reason: String,
+    },
+}
+
+/// Immutable, content-addressed blob storage. Writes are create-only: a key
+/// that exists is never overwritten (its content is the same by construction).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores the staged file under `key`, consuming it.
+    async fn put_file(&self, key: &BlobKey, staged: &Path) -> Result<(), BlobError>;
+    /// Stores a small blob held in memory (e.g. a METADATA file).
+    async fn put_bytes(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BlobError>;
+    async fn locate(&self, key: &BlobKey) -> Result<BlobLocation, BlobError>;
+    /// Whether the store can be reached, for `/readyz`.
+    async fn check(&self) -> Result<(), BlobError>;
+}

@@ -1,0 +1,122 @@
+//! Wharf's repositories over SQL. One [`Database`] implements every repository
+//! trait of `wharf_core::ports`, through sqlx's `Any` driver, so portable SQL is
+//! written once; only migrations (and, later, search, upserts and locking) fork
+//! per backend.
+
+mod audit;
+mod error;
+mod files;
+mod migrate;
+mod projects;
+mod rows;
+mod tokens;
+mod users;
+
+pub use error::DbError;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Which SQL engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+}
+
+/// A connection pool plus what the backend needs to be used safely.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer. Serializing this process's write transactions
+    /// avoids the immediate SQLITE_BUSY that a read-then-write transaction
+    /// gets when another one committed first; other processes (the admin CLI)
+    /// wait on SQLite's busy timeout instead.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Database {
+    /// Opens (creating if needed) the SQLite database at `path`, in WAL mode.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, DbError> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::connect(&url).await
+    }
+
+    /// Connects to a database URL (`sqlite://…`).
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(DbError::UnsupportedUrl(redact_url(url)));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; NORMAL sync is
+                    // durable across application crashes, which is what the
+                    // upload path's crash-safety relies on.
+                    conn.execute(
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
+                         PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|e| DbError::Connect {
+                url: redact_url(url),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every migration not applied yet.
+    pub async fn migrate(&self) -> Result<usize, DbError> {
+        migrate::run(self).await
+    }
+
+    /// A trivial query, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::from_sqlx)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Hides a password in a database URL before it reaches a message or a log.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! Projects, their owners and releases.
+
+use crate::error::repo_error;
+use crate::{audit, rows, Database};
+use async_trait::async_trait;
+use wharf_core::model::{NewAuditEvent, Project, ProjectListing};
+use wharf_core::ports::{ProjectRepo, RepoError};
+use wharf_core::NormalizedName;
+
+#[async_trait]
+impl ProjectRepo for Database {
+    async fn find_project(&self, name: &NormalizedName) -> Result<Option<Project>, RepoError> {
+        let sql = format!(
+            "SELECT {} FROM projects WHERE normalized = $1",
+            rows::PROJECT_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(name.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        row.as_ref().map(rows::project).transpose()
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>, RepoError> {
+        let sql = format!(
+            "SELECT {} FROM projects p WHERE EXISTS
+               (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
+             ORDER BY normalized",
+            rows::PROJECT_COLUMNS
+        );
+        let found = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        found.iter().map(rows::project).collect()
+    }
+
+    async fn is_owner(&self, project_id: i64, user_id: i64) -> Result<bool, RepoError> {
+        let row = sqlx::query("SELECT 1 FROM project_roles WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        Ok(row.is_some())
+    }
+
+    async fn listing(&self, name: &NormalizedName) -> Result<Option<ProjectListing>, RepoError> {
+        let Some(project) = self.find_project(name).await? else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT {} FROM releases WHERE project_id = $1 ORDER BY id",
+            rows::RELEASE_COLUMNS
+        );
+        let releases = sqlx::query(&sql)
+            .bind(project.id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        let sql = format!(
+            "SELECT {} FROM files f JOIN releases r ON r.id = f.release_id WHERE f.project_id = $1 ORDER BY f.id",
+            rows::FILE_COLUMNS
+        );
+        let files = sqlx::query(&sql)
+            .bind(project.id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        let owners: Vec<(String,)> = sqlx::query_as(
+            "SELECT u.name FROM project_roles pr JOIN users u ON u.id = pr.user_id
+             WHERE pr.project_id = $1 ORDER BY u.name_lower",
+        )
+        .bind(project.id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        Ok(Some(ProjectListing {
+            project,
+            releases: releases
+                .iter()
+                .map(rows::release)
+                .collect::<Result<_, _>>()?,
+            files: files.iter().map(rows::file).collect::<Result<_, _>>()?,
+            owners: owners.into_iter().map(|(n,)| n).collect(),
+        }))
+    }
+
+    async fn set_yank(
+        &self,
+        project_id: i64,
+        version: &str,
+        reason: Option<&str>,
+        event: NewAuditEvent,
+    ) -> Result<bool, RepoError> {
+        let _guard = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let changed = sqlx::query("UPDATE releases SET is_yanked = $1, yank_reason = $2 WHERE project_id = $3 AND version = $4")
+            .bind(i64::from(reason.is_some()))
+            .bind(reason)
+            .bind(project_id)
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?
+            .rows_affected()
+            == 1;
+        if changed {
+            sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2")
+                .bind(event.at.micros())
+                .bind(project_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+            audit::insert(&mut *tx, &event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(changed)
+    }
+}

@@ -1,0 +1,327 @@
+//! Repository conformance tests. Each test body takes a fresh `Database`; the
+//! `db_test!` macro decides which backend backs it, so adding PostgreSQL means
+//! adding a backend to `fresh_db`, not rewriting tests.
+
+use super::*;
+use wharf_core::model::*;
+use wharf_core::ports::*;
+use wharf_core::{DistKind, NormalizedName, Scopes, Timestamp};
+
+struct TestDb {
+    db: Database,
+    _dir: tempfile::TempDir,
+}
+
+async fn fresh_db() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open_sqlite(&dir.path().join("wharf.db"))
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    TestDb { db, _dir: dir }
+}
+
+macro_rules! db_test {
+    ($name:ident, $body:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            let t = fresh_db().await;
+            ($body)(t.db.clone()).await;
+        }
+    };
+}
+
+fn event(action: &str) -> NewAuditEvent {
+    NewAuditEvent {
+        actor_user_id: None,
+        actor_token_id: None,
+        action: action.into(),
+        target: "t".into(),
+        detail: "{}".into(),
+        ip_hash: None,
+        at: Timestamp::now(),
+    }
+}
+
+fn upload(user: &User, project: &str, version: &str, filename: &str, sha: &str) -> NewUpload {
+    NewUpload {
+        project_name: project.into(),
+        normalized: NormalizedName::parse(project).unwrap(),
+        version: version.into(),
+        summary: Some("demo".into()),
+        filename: filename.into(),
+        kind: DistKind::BdistWheel,
+        python_tag: "py3".into(),
+        size: 10,
+        sha256: sha.into(),
+        blake2_256: "b".repeat(64),
+        md5: "c".repeat(32),
+        requires_python: Some(">=3.8".into()),
+        metadata_sha256: None,
+        status: FileStatus::Published,
+        uploader_id: user.id,
+        token_id: None,
+        uploaded_at: Timestamp::now(),
+        audit: event("upload"),
+    }
+}
+
+db_test!(migrations_are_idempotent, |db: Database| async move {
+    assert_eq!(db.migrate().await.unwrap(), 0);
+});
+
+db_test!(
+    user_names_are_unique_case_insensitively,
+    |db: Database| async move {
+        let alice = db.create_user("Alice", true).await.unwrap();
+        assert!(alice.is_admin);
+        let err = db.create_user("alice", false).await.unwrap_err();
+        assert!(
+            matches!(err, RepoError::Conflict(ref m) if m.contains("exists")),
+            "{err}"
+        );
+        assert_eq!(
+            db.find_user_by_name("ALICE").await.unwrap().unwrap().id,
+            alice.id
+        );
+        assert!(db.find_user_by_name("bob").await.unwrap().is_none());
+    }
+);
+
+db_test!(
+    tokens_round_trip_and_revoke_once,
+    |db: Database| async move {
+        let user = db.create_user("alice", false).await.unwrap();
+        let new = NewToken {
+            user_id: user.id,
+            name: "ci".into(),
+            hash_hex: "a".repeat(64),
+            scopes: Scopes::parse("read,publish").unwrap(),
+            projects: vec![NormalizedName::parse("Demo.Pkg").unwrap()],
+            expires_at: Some(Timestamp(i64::MAX / 2)),
+        };
+        let created = db.create_token(new, event("token.create")).await.unwrap();
+        let (found, owner, stored) = db
+            .find_token_by_hash(&"a".repeat(64))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, created);
+        assert_eq!(owner.name, "alice");
+        assert_eq!(stored, "a".repeat(64));
+        assert_eq!(found.projects[0].as_str(), "demo-pkg");
+        assert!(db
+            .find_token_by_hash(&"b".repeat(64))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(db
+            .revoke_token(created.id, event("token.revoke"))
+            .await
+            .unwrap());
+        assert!(!db
+            .revoke_token(created.id, event("token.revoke"))
+            .await
+            .unwrap());
+        assert!(db
+            .get_token(created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_revoked());
+        let actions: Vec<String> = db
+            .recent(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["token.revoke", "token.create"]);
+    }
+);
+
+db_test!(
+    first_upload_creates_project_owned_by_uploader,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let sha = "1".repeat(64);
+        let out = db
+            .record_upload(upload(
+                &alice,
+                "Demo_Pkg",
+                "1.0",
+                "demo_pkg-1.0-py3-none-any.whl",
+                &sha,
+            ))
+            .await
+            .unwrap();
+        let UploadOutcome::Created {
+            file,
+            created_project,
+        } = out
+        else {
+            panic!("{out:?}")
+        };
+        assert!(created_project);
+        assert_eq!(file.version, "1.0");
+        let project = db
+            .find_project(&NormalizedName::parse("demo-pkg").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(project.name, "Demo_Pkg");
+        assert!(db.is_owner(project.id, alice.id).await.unwrap());
+        assert!(!db.is_owner(project.id, bob.id).await.unwrap());
+
+        let other = db
+            .record_upload(upload(
+                &bob,
+                "demo-pkg",
+                "2.0",
+                "demo_pkg-2.0-py3-none-any.whl",
+                &"2".repeat(64),
+            ))
+            .await
+            .unwrap();
+        assert!(matches!(other, UploadOutcome::NotOwner), "{other:?}");
+    }
+);
+
+db_test!(filenames_are_never_reused, |db: Database| async move {
+    let alice = db.create_user("alice", false).await.unwrap();
+    let name = "demo-1.0-py3-none-any.whl";
+    db.record_upload(upload(&alice, "demo", "1.0", name, &"1".repeat(64)))
+        .await
+        .unwrap();
+    let again = db
+        .record_upload(upload(&alice, "demo", "1.0", name, &"1".repeat(64)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, UploadOutcome::AlreadyExists { ref file } if file.filename == name),
+        "{again:?}"
+    );
+    let different = db
+        .record_upload(upload(&alice, "demo", "1.0", name, &"9".repeat(64)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(different, UploadOutcome::FilenameTaken { ref existing_sha256 } if *existing_sha256 == "1".repeat(64))
+    );
+    let listing = db
+        .listing(&NormalizedName::parse("demo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(listing.files.len(), 1);
+    assert_eq!(listing.releases.len(), 1);
+    assert_eq!(listing.owners, ["alice"]);
+});
+
+db_test!(yank_and_unyank_a_release, |db: Database| async move {
+    let alice = db.create_user("alice", false).await.unwrap();
+    db.record_upload(upload(
+        &alice,
+        "demo",
+        "1.0",
+        "demo-1.0-py3-none-any.whl",
+        &"1".repeat(64),
+    ))
+    .await
+    .unwrap();
+    let name = NormalizedName::parse("demo").unwrap();
+    let project = db.find_project(&name).await.unwrap().unwrap();
+    assert!(db
+        .set_yank(project.id, "1.0", Some("broken"), event("yank"))
+        .await
+        .unwrap());
+    let r = &db.listing(&name).await.unwrap().unwrap().releases[0];
+    assert!(r.is_yanked);
+    assert_eq!(r.yank_reason.as_deref(), Some("broken"));
+    assert!(db
+        .set_yank(project.id, "1.0", None, event("unyank"))
+        .await
+        .unwrap());
+    assert!(!db.listing(&name).await.unwrap().unwrap().releases[0].is_yanked);
+    assert!(!db
+        .set_yank(project.id, "9.9", None, event("unyank"))
+        .await
+        .unwrap());
+});
+
+db_test!(
+    index_lists_only_projects_with_published_files,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        db.record_upload(upload(
+            &alice,
+            "zeta",
+            "1.0",
+            "zeta-1.0-py3-none-any.whl",
+            &"1".repeat(64),
+        ))
+        .await
+        .unwrap();
+        let mut pending = upload(
+            &alice,
+            "alpha",
+            "1.0",
+            "alpha-1.0-py3-none-any.whl",
+            &"2".repeat(64),
+        );
+        pending.status = FileStatus::Pending;
+        db.record_upload(pending).await.unwrap();
+        let names: Vec<String> = db
+            .list_projects()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.normalized.to_string())
+            .collect();
+        assert_eq!(names, ["zeta"]);
+    }
+);
+
+#[tokio::test]
+async fn concurrent_uploads_to_one_new_project_do_not_fail() {
+    let t = fresh_db().await;
+    let alice = t.db.create_user("alice", false).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let db = t.db.clone();
+        let alice = alice.clone();
+        handles.push(tokio::spawn(async move {
+            let name = format!("demo-1.{i}-py3-none-any.whl");
+            db.record_upload(upload(
+                &alice,
+                "demo",
+                &format!("1.{i}"),
+                &name,
+                &format!("{i:0>64}"),
+            ))
+            .await
+        }));
+    }
+    for h in handles {
+        assert!(matches!(
+            h.await.unwrap().unwrap(),
+            UploadOutcome::Created { .. }
+        ));
+    }
+    let listing =
+        t.db.listing(&NormalizedName::parse("demo").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(listing.files.len(), 8);
+}
+
+#[test]
+fn urls_are_redacted_before_they_reach_messages() {
+    assert_eq!(
+        redact_url("postgres://wharf:s3cret@db:5432/w"),
+        "postgres://wharf:***@db:5432/w"
+    );
+    assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+}

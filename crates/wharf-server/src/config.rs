@@ -1,0 +1,295 @@
+//! Wharf's configuration: one typed struct, read from a TOML file, then
+//! `WHARF_*` environment variables, then command-line flags, and validated
+//! once at start-up with errors that name the field and the fix.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything `wharf serve` and the admin commands need to know.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database, blobs and temporary files. Default `./wharf-data`.
+    pub data_dir: PathBuf,
+    /// Database URL; default `sqlite://<data_dir>/wharf.db`.
+    pub database_url: Option<String>,
+    /// Largest file accepted by an upload, in bytes. Default 100 MiB.
+    pub max_upload_bytes: u64,
+    /// Largest total size of one project's files, in bytes. Default 10 GiB.
+    pub max_project_bytes: u64,
+    /// How long a rendered simple page may be served from memory before it is
+    /// rebuilt, in seconds. Changes made through this process invalidate at
+    /// once; the TTL bounds staleness for changes made elsewhere. Default 5.
+    pub simple_cache_ttl_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./wharf-data"),
+            database_url: None,
+            max_upload_bytes: 100 * MIB,
+            max_project_bytes: 10 * 1024 * MIB,
+            simple_cache_ttl_secs: 5,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// The file's shape: every field optional, unknown fields refused so a typo
+/// is an error rather than a silently ignored setting.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    max_upload_size: Option<SizeValue>,
+    max_project_size: Option<SizeValue>,
+    simple_cache_ttl_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+/// Settings given on the command line; they win over the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A configuration problem, naming the field and how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("config file {path} is not valid: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("invalid setting {field} = '{value}': {fix}")]
+    Invalid {
+        field: &'static str,
+        value: String,
+        fix: &'static str,
+    },
+}
+
+impl Config {
+    /// Builds the configuration from an optional file, an environment lookup
+    /// (so tests need not touch the process environment) and CLI overrides.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let from_file = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    reason: e.message().to_owned(),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let mut config = Config::default();
+        let listen = overrides
+            .listen
+            .clone()
+            .or_else(|| env("WHARF_LISTEN"))
+            .or(from_file.listen);
+        if let Some(listen) = listen {
+            config.listen = listen.parse().map_err(|_| ConfigError::Invalid {
+                field: "listen (WHARF_LISTEN, --listen)",
+                value: listen.clone(),
+                fix: "give an IP address and port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080",
+            })?;
+        }
+        if let Some(dir) = overrides
+            .data_dir
+            .clone()
+            .or_else(|| env("WHARF_DATA_DIR").map(PathBuf::from))
+            .or(from_file.data_dir)
+        {
+            if dir.as_os_str().is_empty() {
+                return Err(ConfigError::Invalid {
+                    field: "data_dir (WHARF_DATA_DIR, --data-dir)",
+                    value: String::new(),
+                    fix: "give a directory path, e.g. ./wharf-data",
+                });
+            }
+            config.data_dir = dir;
+        }
+        config.database_url = env("WHARF_DATABASE_URL").or(from_file.database_url);
+        if let Some(url) = &config.database_url {
+            if !url.starts_with("sqlite:") {
+                return Err(ConfigError::Invalid {
+                    field: "database_url (WHARF_DATABASE_URL)",
+                    value: url.split('@').next_back().unwrap_or_default().to_owned(),
+                    fix:
+                        "use sqlite://PATH, or leave it unset for the embedded database in data_dir",
+                });
+            }
+        }
+        let upload = env("WHARF_MAX_UPLOAD_SIZE")
+            .map(SizeValue::Text)
+            .or(from_file.max_upload_size);
+        if let Some(size) = upload {
+            config.max_upload_bytes = parse_size(size, "max_upload_size (WHARF_MAX_UPLOAD_SIZE)")?;
+        }
+        if let Some(size) = from_file.max_project_size {
+            config.max_project_bytes = parse_size(size, "max_project_size")?;
+        }
+        if let Some(ttl) = from_file.simple_cache_ttl_secs {
+            config.simple_cache_ttl_secs = ttl;
+        }
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("wharf.db").display()
+            )
+        })
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+
+    /// Where uploads are staged while they stream in; emptied at start-up.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp")
+    }
+}
+
+fn parse_size(value: SizeValue, field: &'static str) -> Result<u64, ConfigError> {
+    let invalid = |v: String| ConfigError::Invalid {
+        field,
+        value: v,
+        fix: "give a size between 1 KiB and 10 GiB, as bytes or with a unit: 500KiB, 100MiB, 2GiB",
+    };
+    let bytes = match value {
+        SizeValue::Bytes(n) => n,
+        SizeValue::Text(text) => {
+            let t = text.trim();
+            let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+            let (digits, unit) = t.split_at(split);
+            let n: u64 = digits.parse().map_err(|_| invalid(text.clone()))?;
+            let scale = match unit.trim().to_ascii_lowercase().as_str() {
+                "" | "b" => 1,
+                "kib" | "kb" | "k" => 1024,
+                "mib" | "mb" | "m" => MIB,
+                "gib" | "gb" | "g" => 1024 * MIB,
+                _ => return Err(invalid(text)),
+            };
+            n.checked_mul(scale).ok_or_else(|| invalid(text.clone()))?
+        }
+    };
+    if !(1024..=10 * 1024 * MIB).contains(&bytes) {
+        return Err(invalid(bytes.to_string()));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = Config::load(None, no_env, &Overrides::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./wharf-data"));
+        assert_eq!(c.max_upload_bytes, 100 * MIB);
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wharf.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"/from-file\"\nmax_upload_size = \"2MiB\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "WHARF_LISTEN").then(|| "127.0.0.1:2".to_owned());
+        let c = Config::load(Some(&file), env, &Overrides::default()).unwrap();
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.data_dir, PathBuf::from("/from-file"));
+        assert_eq!(c.max_upload_bytes, 2 * MIB);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:3".into()),
+            data_dir: Some("/flag".into()),
+        };
+        let c = Config::load(Some(&file), env, &flags).unwrap();
+        assert_eq!((c.listen.port(), c.data_dir), (3, PathBuf::from("/flag")));
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_fix() {
+        let bad_listen = Overrides {
+            listen: Some("localhost".into()),
+            data_dir: None,
+        };
+        let msg = Config::load(None, no_env, &bad_listen)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("listen") && msg.contains("e.g. 127.0.0.1:8080"),
+            "{msg}"
+        );
+
+        let env = |k: &str| (k == "WHARF_MAX_UPLOAD_SIZE").then(|| "lots".to_owned());
+        let msg = Config::load(None, env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("max_upload_size") && msg.contains("100MiB"),
+            "{msg}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wharf.toml");
+        std::fs::write(&file, "listne = \"x\"\n").unwrap();
+        let msg = Config::load(Some(&file), no_env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("unknown field") && msg.contains("listne"),
+            "{msg}"
+        );
+
+        let msg = Config::load(
+            Some(&dir.path().join("missing.toml")),
+            no_env,
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("cannot read config file"), "{msg}");
+
+        let env = |k: &str| (k == "WHARF_DATABASE_URL").then(|| "mysql://u:pw@h/db".to_owned());
+        let msg = Config::load(None, env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("sqlite://") && !msg.contains("pw"), "{msg}");
+    }
+}

@@ -1,0 +1,181 @@
+//! The server's one error type, and the one place it becomes a response.
+//!
+//! Policy: a failure the client can fix is a 4xx with a stable `error` code and
+//! a message saying what to change. Anything else is logged with its cause and
+//! a request ID, and answered with a 500 (or a 503 when a dependency is down)
+//! carrying only that ID. An infrastructure failure is never a 400.
+//!
+//! The message also goes in the HTTP reason phrase, because twine prints the
+//! reason phrase and not the body.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use wharf_core::ports::{BlobError, RepoError};
+use wharf_core::ValidationError;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+    /// Extra headers, e.g. `WWW-Authenticate` on a 401.
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A 401 that makes clients such as twine ask for credentials.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, code, message);
+        e.headers.push((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"wharf\""),
+        ));
+        e
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// An unexpected failure: logged in full under a fresh request ID, shown
+    /// to the client as that ID only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let id = request_id();
+        tracing::error!(request_id = %id, error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            format!("internal error; quote request ID {id} when reporting it"),
+        )
+    }
+
+    /// A dependency (database, blob store) is down; the client may retry.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        let id = request_id();
+        tracing::error!(request_id = %id, error = %cause, "dependency unavailable");
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the registry's storage is unavailable; retry shortly (request ID {id})"),
+        );
+        e.headers
+            .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        e
+    }
+}
+
+fn request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+impl From<ValidationError> for AppError {
+    fn from(e: ValidationError) -> Self {
+        Self::bad_request(e.code, e.message)
+    }
+}
+
+impl From<RepoError> for AppError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Unavailable(_) => Self::unavailable(e),
+            RepoError::Conflict(_) | RepoError::Internal(_) => Self::internal(e),
+        }
+    }
+}
+
+impl From<BlobError> for AppError {
+    fn from(e: BlobError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let Some(details) = self.details {
+            body["details"] = details;
+        }
+        let mut response = (self.status, axum::Json(body)).into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        if let Ok(reason) =
+            hyper::ext::ReasonPhrase::try_from(reason_phrase(&self.message).into_bytes())
+        {
+            response.extensions_mut().insert(reason);
+        }
+        response
+    }
+}
+
+/// A reason phrase must be visible ASCII; keep it to one short line.
+fn reason_phrase(message: &str) -> String {
+    let mut out: String = message
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(300)
+        .collect();
+    if out.is_empty() {
+        out.push_str("Error");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_phrases_are_ascii_and_bounded() {
+        assert_eq!(
+            reason_phrase("File already exists ('é')"),
+            "File already exists ('?')"
+        );
+        assert_eq!(reason_phrase("a\r\nb"), "a??b");
+        assert_eq!(reason_phrase(&"x".repeat(1000)).len(), 300);
+    }
+
+    #[test]
+    fn infrastructure_failures_are_never_client_errors() {
+        let e = AppError::from(RepoError::Unavailable("connection refused".into()));
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !e.message.contains("connection refused"),
+            "the cause stays in the log"
+        );
+        let e = AppError::from(RepoError::Internal("syntax error near SELECT".into()));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("SELECT"));
+    }
+}

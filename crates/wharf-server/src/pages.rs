@@ -1,0 +1,256 @@
+//! Rendering the simple API (PEP 503 HTML and PEP 691 JSON, with the PEP 592,
+//! 658/714, 700 and 792 additions) from a project listing. Pure functions.
+
+use serde_json::{json, Value};
+use std::fmt::Write;
+use wharf_core::model::{FileRecord, ProjectListing, Release};
+use wharf_core::{Timestamp, Version};
+
+/// The simple API version these pages follow.
+pub const API_VERSION: &str = "1.4";
+
+/// A file as the simple API shows it: the record plus its release's yank state.
+struct Listed<'a> {
+    file: &'a FileRecord,
+    release: Option<&'a Release>,
+}
+
+impl Listed<'_> {
+    fn yank_reason(&self) -> Option<&str> {
+        self.release
+            .filter(|r| r.is_yanked)
+            .map(|r| r.yank_reason.as_deref().unwrap_or(""))
+    }
+}
+
+/// The URL of a file; its hash is in the path, so the URL is immutable.
+pub fn file_url(file: &FileRecord) -> String {
+    format!(
+        "/files/{}/{}",
+        file.sha256,
+        encode_path_segment(&file.filename)
+    )
+}
+
+/// Published files, sorted by version then filename, and the sorted versions.
+fn visible(listing: &ProjectListing) -> (Vec<Listed<'_>>, Vec<String>) {
+    let mut files: Vec<(Option<Version>, Listed<'_>)> = listing
+        .files
+        .iter()
+        .filter(|f| f.status == wharf_core::model::FileStatus::Published)
+        .map(|file| {
+            let release = listing.releases.iter().find(|r| r.version == file.version);
+            (Version::parse(&file.version).ok(), Listed { file, release })
+        })
+        .collect();
+    files.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.file.filename.cmp(&b.1.file.filename))
+    });
+    let mut versions: Vec<(Option<Version>, String)> = Vec::new();
+    for (v, listed) in &files {
+        if versions
+            .last()
+            .is_none_or(|(_, last)| *last != listed.file.version)
+        {
+            versions.push((v.clone(), listed.file.version.clone()));
+        }
+    }
+    (
+        files.into_iter().map(|(_, l)| l).collect(),
+        versions.into_iter().map(|(_, s)| s).collect(),
+    )
+}
+
+pub fn project_html(listing: &ProjectListing) -> String {
+    let (files, _) = visible(listing);
+    let name = escape(listing.project.normalized.as_str());
+    let mut out = String::with_capacity(300 + files.len() * 400);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"{API_VERSION}\">\n    \
+         <meta name=\"pypi:project-status\" content=\"active\">\n    <title>Links for {name}</title>\n  </head>\n  <body>\n    \
+         <h1>Links for {name}</h1>\n"
+    );
+    for listed in &files {
+        let f = listed.file;
+        let _ = write!(
+            out,
+            "    <a href=\"{}#sha256={}\"",
+            escape(&file_url(f)),
+            f.sha256
+        );
+        if let Some(rp) = &f.requires_python {
+            let _ = write!(out, " data-requires-python=\"{}\"", escape(rp));
+        }
+        if let Some(meta) = &f.metadata_sha256 {
+            // data-dist-info-metadata is the pre-PEP 714 name older pip reads.
+            let _ = write!(
+                out,
+                " data-core-metadata=\"sha256={meta}\" data-dist-info-metadata=\"sha256={meta}\""
+            );
+        }
+        if let Some(reason) = listed.yank_reason() {
+            let _ = write!(out, " data-yanked=\"{}\"", escape(reason));
+        }
+        let _ = writeln!(out, ">{}</a><br />", escape(&f.filename));
+    }
+    out.push_str("  </body>\n</html>\n");
+    out
+}
+
+pub fn project_json(listing: &ProjectListing) -> Value {
+    let (files, versions) = visible(listing);
+    let files: Vec<Value> = files
+        .iter()
+        .map(|listed| {
+            let f = listed.file;
+            let mut entry = json!({
+                "filename": f.filename,
+                "url": file_url(f),
+                "hashes": { "sha256": f.sha256 },
+                "size": f.size,
+                "upload-time": f.uploaded_at.to_rfc3339_micros(),
+                "yanked": listed.yank_reason().map_or(Value::Bool(false), |r| Value::String(r.to_owned())),
+            });
+            let metadata = f.metadata_sha256.as_ref().map_or(Value::Bool(false), |m| json!({ "sha256": m }));
+            entry["core-metadata"] = metadata.clone();
+            entry["dist-info-metadata"] = metadata;
+            if let Some(rp) = &f.requires_python {
+                entry["requires-python"] = Value::String(rp.clone());
+            }
+            entry
+        })
+        .collect();
+    json!({
+        "meta": { "api-version": API_VERSION },
+        "name": listing.project.normalized.as_str(),
+        "project-status": { "status": "active" },
+        "versions": versions,
+        "files": files,
+    })
+}
+
+pub fn index_html(names: &[String]) -> String {
+    let mut out = String::with_capacity(200 + names.len() * 60);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"{API_VERSION}\">\n    \
+         <title>Simple index</title>\n  </head>\n  <body>\n"
+    );
+    for name in names {
+        let n = escape(name);
+        let _ = writeln!(out, "    <a href=\"/simple/{n}/\">{n}</a><br />");
+    }
+    out.push_str("  </body>\n</html>\n");
+    out
+}
+
+pub fn index_json(names: &[String]) -> Value {
+    let projects: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
+    json!({ "meta": { "api-version": API_VERSION }, "projects": projects })
+}
+
+/// The native API's view of a project (`GET /api/v1/projects/{name}`).
+pub fn project_api(listing: &ProjectListing, include_unpublished: bool) -> Value {
+    let mut releases: Vec<(Option<Version>, &Release)> = listing
+        .releases
+        .iter()
+        .map(|r| (Version::parse(&r.version).ok(), r))
+        .collect();
+    releases.sort_by(|a, b| a.0.cmp(&b.0));
+    let releases: Vec<Value> = releases
+        .into_iter()
+        .filter_map(|(_, r)| {
+            let files: Vec<Value> = listing
+                .files
+                .iter()
+                .filter(|f| f.version == r.version)
+                .filter(|f| {
+                    include_unpublished || f.status == wharf_core::model::FileStatus::Published
+                })
+                .map(|f| {
+                    json!({
+                        "filename": f.filename,
+                        "url": file_url(f),
+                        "kind": f.kind,
+                        "size": f.size,
+                        "hashes": { "sha256": f.sha256, "blake2b_256": f.blake2_256, "md5": f.md5 },
+                        "requires_python": f.requires_python,
+                        "upload_time": f.uploaded_at.to_rfc3339_micros(),
+                        "status": f.status.as_str(),
+                        "has_metadata_file": f.metadata_sha256.is_some(),
+                    })
+                })
+                .collect();
+            (!files.is_empty()).then(|| {
+                json!({
+                    "version": r.version,
+                    "yanked": r.is_yanked,
+                    "yank_reason": r.yank_reason,
+                    "created_at": r.created_at.to_rfc3339_micros(),
+                    "files": files,
+                })
+            })
+        })
+        .collect();
+    json!({
+        "name": listing.project.name,
+        "normalized_name": listing.project.normalized.as_str(),
+        "created_at": Timestamp::to_rfc3339_micros(listing.project.created_at),
+        "owners": listing.owners,
+        "releases": releases,
+    })
+}
+
+/// Escapes text for HTML content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes everything but unreserved characters and `+` and `!`,
+/// which appear in local versions and epochs.
+fn encode_path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'!') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_html_metacharacters() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
+        );
+    }
+
+    #[test]
+    fn encodes_unsafe_path_bytes() {
+        assert_eq!(
+            encode_path_segment("demo-1.0+local.whl"),
+            "demo-1.0+local.whl"
+        );
+        assert_eq!(encode_path_segment("a b#?.whl"), "a%20b%23%3F.whl");
+    }
+}

@@ -1,0 +1,123 @@
+//! The native JSON API under `/api/v1`.
+
+use super::extract::{Auth, MaybeAuth};
+use crate::error::AppError;
+use crate::pages;
+use crate::services::yank::{self, YankError};
+use crate::state::App;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wharf_core::{NormalizedName, Scope};
+
+/// `GET /api/v1/projects/{name}`: releases, files, hashes, yank state, owners.
+/// Files still pending or held back are shown only to the project's owners.
+pub async fn project(
+    State(app): State<App>,
+    MaybeAuth(who): MaybeAuth,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let normalized = NormalizedName::parse(&name)?;
+    let listing = app
+        .ports
+        .projects
+        .listing(&normalized)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no project named '{normalized}'")))?;
+    let is_owner = match &who {
+        Some(p) if p.has_scope(Scope::Read) || p.has_scope(Scope::Publish) => {
+            p.user.is_admin && p.has_scope(Scope::Admin)
+                || app
+                    .ports
+                    .projects
+                    .is_owner(listing.project.id, p.user.id)
+                    .await?
+        }
+        _ => false,
+    };
+    let has_published = listing
+        .files
+        .iter()
+        .any(|f| f.status == wharf_core::model::FileStatus::Published);
+    if !has_published && !is_owner {
+        return Err(AppError::not_found(format!(
+            "no project named '{normalized}'"
+        )));
+    }
+    Ok(Json(pages::project_api(&listing, is_owner)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YankBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/projects/{name}/releases/{version}/yank` with `{"reason": "…"}`.
+pub async fn yank_release(
+    State(app): State<App>,
+    Auth(who): Auth,
+    Path((name, version)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    // An empty body yanks with no reason; anything else must be the JSON object.
+    let reason = if body.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        let parsed: YankBody = serde_json::from_slice(&body).map_err(|e| {
+            AppError::bad_request(
+                "invalid_body",
+                format!("the body must be {{\"reason\": \"…\"}}: {e}"),
+            )
+        })?;
+        parsed.reason.unwrap_or_default()
+    };
+    change_yank(&app, &who, &name, &version, Some(&reason)).await
+}
+
+/// `POST /api/v1/projects/{name}/releases/{version}/unyank`.
+pub async fn unyank_release(
+    State(app): State<App>,
+    Auth(who): Auth,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    change_yank(&app, &who, &name, &version, None).await
+}
+
+async fn change_yank(
+    app: &App,
+    who: &crate::services::auth::Principal,
+    name: &str,
+    version: &str,
+    reason: Option<&str>,
+) -> Result<Json<Value>, AppError> {
+    let project = yank::set_yank(&app.ports, who, name, version, reason)
+        .await
+        .map_err(|e| match e {
+            YankError::Invalid(v) => v.into(),
+            YankError::Forbidden(m) => AppError::forbidden("forbidden", m),
+            YankError::NotFound(m) => AppError::not_found(m),
+            YankError::Repo(r) => r.into(),
+        })?;
+    app.pages.invalidate(project.as_str());
+    let canonical = wharf_core::Version::parse(version)?.canonical().to_owned();
+    Ok(Json(json!({
+        "project": project.as_str(),
+        "version": canonical,
+        "yanked": reason.is_some(),
+        "reason": reason,
+    })))
+}
+
+/// Any unknown path under `/api/`: a JSON 404 rather than an empty one.
+pub async fn not_found() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such API endpoint; see /api/v1/",
+    )
+}

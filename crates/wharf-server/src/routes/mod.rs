@@ -1,0 +1,9 @@
+//! The HTTP surfaces, one module each. Handlers extract, call a service and
+//! map the result; the rules live in `services`.
+
+pub mod api;
+pub mod extract;
+pub mod files;
+pub mod health;
+pub mod simple;
+pub mod upload;

@@ -1,0 +1,148 @@
+//! `/simple/` and `/simple/{project}/`: the index that pip and uv read.
+
+use crate::cache::{Page, PageFormat, INDEX_KEY};
+use crate::error::AppError;
+use crate::negotiate::{choose, SimpleType};
+use crate::pages;
+use crate::state::App;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use bytes::Bytes;
+use std::sync::Arc;
+use wharf_core::name::normalize;
+use wharf_core::NormalizedName;
+
+pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Response, AppError> {
+    let kind = negotiate(&headers)?;
+    let format = page_format(kind);
+    let page = match app.pages.get(INDEX_KEY, format) {
+        Some(page) => page,
+        None => {
+            let names: Vec<String> = app
+                .ports
+                .projects
+                .list_projects()
+                .await?
+                .into_iter()
+                .map(|p| p.normalized.to_string())
+                .collect();
+            let body = match format {
+                PageFormat::Html => Bytes::from(pages::index_html(&names)),
+                PageFormat::Json => Bytes::from(pages::index_json(&names).to_string()),
+            };
+            let page = Arc::new(Page::new(body));
+            app.pages.put(INDEX_KEY, format, page.clone());
+            page
+        }
+    };
+    Ok(respond(&page, kind, &headers))
+}
+
+/// `/simple/{name}` without the slash: redirect to the canonical URL.
+pub async fn project_no_slash(Path(name): Path<String>) -> Response {
+    Redirect::permanent(&format!("/simple/{}/", normalize(&name))).into_response()
+}
+
+pub async fn project(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let normalized = normalize(&name);
+    if normalized != name {
+        // PEP 503: a non-normalized name redirects to the normalized URL.
+        return Ok(Redirect::permanent(&format!("/simple/{normalized}/")).into_response());
+    }
+    let kind = negotiate(&headers)?;
+    let format = page_format(kind);
+    let page = match app.pages.get(&normalized, format) {
+        Some(page) => page,
+        None => {
+            let project =
+                NormalizedName::parse(&normalized).map_err(|_| no_project(&normalized))?;
+            let listing = app
+                .ports
+                .projects
+                .listing(&project)
+                .await?
+                .ok_or_else(|| no_project(&normalized))?;
+            if !listing
+                .files
+                .iter()
+                .any(|f| f.status == wharf_core::model::FileStatus::Published)
+            {
+                return Err(no_project(&normalized));
+            }
+            let body = match format {
+                PageFormat::Html => Bytes::from(pages::project_html(&listing)),
+                PageFormat::Json => Bytes::from(pages::project_json(&listing).to_string()),
+            };
+            let page = Arc::new(Page::new(body));
+            app.pages.put(&normalized, format, page.clone());
+            page
+        }
+    };
+    Ok(respond(&page, kind, &headers))
+}
+
+fn no_project(name: &str) -> AppError {
+    AppError::not_found(format!(
+        "no project named '{}' in this registry",
+        wharf_core::name::printable(name)
+    ))
+}
+
+fn negotiate(headers: &HeaderMap) -> Result<SimpleType, AppError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    choose(accept).ok_or_else(|| {
+        AppError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not_acceptable",
+            "no acceptable content type: ask for application/vnd.pypi.simple.v1+json, \
+             application/vnd.pypi.simple.v1+html or text/html",
+        )
+    })
+}
+
+fn page_format(kind: SimpleType) -> PageFormat {
+    match kind {
+        SimpleType::V1Json => PageFormat::Json,
+        SimpleType::V1Html | SimpleType::TextHtml => PageFormat::Html,
+    }
+}
+
+fn respond(page: &Page, kind: SimpleType, headers: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&page.etag).expect("etag is ASCII");
+    let base = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(kind.content_type()),
+        ),
+        (header::VARY, HeaderValue::from_static("Accept")),
+        // Clients revalidate every time, which the ETag makes a cheap 304.
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=0, must-revalidate"),
+        ),
+        (header::ETAG, etag),
+    ];
+    if if_none_match(headers, &page.etag) {
+        return (StatusCode::NOT_MODIFIED, base).into_response();
+    }
+    (StatusCode::OK, base, page.body.clone()).into_response()
+}
+
+/// Whether `If-None-Match` names this ETag (or `*`). Weak comparison, as RFC 9110 asks for GET.
+pub fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(value) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}

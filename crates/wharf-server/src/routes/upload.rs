@@ -1,0 +1,193 @@
+//! `POST /legacy/` (and `/legacy`, and `/`): the upload API of twine, uv and
+//! poetry. Both paths answer directly, because twine and poetry abort on a
+//! redirect.
+
+use super::extract::Auth;
+use crate::error::AppError;
+use crate::services::staging::{StageError, Stager};
+use crate::services::upload::{self, Accepted, UploadError, UploadFields, UploadLimits};
+use crate::state::App;
+use axum::extract::{multipart::MultipartError, Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use wharf_artifact::Limits;
+
+/// Room allowed for the form fields around the file itself.
+pub const FORM_OVERHEAD: u64 = 16 * 1024 * 1024;
+/// Largest text field kept; long descriptions are ignored anyway, since the
+/// archive's own metadata is the truth.
+const MAX_TEXT_FIELD: usize = 1024 * 1024;
+
+pub async fn upload(
+    State(app): State<App>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AppError> {
+    let limit = app.config.max_upload_bytes;
+    // Refuse an oversized body by its declared length, before reading any of it.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit + FORM_OVERHEAD) {
+        return Err(too_large(limit));
+    }
+    let mut multipart = multipart.map_err(|e| {
+        AppError::bad_request(
+            "invalid_form",
+            format!("the upload must be multipart/form-data: {}", e.body_text()),
+        )
+    })?;
+    upload::precheck(&app.ports, &who, None).await?;
+
+    let mut fields = UploadFields::default();
+    let mut content = None;
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| form_error(e, limit))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "content" {
+            if content.is_some() {
+                return Err(AppError::bad_request(
+                    "invalid_form",
+                    "the form has more than one 'content' part",
+                ));
+            }
+            upload::precheck(&app.ports, &who, fields.name.as_deref()).await?;
+            let filename = field.file_name().map(str::to_owned).ok_or_else(|| {
+                AppError::bad_request("missing_field", "the 'content' part has no filename")
+            })?;
+            let mut stager = Stager::create(&app.config.tmp_dir(), &filename, limit)
+                .await
+                .map_err(stage_error)?;
+            while let Some(chunk) = field.chunk().await.map_err(|e| form_error(e, limit))? {
+                stager.write(&chunk).await.map_err(stage_error)?;
+            }
+            content = Some(stager.finish().await.map_err(stage_error)?);
+            continue;
+        }
+        let slot = match name.as_str() {
+            ":action" => &mut fields.action,
+            "protocol_version" => &mut fields.protocol_version,
+            "name" => &mut fields.name,
+            "version" => &mut fields.version,
+            "filetype" => &mut fields.filetype,
+            "pyversion" => &mut fields.pyversion,
+            "md5_digest" => &mut fields.md5_digest,
+            "sha256_digest" => &mut fields.sha256_digest,
+            "blake2_256_digest" => &mut fields.blake2_256_digest,
+            // Metadata fields, attestations and signatures: the archive is the
+            // source of truth, so they are read past and dropped.
+            _ => {
+                drain(&mut field, limit).await?;
+                continue;
+            }
+        };
+        *slot = Some(read_text(&mut field, &name, limit).await?);
+    }
+
+    let limits = UploadLimits {
+        max_file_bytes: limit,
+        max_project_bytes: app.config.max_project_bytes,
+        archive: Limits::default(),
+    };
+    let Accepted {
+        file,
+        project,
+        created,
+    } = upload::accept(&app.ports, &limits, &who, fields, content).await?;
+    if created {
+        app.pages.invalidate(project.as_str());
+        app.file_index.invalidate_project(file.project_id);
+    }
+    let message = if created {
+        "uploaded"
+    } else {
+        "identical file exists already; nothing changed"
+    };
+    let body = json!({
+        "ok": true,
+        "message": message,
+        "filename": file.filename,
+        "sha256": file.sha256,
+        "url": crate::pages::file_url(&file),
+    });
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+async fn read_text(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+    limit: u64,
+) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| form_error(e, limit))? {
+        if buf.len() + chunk.len() > MAX_TEXT_FIELD {
+            return Err(AppError::bad_request(
+                "invalid_form",
+                format!("form field '{name}' is larger than 1 MiB"),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    String::from_utf8(buf).map_err(|_| {
+        AppError::bad_request("invalid_form", format!("form field '{name}' is not UTF-8"))
+    })
+}
+
+async fn drain(
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: u64,
+) -> Result<(), AppError> {
+    while field
+        .chunk()
+        .await
+        .map_err(|e| form_error(e, limit))?
+        .is_some()
+    {}
+    Ok(())
+}
+
+fn too_large(limit: u64) -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        format!(
+            "the file is larger than this registry's upload limit of {limit} bytes ({} MiB)",
+            limit / (1024 * 1024)
+        ),
+    )
+}
+
+fn form_error(e: MultipartError, limit: u64) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(limit);
+    }
+    AppError::bad_request(
+        "invalid_form",
+        format!("the multipart form could not be read: {}", e.body_text()),
+    )
+}
+
+fn stage_error(e: StageError) -> AppError {
+    match e {
+        StageError::TooLarge { limit } => too_large(limit),
+        StageError::Io(e) => AppError::internal(format!("staging upload: {e}")),
+    }
+}
+
+impl From<UploadError> for AppError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::Invalid { code, message } => AppError::bad_request(code, message),
+            UploadError::Forbidden { code, message } => AppError::forbidden(code, message),
+            UploadError::Gone(message) => AppError::new(StatusCode::GONE, "gone", message),
+            UploadError::Repo(e) => e.into(),
+            UploadError::Blob(e) => e.into(),
+            UploadError::Worker(e) => AppError::internal(e),
+        }
+    }
+}

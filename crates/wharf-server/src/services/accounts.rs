@@ -1,0 +1,180 @@
+//! Users and API tokens, as the admin CLI (and later the web UI) manage them.
+
+use crate::state::Ports;
+use std::time::Duration;
+use wharf_core::model::{NewAuditEvent, NewToken, TokenRecord, User};
+use wharf_core::ports::RepoError;
+use wharf_core::{ApiToken, NormalizedName, Scopes, Timestamp, ValidationError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("no user named '{0}'; create one with `wharf admin user create NAME`")]
+    NoSuchUser(String),
+    #[error("no token with ID {0}")]
+    NoSuchToken(i64),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// User names: 1–64 ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit.
+pub fn validate_user_name(name: &str) -> Result<(), ValidationError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new(
+            "invalid_user_name",
+            "a user name is 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
+        ))
+    }
+}
+
+pub async fn create_user(ports: &Ports, name: &str, is_admin: bool) -> Result<User, AccountError> {
+    validate_user_name(name)?;
+    let user = ports.users.create_user(name, is_admin).await?;
+    ports
+        .audit
+        .record(admin_event(
+            "user.create",
+            &format!("user:{}", user.name),
+            &format!("{{\"admin\":{is_admin}}}"),
+        ))
+        .await?;
+    Ok(user)
+}
+
+/// What a new token is asked for.
+pub struct TokenRequest<'a> {
+    pub user: &'a str,
+    pub label: &'a str,
+    pub scopes: &'a str,
+    pub projects: &'a [String],
+    pub expires_in: Option<&'a str>,
+}
+
+/// Creates a token and returns its plaintext, which is never stored.
+pub async fn create_token(
+    ports: &Ports,
+    req: TokenRequest<'_>,
+) -> Result<(ApiToken, TokenRecord), AccountError> {
+    let scopes = Scopes::parse(req.scopes)?;
+    let projects = req
+        .projects
+        .iter()
+        .map(|p| NormalizedName::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let expires_at = req
+        .expires_in
+        .map(parse_lifetime)
+        .transpose()?
+        .map(|d| Timestamp::now().plus(d));
+    if req.label.len() > 100 || req.label.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            "invalid_token_name",
+            "a token name is at most 100 printable characters",
+        )
+        .into());
+    }
+    let user = ports
+        .users
+        .find_user_by_name(req.user)
+        .await?
+        .ok_or_else(|| AccountError::NoSuchUser(req.user.to_owned()))?;
+    let token = ApiToken::generate();
+    let new = NewToken {
+        user_id: user.id,
+        name: req.label.to_owned(),
+        hash_hex: token.hash().to_hex(),
+        scopes: scopes.clone(),
+        projects,
+        expires_at,
+    };
+    let detail = format!("{{\"user\":\"{}\",\"scopes\":\"{}\"}}", user.name, scopes);
+    let mut event = admin_event("token.create", "", &detail);
+    event.actor_user_id = Some(user.id);
+    let record = ports.tokens.create_token(new, event).await?;
+    Ok((token, record))
+}
+
+pub async fn list_tokens(ports: &Ports, user: &str) -> Result<Vec<TokenRecord>, AccountError> {
+    let user = ports
+        .users
+        .find_user_by_name(user)
+        .await?
+        .ok_or_else(|| AccountError::NoSuchUser(user.to_owned()))?;
+    Ok(ports.tokens.list_tokens(user.id).await?)
+}
+
+/// Revokes a token; revoking one that is revoked already is not an error.
+pub async fn revoke_token(ports: &Ports, id: i64) -> Result<bool, AccountError> {
+    let token = ports
+        .tokens
+        .get_token(id)
+        .await?
+        .ok_or(AccountError::NoSuchToken(id))?;
+    let mut event = admin_event("token.revoke", &format!("token:{id}"), "{}");
+    event.actor_user_id = Some(token.user_id);
+    Ok(ports.tokens.revoke_token(id, event).await?)
+}
+
+/// `30d`, `12h`, `90m`: how long a token lives. Bounded to ten years.
+pub fn parse_lifetime(raw: &str) -> Result<Duration, ValidationError> {
+    let d = humantime::parse_duration(raw).map_err(|_| {
+        ValidationError::new(
+            "invalid_expiry",
+            format!("'{raw}' is not a duration: use e.g. 30d, 12h or 90m"),
+        )
+    })?;
+    if d.is_zero() || d > Duration::from_secs(10 * 365 * 86_400) {
+        return Err(ValidationError::new(
+            "invalid_expiry",
+            "a token lifetime must be between 1s and 10 years",
+        ));
+    }
+    Ok(d)
+}
+
+fn admin_event(action: &str, target: &str, detail: &str) -> NewAuditEvent {
+    NewAuditEvent {
+        actor_user_id: None,
+        actor_token_id: None,
+        action: action.to_owned(),
+        target: target.to_owned(),
+        detail: detail.to_owned(),
+        ip_hash: None,
+        at: Timestamp::now(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_parse_and_are_bounded() {
+        assert_eq!(
+            parse_lifetime("30d").unwrap(),
+            Duration::from_secs(30 * 86_400)
+        );
+        assert_eq!(
+            parse_lifetime("forever").unwrap_err().code,
+            "invalid_expiry"
+        );
+        assert!(parse_lifetime("0s").is_err());
+        assert!(parse_lifetime("20years").is_err());
+    }
+
+    #[test]
+    fn user_names_are_checked() {
+        assert!(validate_user_name("alice.b-2").is_ok());
+        for bad in ["", "-x", "a b", "a;b", &"a".repeat(65)] {
+            assert!(validate_user_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,511 @@
+//! Accepting an upload: every rule from the legacy upload API, in the order
+//! that refuses cheaply first.
+//!
+//! Storage order is what keeps a crash harmless: the bytes go into the blob
+//! store first (create-only, under their hash), then one transaction commits
+//! the rows. A crash between the two leaves an unreferenced blob, which is
+//! invisible; never a row without its bytes.
+
+use super::auth::Principal;
+use super::staging::StagedContent;
+use crate::state::Ports;
+use serde_json::json;
+use std::io::BufReader;
+use wharf_artifact::{ArtifactError, CoreMetadata, Limits};
+use wharf_core::model::{FileRecord, FileStatus, NewAuditEvent, NewUpload, UploadOutcome};
+use wharf_core::name::printable;
+use wharf_core::ports::{BlobError, BlobKey, RepoError};
+use wharf_core::version::validate_requires_python;
+use wharf_core::{
+    DistFilename, DistKind, NormalizedName, ProjectName, Scope, Timestamp, ValidationError, Version,
+};
+
+/// The upload form's fields other than the file itself.
+#[derive(Debug, Default)]
+pub struct UploadFields {
+    pub action: Option<String>,
+    pub protocol_version: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub filetype: Option<String>,
+    pub pyversion: Option<String>,
+    pub md5_digest: Option<String>,
+    pub sha256_digest: Option<String>,
+    pub blake2_256_digest: Option<String>,
+}
+
+/// What a successful upload came to.
+#[derive(Debug)]
+pub struct Accepted {
+    pub file: FileRecord,
+    pub project: NormalizedName,
+    /// False when the same bytes under the same filename were there already.
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{0}")]
+    Gone(String),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error("archive check could not run: {0}")]
+    Worker(String),
+}
+
+impl From<ValidationError> for UploadError {
+    fn from(e: ValidationError) -> Self {
+        Self::Invalid {
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+fn invalid(code: &'static str, message: impl Into<String>) -> UploadError {
+    UploadError::Invalid {
+        code,
+        message: message.into(),
+    }
+}
+
+fn forbidden(code: &'static str, message: impl Into<String>) -> UploadError {
+    UploadError::Forbidden {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Checks that can run before the file's bytes are read: the token's scope,
+/// and, if the form named the project already, its restriction and ownership.
+/// Refusing here spares reading a large body that would be refused anyway.
+pub async fn precheck(
+    ports: &Ports,
+    who: &Principal,
+    name: Option<&str>,
+) -> Result<(), UploadError> {
+    if !who.has_scope(Scope::Publish) {
+        return Err(forbidden(
+            "insufficient_scope",
+            "this API token lacks the 'publish' scope; create one with --scope publish",
+        ));
+    }
+    if let Some(name) = name {
+        let project = ProjectName::parse(name)?.normalize();
+        check_project_rights(ports, who, &project).await?;
+    }
+    Ok(())
+}
+
+async fn check_project_rights(
+    ports: &Ports,
+    who: &Principal,
+    project: &NormalizedName,
+) -> Result<(), UploadError> {
+    if !who.may_touch(project) {
+        return Err(forbidden(
+            "token_project_restricted",
+            format!(
+                "this API token is restricted to other projects and may not upload to '{project}'"
+            ),
+        ));
+    }
+    if let Some(existing) = ports.projects.find_project(project).await? {
+        if !ports.projects.is_owner(existing.id, who.user.id).await? {
+            return Err(forbidden(
+                "not_owner",
+                format!(
+                    "user '{}' is not an owner of project '{}'",
+                    who.user.name, existing.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates and stores one uploaded file.
+pub async fn accept(
+    ports: &Ports,
+    limits: &UploadLimits,
+    who: &Principal,
+    fields: UploadFields,
+    content: Option<StagedContent>,
+) -> Result<Accepted, UploadError> {
+    match fields.action.as_deref() {
+        Some("file_upload") => {}
+        Some(retired @ ("submit" | "doc_upload" | "remove_pkg" | "file_upload_legacy")) => {
+            return Err(UploadError::Gone(format!(
+                "the '{retired}' action is no longer supported; upload files with ':action=file_upload'"
+            )))
+        }
+        Some(other) => return Err(invalid("invalid_action", format!("unknown :action '{}'", printable(other)))),
+        None => return Err(invalid("missing_field", "the form has no ':action' field; set it to 'file_upload'")),
+    }
+    if fields.protocol_version.as_deref().is_some_and(|v| v != "1") {
+        return Err(invalid(
+            "invalid_protocol_version",
+            "unknown protocol_version; Wharf speaks protocol_version 1",
+        ));
+    }
+    let name = required(&fields.name, "name")?;
+    let version = required(&fields.version, "version")?;
+    let filetype = required(&fields.filetype, "filetype")?;
+    let content =
+        content.ok_or_else(|| invalid("missing_field", "the form has no 'content' file part"))?;
+
+    let project_name = ProjectName::parse(name)?;
+    let project = project_name.normalize();
+    let form_version = Version::parse(version)?;
+    let kind = DistKind::parse(filetype)?;
+    check_project_rights(ports, who, &project).await?;
+
+    let dist = DistFilename::parse(&content.filename, &project)?;
+    if dist.kind != kind {
+        return Err(invalid(
+            "filetype_mismatch",
+            format!(
+                "'{}' is not a {} file; set filetype to match the extension",
+                content.filename,
+                kind.as_str()
+            ),
+        ));
+    }
+    if dist.version != form_version {
+        return Err(invalid(
+            "version_mismatch",
+            format!(
+                "the form says version {} but the filename '{}' says {}",
+                form_version, content.filename, dist.version
+            ),
+        ));
+    }
+    if kind == DistKind::BdistWheel && fields.pyversion.as_deref().is_none_or(str::is_empty) {
+        return Err(invalid(
+            "missing_field",
+            "a wheel upload needs the 'pyversion' field (e.g. py3)",
+        ));
+    }
+    check_digests(&fields, &content)?;
+    if content.size == 0 {
+        return Err(invalid(
+            "empty_file",
+            format!("'{}' is empty", content.filename),
+        ));
+    }
+
+    // A filename, once used, is never reused for other bytes; the identical
+    // file again is a no-op, since twine cannot skip existing files here.
+    if let Some(existing) = ports.files.find_file(&content.filename).await? {
+        return if existing.sha256 == content.sha256 {
+            Ok(Accepted {
+                file: existing,
+                project,
+                created: false,
+            })
+        } else {
+            Err(file_exists(&content.filename))
+        };
+    }
+
+    let parsed = read_archive(&content, kind, limits.archive.clone()).await?;
+    check_metadata(&parsed.metadata, &project, &dist, &content.filename)?;
+    check_layout(&parsed.layout_dir, &project, &dist, kind)?;
+    let requires_python = parsed
+        .metadata
+        .requires_python
+        .clone()
+        .filter(|s| !s.trim().is_empty());
+    if let Some(spec) = &requires_python {
+        validate_requires_python(spec)?;
+    }
+    if let Some(listing) = ports.projects.listing(&project).await? {
+        let total: u64 = listing.files.iter().map(|f| f.size as u64).sum::<u64>() + content.size;
+        if total > limits.max_project_bytes {
+            return Err(invalid(
+                "project_too_large",
+                format!(
+                    "project '{project}' would exceed its total size limit of {} bytes",
+                    limits.max_project_bytes
+                ),
+            ));
+        }
+    }
+
+    let metadata_sha256 = match parsed.metadata_file {
+        Some(bytes) => {
+            let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            ports
+                .blobs
+                .put_bytes(&BlobKey::for_sha256(&sha), bytes)
+                .await?;
+            Some(sha)
+        }
+        None => None,
+    };
+    let StagedContent {
+        file,
+        filename,
+        size,
+        sha256,
+        blake2_256,
+        md5,
+    } = content;
+    let staged_path = file.path().to_owned();
+    ports
+        .blobs
+        .put_file(&BlobKey::for_sha256(&sha256), &staged_path)
+        .await?;
+    let _ = file.disown();
+
+    let now = Timestamp::now();
+    let upload = NewUpload {
+        project_name: project_name.as_str().to_owned(),
+        normalized: project.clone(),
+        version: dist.version.canonical().to_owned(),
+        summary: parsed.metadata.summary.clone(),
+        filename: filename.clone(),
+        kind,
+        python_tag: dist.python_tag.clone(),
+        size: size as i64,
+        sha256: sha256.clone(),
+        blake2_256,
+        md5,
+        requires_python,
+        metadata_sha256,
+        // Verification (a later stage) will start files as pending; until it
+        // exists, a file that passed every check above is published.
+        status: FileStatus::Published,
+        uploader_id: who.user.id,
+        token_id: Some(who.token.id),
+        uploaded_at: now,
+        audit: NewAuditEvent {
+            actor_user_id: Some(who.user.id),
+            actor_token_id: Some(who.token.id),
+            action: "file.upload".into(),
+            target: format!("project:{project}"),
+            detail: json!({ "filename": filename, "sha256": sha256, "size": size }).to_string(),
+            ip_hash: None,
+            at: now,
+        },
+    };
+    match ports.files.record_upload(upload).await? {
+        UploadOutcome::Created { file, .. } => Ok(Accepted {
+            file,
+            project,
+            created: true,
+        }),
+        UploadOutcome::AlreadyExists { file } => Ok(Accepted {
+            file,
+            project,
+            created: false,
+        }),
+        UploadOutcome::FilenameTaken { .. } => Err(file_exists(&filename)),
+        UploadOutcome::NotOwner => Err(forbidden(
+            "not_owner",
+            format!(
+                "user '{}' is not an owner of project '{project}'",
+                who.user.name
+            ),
+        )),
+    }
+}
+
+/// Size limits for uploads.
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    pub max_file_bytes: u64,
+    pub max_project_bytes: u64,
+    pub archive: Limits,
+}
+
+fn required<'a>(field: &'a Option<String>, name: &str) -> Result<&'a str, UploadError> {
+    field
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid("missing_field", format!("the form has no '{name}' field")))
+}
+
+fn file_exists(filename: &str) -> UploadError {
+    invalid(
+        "file_exists",
+        format!(
+            "File already exists ('{filename}', with different contents). A filename can never be reused; \
+             bump the version or add a build tag"
+        ),
+    )
+}
+
+/// At least one digest must be sent, and every one sent must match.
+fn check_digests(fields: &UploadFields, content: &StagedContent) -> Result<(), UploadError> {
+    let given = [
+        ("md5_digest", &fields.md5_digest, &content.md5),
+        ("sha256_digest", &fields.sha256_digest, &content.sha256),
+        (
+            "blake2_256_digest",
+            &fields.blake2_256_digest,
+            &content.blake2_256,
+        ),
+    ];
+    let mut any = false;
+    for (field, sent, actual) in given {
+        let Some(sent) = sent.as_deref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        any = true;
+        if !sent.eq_ignore_ascii_case(actual) {
+            return Err(invalid(
+                "digest_mismatch",
+                format!("{field} does not match the uploaded file: the upload was corrupted or the digest is wrong"),
+            ));
+        }
+    }
+    if !any {
+        return Err(invalid(
+            "missing_digest",
+            "send at least one of sha256_digest, blake2_256_digest or md5_digest",
+        ));
+    }
+    Ok(())
+}
+
+struct ParsedArchive {
+    metadata: CoreMetadata,
+    /// The METADATA file to serve for PEP 658 (wheels only).
+    metadata_file: Option<Vec<u8>>,
+    /// The `.dist-info` directory of a wheel, or the top directory of an sdist.
+    layout_dir: String,
+}
+
+/// Parses the staged archive on the blocking pool: archive reading is
+/// synchronous and CPU-bound.
+async fn read_archive(
+    content: &StagedContent,
+    kind: DistKind,
+    limits: Limits,
+) -> Result<ParsedArchive, UploadError> {
+    let path = content.file.path().to_owned();
+    let filename = content.filename.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<ParsedArchive, ArtifactError> {
+        let file = std::fs::File::open(&path).map_err(|source| ArtifactError::Io {
+            step: "opening the staged upload",
+            source,
+        })?;
+        let reader = BufReader::new(file);
+        Ok(match kind {
+            DistKind::BdistWheel => {
+                let w = wharf_artifact::read_wheel(reader, &limits)?;
+                ParsedArchive {
+                    metadata: w.metadata,
+                    metadata_file: Some(w.metadata_bytes),
+                    layout_dir: w.dist_info_dir,
+                }
+            }
+            DistKind::Sdist => {
+                let s = wharf_artifact::read_sdist(reader, &limits)?;
+                ParsedArchive {
+                    metadata: s.metadata,
+                    metadata_file: None,
+                    layout_dir: s.top_dir,
+                }
+            }
+        })
+    })
+    .await
+    .map_err(|e| UploadError::Worker(e.to_string()))?;
+    result.map_err(|e| {
+        if e.is_client_error() {
+            invalid(e.code(), format!("'{filename}' was refused: {e}"))
+        } else {
+            // A failing read of our own staged file is our fault, not the uploader's.
+            UploadError::Worker(format!("reading staged '{filename}': {e}"))
+        }
+    })
+}
+
+/// The archive is the truth: its metadata must agree with the filename.
+fn check_metadata(
+    meta: &CoreMetadata,
+    project: &NormalizedName,
+    dist: &DistFilename,
+    filename: &str,
+) -> Result<(), UploadError> {
+    if wharf_core::name::normalize(&meta.name) != project.as_str() {
+        return Err(invalid(
+            "metadata_mismatch",
+            format!(
+                "'{filename}' contains metadata for project '{}', not '{project}'",
+                printable(&meta.name)
+            ),
+        ));
+    }
+    let meta_version = Version::parse(&meta.version).map_err(|e| {
+        invalid(
+            "metadata_mismatch",
+            format!(
+                "'{filename}' has an invalid metadata version: {}",
+                e.message
+            ),
+        )
+    })?;
+    if meta_version != dist.version {
+        return Err(invalid(
+            "metadata_mismatch",
+            format!(
+                "'{filename}' says version {} in its name but {} in its metadata",
+                dist.version, meta_version
+            ),
+        ));
+    }
+    if meta
+        .summary
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 512)
+    {
+        return Err(invalid(
+            "metadata_invalid",
+            "the Summary metadata field is longer than 512 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A wheel's `{name}-{version}.dist-info` (or an sdist's `{name}-{version}/`)
+/// must name the same project and version as the file.
+fn check_layout(
+    dir: &str,
+    project: &NormalizedName,
+    dist: &DistFilename,
+    kind: DistKind,
+) -> Result<(), UploadError> {
+    let stem = match kind {
+        DistKind::BdistWheel => dir.strip_suffix(".dist-info").unwrap_or(dir),
+        DistKind::Sdist => dir,
+    };
+    let matches = stem.rsplit_once('-').is_some_and(|(name, version)| {
+        wharf_core::name::normalize(name) == project.as_str()
+            && Version::parse(version).is_ok_and(|v| v == dist.version)
+    });
+    if !matches {
+        let what = if kind == DistKind::BdistWheel {
+            "its .dist-info directory"
+        } else {
+            "its top-level directory"
+        };
+        return Err(invalid(
+            "layout_mismatch",
+            format!(
+                "{what} '{}' does not match {project} {}",
+                printable(dir),
+                dist.version
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Yanking and unyanking releases (PEP 592). A yanked release stays listed,
+//! with its marker, and can be unyanked and yanked again.
+
+use super::auth::Principal;
+use crate::state::Ports;
+use serde_json::json;
+use wharf_core::model::NewAuditEvent;
+use wharf_core::ports::RepoError;
+use wharf_core::{NormalizedName, Scope, Timestamp, ValidationError, Version};
+
+#[derive(Debug, thiserror::Error)]
+pub enum YankError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// Longest yank reason kept; it is shown in every simple page.
+pub const MAX_REASON_LEN: usize = 512;
+
+/// Sets (`Some(reason)`) or clears (`None`) the yank marker of a release.
+pub async fn set_yank(
+    ports: &Ports,
+    who: &Principal,
+    project: &str,
+    version: &str,
+    reason: Option<&str>,
+) -> Result<NormalizedName, YankError> {
+    let project = NormalizedName::parse(project)?;
+    let version = Version::parse(version)?;
+    if let Some(reason) = reason {
+        if reason.chars().count() > MAX_REASON_LEN
+            || reason.chars().any(|c| c.is_control() && c != '\n')
+        {
+            return Err(ValidationError::new(
+                "invalid_reason",
+                format!("a yank reason is at most {MAX_REASON_LEN} printable characters"),
+            )
+            .into());
+        }
+    }
+    if !who.has_scope(Scope::Publish) {
+        return Err(YankError::Forbidden(
+            "this API token lacks the 'publish' scope needed to yank".into(),
+        ));
+    }
+    if !who.may_touch(&project) {
+        return Err(YankError::Forbidden(format!(
+            "this API token is restricted to other projects than '{project}'"
+        )));
+    }
+    let found = ports.projects.find_project(&project).await?;
+    let Some(found) = found else {
+        return Err(YankError::NotFound(format!("no project named '{project}'")));
+    };
+    if !ports.projects.is_owner(found.id, who.user.id).await? {
+        return Err(YankError::Forbidden(format!(
+            "user '{}' is not an owner of '{}'",
+            who.user.name, found.name
+        )));
+    }
+    let action = if reason.is_some() {
+        "release.yank"
+    } else {
+        "release.unyank"
+    };
+    let event = NewAuditEvent {
+        actor_user_id: Some(who.user.id),
+        actor_token_id: Some(who.token.id),
+        action: action.into(),
+        target: format!("project:{project}"),
+        detail: json!({ "version": version.canonical(), "reason": reason }).to_string(),
+        ip_hash: None,
+        at: Timestamp::now(),
+    };
+    if !ports
+        .projects
+        .set_yank(found.id, version.canonical(), reason, event)
+        .await?
+    {
+        return Err(YankError::NotFound(format!(
+            "project '{project}' has no release {version}"
+        )));
+    }
+    Ok(project)
+}

@@ -1,0 +1,129 @@
+//! The application state shared by every handler: configuration, the ports,
+//! and the in-process caches.
+
+use crate::cache::{FileCache, PageCache};
+use crate::config::Config;
+use std::sync::Arc;
+use std::time::Duration;
+use wharf_blob::LocalBlobStore;
+use wharf_core::ports::*;
+use wharf_db::Database;
+
+/// The storage ports, as trait objects so services never name a backend.
+#[derive(Clone)]
+pub struct Ports {
+    pub users: Arc<dyn UserRepo>,
+    pub tokens: Arc<dyn TokenRepo>,
+    pub projects: Arc<dyn ProjectRepo>,
+    pub files: Arc<dyn FileRepo>,
+    pub audit: Arc<dyn AuditLog>,
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl Ports {
+    pub fn new(db: Database, blobs: Arc<dyn BlobStore>) -> Self {
+        let db = Arc::new(db);
+        Self {
+            users: db.clone(),
+            tokens: db.clone(),
+            projects: db.clone(),
+            files: db.clone(),
+            audit: db,
+            blobs,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+pub struct AppInner {
+    pub config: Config,
+    pub ports: Ports,
+    pub db: Database,
+    pub pages: PageCache,
+    pub file_index: FileCache,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot prepare data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error(transparent)]
+    Database(#[from] wharf_db::DbError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+impl App {
+    /// Opens the database (migrating the embedded one), the blob store and
+    /// the staging area, clearing any upload a crash left half-written.
+    pub async fn open(config: Config) -> Result<Self, StartError> {
+        let db = open_database(&config).await?;
+        let blobs = LocalBlobStore::open(config.blob_dir())?;
+        let staged = blobs.clean_staging().unwrap_or(0) + clean_dir(&config.tmp_dir())?;
+        if staged > 0 {
+            tracing::info!(
+                files = staged,
+                "removed half-written uploads left by an earlier stop"
+            );
+        }
+        Ok(Self::from_parts(
+            config,
+            db.clone(),
+            Ports::new(db, Arc::new(blobs)),
+        ))
+    }
+
+    pub fn from_parts(config: Config, db: Database, ports: Ports) -> Self {
+        let ttl = Duration::from_secs(config.simple_cache_ttl_secs);
+        Self(Arc::new(AppInner {
+            pages: PageCache::new(ttl),
+            file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
+            config,
+            ports,
+            db,
+        }))
+    }
+}
+
+/// Opens the configured database and applies migrations (the embedded
+/// SQLite database is always migrated on open).
+pub async fn open_database(config: &Config) -> Result<Database, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::DataDir {
+        path: config.data_dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let db = Database::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Creates `dir` if needed and removes everything in it; returns how many
+/// entries were removed.
+fn clean_dir(dir: &std::path::Path) -> Result<usize, StartError> {
+    let fail = |e: std::io::Error| StartError::DataDir {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir).map_err(fail)? {
+        let path = entry.map_err(fail)?.path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).map_err(fail)?;
+        } else {
+            std::fs::remove_file(&path).map_err(fail)?;
+        }
+        removed += 1;
+    }
+    Ok(removed)
+}
