@@ -6,10 +6,13 @@
 //! [`Limits`] field or a small constant, and any ambiguity that could let two tools see two
 //! different packages in the same bytes is refused rather than resolved.
 
+#![warn(missing_docs)]
+
 mod error;
 mod limits;
 mod member_path;
 mod metadata;
+mod polyglot;
 mod record;
 mod sdist;
 mod wheel;

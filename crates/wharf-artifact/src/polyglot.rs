@@ -7,9 +7,10 @@ pub(crate) const ZIP_TAIL_LEN: usize = 22 + 0xFFFF;
 /// Whether a 512-byte block carries a valid tar header checksum, which is what tar readers
 /// use to accept a header.
 pub(crate) fn is_tar_header(block: &[u8]) -> bool {
-    let Some(field) = block.get(148..156) else {
+    let Some(block) = block.get(..512) else {
         return false;
     };
+    let field = &block[148..156];
     let digits: Vec<u8> = field
         .iter()
         .copied()
@@ -24,7 +25,7 @@ pub(crate) fn is_tar_header(block: &[u8]) -> bool {
     }) else {
         return false;
     };
-    let computed: u32 = block[..512]
+    let computed: u32 = block
         .iter()
         .enumerate()
         .map(|(i, &b)| {
@@ -65,6 +66,7 @@ mod tests {
         block[0] = b'j';
         assert!(!is_tar_header(&block));
         assert!(!is_tar_header(&[0u8; 100]));
+        assert!(!is_tar_header(&block[..300]));
     }
 
     #[test]

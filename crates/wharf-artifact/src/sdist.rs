@@ -15,6 +15,7 @@ use flate2::read::MultiGzDecoder;
 
 use crate::limits::{Budget, Overrun};
 use crate::member_path::{self, display, CollisionGuard, MemberPath};
+use crate::polyglot::{is_tar_header, looks_like_zip, ZIP_TAIL_LEN};
 use crate::{metadata, ArtifactError, CoreMetadata, Limits};
 
 /// What an sdist holds, once every check has passed.
@@ -34,8 +35,6 @@ pub struct SdistInfo {
 
 /// Largest GNU long-name or pax record accepted; real ones are a few hundred bytes.
 const MAX_EXTENSION_BYTES: u64 = 64 * 1024;
-/// How much of the end of the file a ZIP reader searches for its end record.
-const ZIP_TAIL_LEN: usize = 22 + 0xFFFF;
 
 /// Reads and verifies an sdist: gzip and tar structure, member kinds and names, limits, the
 /// single top-level directory and its `PKG-INFO`.
@@ -44,6 +43,7 @@ pub fn read_sdist<R: Read>(reader: R, limits: &Limits) -> Result<SdistInfo, Arti
     let mut source = Source {
         inner: reader,
         consumed: Rc::clone(&consumed),
+        head: Vec::new(),
         tail: Vec::new(),
     };
     let mut magic = [0u8; 2];
@@ -93,6 +93,12 @@ pub fn read_sdist<R: Read>(reader: R, limits: &Limits) -> Result<SdistInfo, Arti
             other_format: "ZIP archive",
         });
     }
+    // Tools that sniff the format instead of trusting the extension try plain tar first.
+    if is_tar_header(&source.head) {
+        return Err(ArtifactError::Polyglot {
+            other_format: "uncompressed tar archive",
+        });
+    }
 
     walk.finish()
 }
@@ -114,12 +120,13 @@ fn read_prefix<R: Read>(source: &mut Source<R>, magic: &mut [u8; 2]) -> Result<(
     Ok(())
 }
 
-/// The caller's reader: counts compressed bytes for the bomb ratio, remembers the end of
-/// the file for the polyglot check, and tags its own failures so they are not blamed on
+/// The caller's reader: counts compressed bytes for the bomb ratio, remembers the start and
+/// end of the file for the polyglot checks, and tags its own failures so they are not blamed on
 /// the uploader.
 struct Source<R> {
     inner: R,
     consumed: Rc<Cell<u64>>,
+    head: Vec<u8>,
     tail: Vec<u8>,
 }
 
@@ -135,6 +142,8 @@ impl<R: Read> Read for Source<R> {
             Ok(n) => {
                 self.consumed
                     .set(self.consumed.get().saturating_add(n as u64));
+                let head_room = 512usize.saturating_sub(self.head.len()).min(n);
+                self.head.extend_from_slice(&buf[..head_room]);
                 self.tail.extend_from_slice(&buf[..n]);
                 if self.tail.len() > 2 * ZIP_TAIL_LEN {
                     self.tail.drain(..self.tail.len() - ZIP_TAIL_LEN);

@@ -207,10 +207,15 @@ fn data_after_the_archive_is_refused() {
 }
 
 #[test]
-fn a_tar_gz_that_is_also_a_zip_is_refused() {
+fn a_tar_gz_that_is_also_another_format_is_refused() {
     let bytes = hostile::sdist_zip_polyglot();
     // The tar stream itself is fine: only the ZIP reading of the bytes is the problem.
     refuse_default(&bytes, "archive.polyglot", &["ZIP archive"]);
+    refuse_default(
+        &hostile::sdist_tar_polyglot(),
+        "archive.polyglot",
+        &["uncompressed tar archive"],
+    );
 }
 
 #[test]

@@ -462,3 +462,28 @@ async fn every_accepted_upload_is_audited_without_secrets() {
         );
     }
 }
+
+#[tokio::test]
+async fn equal_versions_spelled_differently_share_one_release() {
+    let t = TestApp::new().await;
+    let token = t.token("alice", "publish", &[]).await;
+    let wheel = WheelBuilder::new("demo", "1.0.0");
+    assert_eq!(
+        t.upload(Some(&token), &UploadForm::wheel(&wheel, "demo", "1.0.0"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let sdist = SdistBuilder::new("demo", "1.0");
+    let r = t
+        .upload(
+            Some(&token),
+            &UploadForm::new("demo", "1.0", &sdist.filename(), sdist.build()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let view = t.get("/api/v1/projects/demo", &[]).await.json();
+    let releases = view["releases"].as_array().unwrap();
+    assert_eq!(releases.len(), 1, "{view}");
+    assert_eq!(releases[0]["files"].as_array().unwrap().len(), 2);
+}

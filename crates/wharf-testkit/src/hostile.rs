@@ -753,6 +753,39 @@ pub fn sdist_zip_polyglot() -> Vec<u8> {
     build(&eocd)
 }
 
+/// A valid sdist whose first 512 bytes are also a plain tar header: the gzip header's file
+/// name field carries the tar fields and checksum, so format-sniffing tar readers take the
+/// file as an uncompressed tar.
+pub fn sdist_tar_polyglot() -> Vec<u8> {
+    let gz = base_sdist().build();
+    let mut block = [b'a'; 512];
+    // Gzip header with FNAME set; the name runs through the whole block.
+    block[..10].copy_from_slice(&[0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 255]);
+    block[100..108].copy_from_slice(b"0000644 ");
+    block[108..116].copy_from_slice(b"0000000 ");
+    block[116..124].copy_from_slice(b"0000000 ");
+    block[124..136].copy_from_slice(b"00000000000 ");
+    block[136..148].copy_from_slice(b"00000000000 ");
+    block[156] = b'0';
+    let sum: u32 = block
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
+        .sum();
+    block[148..156].copy_from_slice(format!("{sum:07o} ").as_bytes());
+    let mut out = block.to_vec();
+    out.push(0); // end of the file name
+                 // The original member without its 10-byte header (it has no optional fields).
+    out.extend_from_slice(&gz[10..]);
+    out
+}
+
 /// An sdist whose `demo_pkg-1.0/zeros.bin` holds `mib` MiB of zeros.
 pub fn sdist_bomb(mib: usize) -> Vec<u8> {
     base_sdist()

@@ -5,6 +5,8 @@
 //! realistic. The [`hostile`] module makes the broken and malicious variants the archive
 //! reader must refuse. This crate is for tests only; nothing here validates its input.
 
+#![warn(missing_docs)]
+
 use std::io::{Cursor, Write};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

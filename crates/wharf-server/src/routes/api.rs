@@ -95,7 +95,7 @@ async fn change_yank(
     version: &str,
     reason: Option<&str>,
 ) -> Result<Json<Value>, AppError> {
-    let project = yank::set_yank(&app.ports, who, name, version, reason)
+    let (project, version) = yank::set_yank(&app.ports, who, name, version, reason)
         .await
         .map_err(|e| match e {
             YankError::Invalid(v) => v.into(),
@@ -104,10 +104,9 @@ async fn change_yank(
             YankError::Repo(r) => r.into(),
         })?;
     app.pages.invalidate(project.as_str());
-    let canonical = wharf_core::Version::parse(version)?.canonical().to_owned();
     Ok(Json(json!({
         "project": project.as_str(),
-        "version": canonical,
+        "version": version,
         "yanked": reason.is_some(),
         "reason": reason,
     })))

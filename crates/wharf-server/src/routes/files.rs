@@ -163,39 +163,43 @@ enum RangeRequest {
 }
 
 /// Parses a single `bytes=` range against a length (RFC 9110 §14.1.2).
+/// A syntactically invalid header is ignored, as the RFC asks; a valid one
+/// that selects no byte is unsatisfiable.
 fn parse_range(header: &str, len: u64) -> RangeRequest {
     let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return RangeRequest::Ignored;
+    };
+    let Some((first, last)) = spec.trim().split_once('-') else {
         return RangeRequest::Ignored;
     };
     if spec.contains(',') {
         return RangeRequest::Ignored;
     }
-    let Some((first, last)) = spec.trim().split_once('-') else {
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        // A suffix range: the last N bytes.
+        return match last.parse::<u64>() {
+            Ok(0) => RangeRequest::Unsatisfiable,
+            Ok(_) if len == 0 => RangeRequest::Unsatisfiable,
+            Ok(n) => RangeRequest::Satisfiable(len.saturating_sub(n), len - 1),
+            Err(_) => RangeRequest::Ignored,
+        };
+    }
+    let Ok(start) = first.parse::<u64>() else {
         return RangeRequest::Ignored;
     };
-    let (first, last) = (first.trim(), last.trim());
-    let parsed = match (first.is_empty(), last.is_empty()) {
-        (true, false) => last
-            .parse::<u64>()
-            .ok()
-            .map(|n| (len.saturating_sub(n), len.saturating_sub(1), n > 0)),
-        (false, _) => first.parse::<u64>().ok().and_then(|start| {
-            let end = if last.is_empty() {
-                Some(len.saturating_sub(1))
-            } else {
-                last.parse::<u64>().ok()
-            }?;
-            (end >= start).then_some((start, end.min(len.saturating_sub(1)), true))
-        }),
-        (true, true) => None,
-    };
-    match parsed {
-        None => RangeRequest::Ignored,
-        Some((start, end, nonempty)) if nonempty && len > 0 && start < len && start <= end => {
-            RangeRequest::Satisfiable(start, end)
+    let end = if last.is_empty() {
+        u64::MAX
+    } else {
+        match last.parse::<u64>() {
+            Ok(end) if end >= start => end,
+            _ => return RangeRequest::Ignored,
         }
-        Some(_) => RangeRequest::Unsatisfiable,
+    };
+    if start >= len {
+        return RangeRequest::Unsatisfiable;
     }
+    RangeRequest::Satisfiable(start, end.min(len - 1))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::pages;
 use crate::state::App;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::sync::Arc;
 use wharf_core::name::normalize;
@@ -41,7 +41,18 @@ pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Respons
 
 /// `/simple/{name}` without the slash: redirect to the canonical URL.
 pub async fn project_no_slash(Path(name): Path<String>) -> Response {
-    Redirect::permanent(&format!("/simple/{}/", normalize(&name))).into_response()
+    moved_to(&normalize(&name))
+}
+
+/// PEP 503 asks for a 301 to the normalized URL.
+fn moved_to(normalized: &str) -> Response {
+    let location = HeaderValue::from_str(&format!("/simple/{normalized}/"))
+        .unwrap_or_else(|_| HeaderValue::from_static("/simple/"));
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location)],
+    )
+        .into_response()
 }
 
 pub async fn project(
@@ -52,7 +63,7 @@ pub async fn project(
     let normalized = normalize(&name);
     if normalized != name {
         // PEP 503: a non-normalized name redirects to the normalized URL.
-        return Ok(Redirect::permanent(&format!("/simple/{normalized}/")).into_response());
+        return Ok(moved_to(&normalized));
     }
     let kind = negotiate(&headers)?;
     let format = page_format(kind);

@@ -225,6 +225,9 @@ pub async fn accept(
     if let Some(spec) = &requires_python {
         validate_requires_python(spec)?;
     }
+    // A file of a release that exists under an equal PEP 440 spelling (1.0
+    // beside 1.0.0) joins that release rather than starting a second one.
+    let mut release_version = dist.version.canonical().to_owned();
     if let Some(listing) = ports.projects.listing(&project).await? {
         let total: u64 = listing.files.iter().map(|f| f.size as u64).sum::<u64>() + content.size;
         if total > limits.max_project_bytes {
@@ -235,6 +238,12 @@ pub async fn accept(
                     limits.max_project_bytes
                 ),
             ));
+        }
+        let same = |r: &&wharf_core::model::Release| {
+            Version::parse(&r.version).is_ok_and(|v| v == dist.version)
+        };
+        if let Some(existing) = listing.releases.iter().find(same) {
+            release_version = existing.version.clone();
         }
     }
 
@@ -268,7 +277,7 @@ pub async fn accept(
     let upload = NewUpload {
         project_name: project_name.as_str().to_owned(),
         normalized: project.clone(),
-        version: dist.version.canonical().to_owned(),
+        version: release_version,
         summary: parsed.metadata.summary.clone(),
         filename: filename.clone(),
         kind,

@@ -30,7 +30,7 @@ pub async fn set_yank(
     project: &str,
     version: &str,
     reason: Option<&str>,
-) -> Result<NormalizedName, YankError> {
+) -> Result<(NormalizedName, String), YankError> {
     let project = NormalizedName::parse(project)?;
     let version = Version::parse(version)?;
     if let Some(reason) = reason {
@@ -54,16 +54,26 @@ pub async fn set_yank(
             "this API token is restricted to other projects than '{project}'"
         )));
     }
-    let found = ports.projects.find_project(&project).await?;
-    let Some(found) = found else {
+    let Some(listing) = ports.projects.listing(&project).await? else {
         return Err(YankError::NotFound(format!("no project named '{project}'")));
     };
+    let found = listing.project;
     if !ports.projects.is_owner(found.id, who.user.id).await? {
         return Err(YankError::Forbidden(format!(
             "user '{}' is not an owner of '{}'",
             who.user.name, found.name
         )));
     }
+    // Releases match by PEP 440 equality: yanking 1.0.0 yanks release 1.0.
+    let Some(stored) = listing
+        .releases
+        .iter()
+        .find(|r| Version::parse(&r.version).is_ok_and(|v| v == version))
+    else {
+        return Err(YankError::NotFound(format!(
+            "project '{project}' has no release {version}"
+        )));
+    };
     let action = if reason.is_some() {
         "release.yank"
     } else {
@@ -74,18 +84,18 @@ pub async fn set_yank(
         actor_token_id: Some(who.token.id),
         action: action.into(),
         target: format!("project:{project}"),
-        detail: json!({ "version": version.canonical(), "reason": reason }).to_string(),
+        detail: json!({ "version": stored.version, "reason": reason }).to_string(),
         ip_hash: None,
         at: Timestamp::now(),
     };
     if !ports
         .projects
-        .set_yank(found.id, version.canonical(), reason, event)
+        .set_yank(found.id, &stored.version, reason, event)
         .await?
     {
         return Err(YankError::NotFound(format!(
             "project '{project}' has no release {version}"
         )));
     }
-    Ok(project)
+    Ok((project, stored.version.clone()))
 }
