@@ -58,17 +58,7 @@ impl Database {
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    // WAL lets readers run beside the writer; NORMAL sync is
-                    // durable across application crashes, which is what the
-                    // upload path's crash-safety relies on.
-                    conn.execute(
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                         PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
-                    )
-                    .await?;
-                    Ok(())
-                })
+                Box::pin(async move { prepare_sqlite_connection(conn).await })
             })
             .connect(url)
             .await
@@ -104,6 +94,33 @@ impl Database {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Per-connection SQLite settings. WAL lets readers run beside the writer;
+/// NORMAL sync is durable across application crashes, which the upload
+/// path's crash-safety relies on.
+async fn prepare_sqlite_connection(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute("PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        .await?;
+    // WAL mode is persistent, so only a new database needs switching; the
+    // switch needs exclusive access, which a second process starting at the
+    // same moment can briefly deny.
+    for attempt in 0..50 {
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        if mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        match conn.execute("PRAGMA journal_mode=WAL").await {
+            Ok(_) => {}
+            Err(e) if attempt < 49 && e.to_string().contains("locked") => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Hides a password in a database URL before it reaches a message or a log.

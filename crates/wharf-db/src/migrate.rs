@@ -32,6 +32,14 @@ pub(crate) async fn run(db: &Database) -> Result<usize, DbError> {
     let mut applied = 0;
     for m in migrations {
         let mut tx = db.pool.begin().await.map_err(DbError::from_sqlx)?;
+        // Write before reading: on SQLite a transaction that reads and then
+        // writes fails at once if another process (a second `wharf serve`, an
+        // admin command) wrote in between; one that writes first waits on
+        // the busy timeout for the lock instead.
+        sqlx::query("DELETE FROM wharf_migrations WHERE version < 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::from_sqlx)?;
         let done: Option<(i64,)> =
             sqlx::query_as("SELECT version FROM wharf_migrations WHERE version = $1")
                 .bind(m.version)

@@ -325,3 +325,25 @@ fn urls_are_redacted_before_they_reach_messages() {
     );
     assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
 }
+
+#[tokio::test]
+async fn processes_opening_one_database_at_once_all_migrate() {
+    // Separate pools stand in for separate processes (serve plus admin commands).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wharf.db");
+    let mut handles = Vec::new();
+    for i in 0..6 {
+        let path = path.clone();
+        handles.push(tokio::spawn(async move {
+            let db = Database::open_sqlite(&path).await?;
+            db.migrate().await?;
+            db.create_user(&format!("user{i}"), false)
+                .await
+                .map_err(DbError::from)?;
+            Ok::<_, DbError>(())
+        }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+}

@@ -1,0 +1,313 @@
+//! A real `wharf serve` process on loopback, and the Python tools from the test
+//! venv (`scripts/test-venv`) to drive it.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const WHARF: &str = env!("CARGO_BIN_EXE_wharf");
+
+/// The venv with twine, uv, pip, build and poetry. Tests need it; they fail
+/// with a clear message rather than pass without it.
+pub fn venv() -> PathBuf {
+    let path = std::env::var_os("WHARF_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.test-venv"));
+    assert!(
+        path.join("bin/twine").exists(),
+        "the client tests need the test venv at {}: run ./scripts/test (or scripts/test-venv) first",
+        path.display()
+    );
+    path
+}
+
+pub fn tool(name: &str) -> PathBuf {
+    venv().join("bin").join(name)
+}
+
+/// Runs a command, panicking with its output if it fails.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs a command expected to fail; returns stdout+stderr.
+pub fn run_failing(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{cmd:?} should have failed:\n{text}");
+    text
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Self {
+        let addr = free_addr();
+        let child = Command::new(WHARF)
+            .args([
+                "--data-dir",
+                data_dir.to_str().unwrap(),
+                "serve",
+                "--listen",
+                &addr.to_string(),
+            ])
+            .env("WHARF_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start wharf serve");
+        let server = Self {
+            child,
+            addr,
+            data_dir: data_dir.to_owned(),
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.get("/healthz").0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("wharf did not become healthy on {}", self.addr);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A minimal HTTP/1.1 GET: status and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.request(
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.addr
+            )
+            .into_bytes(),
+        )
+    }
+
+    pub fn request(&self, raw: &[u8]) -> (u16, String) {
+        let Ok(mut s) = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)) else {
+            return (0, String::new());
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        if s.write_all(raw).is_err() {
+            return (0, String::new());
+        }
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// SIGTERM, then wait: the graceful path.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "wharf exited with {status} on SIGTERM");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("wharf did not stop within 15 s of SIGTERM");
+    }
+
+    /// SIGKILL: the crash path.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn admin(&self, args: &[&str]) -> String {
+        admin(&self.data_dir, args)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `wharf admin …` on a data directory; returns stdout.
+pub fn admin(data_dir: &Path, args: &[&str]) -> String {
+    let out = run(Command::new(WHARF)
+        .env("WHARF_LOG", "warn")
+        .args(["--data-dir", data_dir.to_str().unwrap(), "admin"])
+        .args(args));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A user and a token for them.
+pub fn token(data_dir: &Path, user: &str, scopes: &str) -> String {
+    let out = Command::new(WHARF)
+        .env("WHARF_LOG", "warn")
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "admin",
+            "user",
+            "create",
+            user,
+        ])
+        .output()
+        .unwrap();
+    let _ = out; // the user may exist already
+    admin(
+        data_dir,
+        &["token", "create", "--user", user, "--scope", scopes],
+    )
+    .trim()
+    .to_owned()
+}
+
+fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// Writes a small Python project and builds its wheel and sdist with
+/// `python -m build`; returns the dist directory.
+pub fn build_project(root: &Path, name: &str, version: &str, backend: Backend) -> PathBuf {
+    let module = name.replace('-', "_");
+    let src = root.join(format!("{name}-{version}-src"));
+    std::fs::create_dir_all(src.join(&module)).unwrap();
+    std::fs::write(
+        src.join(&module).join("__init__.py"),
+        format!("VERSION = {version:?}\n"),
+    )
+    .unwrap();
+    let build_system = match backend {
+        Backend::Setuptools => {
+            "requires = [\"setuptools>=75\"]\nbuild-backend = \"setuptools.build_meta\""
+        }
+        Backend::Hatchling => "requires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"",
+    };
+    std::fs::write(
+        src.join("pyproject.toml"),
+        format!(
+            "[build-system]\n{build_system}\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\n\
+             description = \"Wharf client test package\"\nrequires-python = \">=3.8\"\n"
+        ),
+    )
+    .unwrap();
+    let dist = root.join(format!("{name}-{version}-dist"));
+    run(Command::new(tool("python"))
+        .args(["-m", "build", "--no-isolation", "--outdir"])
+        .arg(&dist)
+        .arg(&src));
+    dist
+}
+
+#[derive(Clone, Copy)]
+pub enum Backend {
+    Setuptools,
+    Hatchling,
+}
+
+pub fn files_with(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+pub fn twine_upload(server: &Server, token: &str, files: &[PathBuf]) -> Output {
+    let mut cmd = Command::new(tool("twine"));
+    cmd.args([
+        "upload",
+        "--non-interactive",
+        "--disable-progress-bar",
+        "--repository-url",
+    ])
+    .arg(server.url("/legacy/"))
+    .args(["-u", "__token__", "-p", token])
+    .args(files);
+    cmd.output().unwrap()
+}
+
+/// A fresh venv with pip, installing from Wharf only.
+pub fn pip_install(server: &Server, root: &Path, name: &str, spec: &[&str]) -> PathBuf {
+    let env = root.join(format!("pip-{name}"));
+    run(Command::new(tool("python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&env));
+    run(Command::new(tool("python"))
+        .args(["-m", "pip", "--python"])
+        .arg(env.join("bin/python"))
+        .args([
+            "install",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--index-url",
+        ])
+        .arg(server.url("/simple/"))
+        .args(spec));
+    env
+}
+
+pub fn python_says(env: &Path, code: &str) -> String {
+    let out = run(Command::new(env.join("bin/python")).args(["-c", code]));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
