@@ -390,3 +390,75 @@ fn bad_configuration_stops_startup_naming_the_field() {
         "{text}"
     );
 }
+
+#[test]
+fn sigterm_lets_an_upload_in_flight_finish() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let server = Server::start(&data);
+    let token = token(&data, "alice", "publish");
+    let wheel = wharf_testkit::WheelBuilder::new("wharf-graceful", "1.0")
+        .file("wharf_graceful/__init__.py", "X = 1\n");
+    let bytes = wheel.build();
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    let boundary = "XgracefulX";
+    let mut body = Vec::new();
+    for (k, v) in [
+        (":action", "file_upload"),
+        ("protocol_version", "1"),
+        ("name", "wharf-graceful"),
+        ("version", "1.0"),
+        ("filetype", "bdist_wheel"),
+        ("pyversion", "py3"),
+        ("sha256_digest", sha.as_str()),
+    ] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .bytes(),
+        );
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{}\"\r\n\r\n", wheel.filename())
+            .bytes(),
+    );
+    body.extend(&bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let head = format!(
+        "POST /legacy/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        base64(format!("__token__:{token}").as_bytes()),
+        body.len()
+    );
+
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let half = body.len() / 2;
+    stream.write_all(&body[..half]).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The signal arrives while the request is half sent.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stream.write_all(&body[half..]).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "the upload in flight completes: {reply}"
+    );
+    server.stop();
+
+    let server = Server::start(&data);
+    let (status, page) = server.get("/simple/wharf-graceful/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&sha));
+}

@@ -487,3 +487,53 @@ async fn equal_versions_spelled_differently_share_one_release() {
     assert_eq!(releases.len(), 1, "{view}");
     assert_eq!(releases[0]["files"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_project_cannot_grow_past_its_total_size_limit() {
+    let t = TestApp::with_config(|c| c.max_project_bytes = 3000).await;
+    let token = t.token("alice", "publish", &[]).await;
+    let first = WheelBuilder::new("demo", "1.0").file("demo/data.py", random_bytes(1500));
+    assert_eq!(
+        t.upload(Some(&token), &UploadForm::wheel(&first, "demo", "1.0"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let second = WheelBuilder::new("demo", "2.0").file("demo/data.py", random_bytes(1500));
+    t.upload(Some(&token), &UploadForm::wheel(&second, "demo", "2.0"))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "project_too_large", "3000 bytes");
+}
+
+#[tokio::test]
+async fn token_use_is_recorded() {
+    let t = TestApp::new().await;
+    let token = t.token("alice", "publish", &[]).await;
+    let user = t
+        .app
+        .ports
+        .users
+        .find_user_by_name("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(t.app.ports.tokens.list_tokens(user.id).await.unwrap()[0]
+        .last_used_at
+        .is_none());
+    t.upload(
+        Some(&token),
+        &UploadForm::wheel(&demo_wheel(), "demo-pkg", "1.0"),
+    )
+    .await;
+    // The timestamp is written off the request path.
+    for _ in 0..100 {
+        if t.app.ports.tokens.list_tokens(user.id).await.unwrap()[0]
+            .last_used_at
+            .is_some()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("last_used_at was never recorded");
+}
