@@ -100,7 +100,8 @@ impl BlobKey {
 /// How a stored blob can be served.
 #[derive(Debug, Clone)]
 pub enum BlobLocation {
-    /// A file on local disk, served directly (with Range support).
+    /// A file on local disk, served directly (with Range support). It is not
+    /// checked for existence; opening it is the check.
     LocalFile(PathBuf),
     /// A short-lived URL to redirect the client to (object storage).
     Redirect(String),

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use wharf_core::model::{FileRecord, FileStatus};
 use wharf_core::ports::{BlobKey, BlobLocation};
 
@@ -71,20 +71,16 @@ pub async fn download(
             return Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response());
         }
     };
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| AppError::internal(format!("open {}: {e}", path.display())))?;
-    let len = file.metadata().await.map_err(AppError::internal)?.len();
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
-        .map(|r| parse_range(r, len));
-    let (status, start, count) = match range {
-        None | Some(RangeRequest::Ignored) => (StatusCode::OK, 0, len),
-        Some(RangeRequest::Satisfiable(start, end)) => {
-            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
-        }
-        Some(RangeRequest::Unsatisfiable) => {
+        .map(str::to_owned);
+    let served = tokio::task::spawn_blocking(move || open_blob(&path, range.as_deref()))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    let (status, start, count, len, body) = match served {
+        Served::Unsatisfiable { len } => {
             let content_range = HeaderValue::from_str(&format!("bytes */{len}")).expect("ASCII");
             return Ok((
                 StatusCode::RANGE_NOT_SATISFIABLE,
@@ -92,24 +88,31 @@ pub async fn download(
             )
                 .into_response());
         }
-    };
-    let body = if count <= SMALL_FILE {
-        let mut buf = vec![0u8; count as usize];
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(AppError::internal)?;
-        file.read_exact(&mut buf)
-            .await
-            .map_err(AppError::internal)?;
-        Body::from(buf)
-    } else {
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(AppError::internal)?;
-        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-            file.take(count),
-            128 * 1024,
-        ))
+        Served::Bytes {
+            status,
+            start,
+            len,
+            bytes,
+        } => (status, start, bytes.len() as u64, len, Body::from(bytes)),
+        Served::Stream {
+            status,
+            start,
+            count,
+            len,
+            file,
+        } => {
+            let reader = tokio::fs::File::from_std(file).take(count);
+            (
+                status,
+                start,
+                count,
+                len,
+                Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+                    reader,
+                    128 * 1024,
+                )),
+            )
+        }
     };
     let mut response = (status, common, body).into_response();
     let h = response.headers_mut();
@@ -123,6 +126,65 @@ pub async fn download(
         );
     }
     Ok(response)
+}
+
+/// What to send for a blob, decided in one blocking call: open, stat, and
+/// for small files (or ranges) read, so a download costs one trip to the
+/// blocking pool rather than one per file operation.
+enum Served {
+    Unsatisfiable {
+        len: u64,
+    },
+    Bytes {
+        status: StatusCode,
+        start: u64,
+        len: u64,
+        bytes: Vec<u8>,
+    },
+    Stream {
+        status: StatusCode,
+        start: u64,
+        count: u64,
+        len: u64,
+        file: std::fs::File,
+    },
+}
+
+fn open_blob(path: &std::path::Path, range: Option<&str>) -> Result<Served, String> {
+    use std::io::{Read, Seek};
+    let mut file =
+        std::fs::File::open(path).map_err(|e| format!("open blob {}: {e}", path.display()))?;
+    let len = file
+        .metadata()
+        .map_err(|e| format!("stat blob {}: {e}", path.display()))?
+        .len();
+    let (status, start, count) = match range.map(|r| parse_range(r, len)) {
+        None | Some(RangeRequest::Ignored) => (StatusCode::OK, 0, len),
+        Some(RangeRequest::Satisfiable(start, end)) => {
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        Some(RangeRequest::Unsatisfiable) => return Ok(Served::Unsatisfiable { len }),
+    };
+    file.seek(std::io::SeekFrom::Start(start))
+        .map_err(|e| format!("seek blob: {e}"))?;
+    if count <= SMALL_FILE {
+        let mut bytes = vec![0u8; count as usize];
+        file.read_exact(&mut bytes)
+            .map_err(|e| format!("read blob {}: {e}", path.display()))?;
+        return Ok(Served::Bytes {
+            status,
+            start,
+            len,
+            bytes,
+        });
+    }
+    Ok(Served::Stream {
+        status,
+        start,
+        count,
+        len,
+        file,
+    })
 }
 
 async fn find(app: &App, filename: &str) -> Result<Option<Arc<FileRecord>>, AppError> {

@@ -9,16 +9,15 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use std::sync::Arc;
 use wharf_core::name::normalize;
 use wharf_core::NormalizedName;
 
 pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Response, AppError> {
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
-    let page = match app.pages.get(INDEX_KEY, format) {
-        Some(page) => page,
-        None => {
+    let page = app
+        .pages
+        .get_or_build(INDEX_KEY, format, || async {
             let names: Vec<String> = app
                 .ports
                 .projects
@@ -27,15 +26,13 @@ pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Respons
                 .into_iter()
                 .map(|p| p.normalized.to_string())
                 .collect();
-            let body = match format {
+            Ok::<_, AppError>(Some(match format {
                 PageFormat::Html => Bytes::from(pages::index_html(&names)),
                 PageFormat::Json => Bytes::from(pages::index_json(&names).to_string()),
-            };
-            let page = Arc::new(Page::new(body));
-            app.pages.put(INDEX_KEY, format, page.clone());
-            page
-        }
-    };
+            }))
+        })
+        .await?
+        .expect("the index always builds");
     Ok(respond(&page, kind, &headers))
 }
 
@@ -67,33 +64,29 @@ pub async fn project(
     }
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
-    let page = match app.pages.get(&normalized, format) {
-        Some(page) => page,
-        None => {
-            let project =
-                NormalizedName::parse(&normalized).map_err(|_| no_project(&normalized))?;
-            let listing = app
-                .ports
-                .projects
-                .listing(&project)
-                .await?
-                .ok_or_else(|| no_project(&normalized))?;
+    let page = app
+        .pages
+        .get_or_build(&normalized, format, || async {
+            let Ok(project) = NormalizedName::parse(&normalized) else {
+                return Ok(None);
+            };
+            let Some(listing) = app.ports.projects.listing(&project).await? else {
+                return Ok(None);
+            };
             if !listing
                 .files
                 .iter()
                 .any(|f| f.status == wharf_core::model::FileStatus::Published)
             {
-                return Err(no_project(&normalized));
+                return Ok(None);
             }
-            let body = match format {
+            Ok::<_, AppError>(Some(match format {
                 PageFormat::Html => Bytes::from(pages::project_html(&listing)),
                 PageFormat::Json => Bytes::from(pages::project_json(&listing).to_string()),
-            };
-            let page = Arc::new(Page::new(body));
-            app.pages.put(&normalized, format, page.clone());
-            page
-        }
-    };
+            }))
+        })
+        .await?
+        .ok_or_else(|| no_project(&normalized))?;
     Ok(respond(&page, kind, &headers))
 }
 
