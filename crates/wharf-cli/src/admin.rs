@@ -61,7 +61,7 @@ pub enum TokenCommand {
 }
 
 pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
-    let db = open_database(&config).await?;
+    let db = open_database(&config, false).await?;
     let blobs = wharf_blob::LocalBlobStore::open(config.blob_dir())?;
     let ports = Ports::new(db.clone(), std::sync::Arc::new(blobs));
     let mut out = std::io::stdout().lock();

@@ -32,6 +32,9 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long, env = "WHARF_LISTEN")]
         listen: Option<String>,
+        /// Apply database migrations first (always done for the embedded database).
+        #[arg(long)]
+        migrate: bool,
     },
     /// Apply database migrations, then exit.
     Migrate,
@@ -72,7 +75,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
+        Command::Serve { listen, .. } => listen.clone(),
         _ => None,
     };
     let overrides = Overrides {
@@ -81,9 +84,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &overrides)?;
     match cli.command {
-        Command::Serve { .. } => wharf_server::serve(config).await?,
+        Command::Serve { migrate, .. } => wharf_server::serve(config, migrate).await?,
         Command::Migrate => {
-            wharf_server::state::open_database(&config)
+            wharf_server::state::open_database(&config, true)
                 .await
                 .context("migrating the database")?;
             eprintln!("database is up to date");

@@ -294,10 +294,8 @@ fn admin_commands_validate_their_input() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     let cli = |args: &[&str]| {
-        let mut c = Command::new(WHARF);
-        c.env("WHARF_LOG", "warn")
-            .args(["--data-dir", data.to_str().unwrap(), "admin"])
-            .args(args);
+        let mut c = wharf(&data);
+        c.arg("admin").args(args);
         c
     };
     run(&mut cli(&["user", "create", "alice"]));
@@ -461,4 +459,42 @@ fn sigterm_lets_an_upload_in_flight_finish() {
     let (status, page) = server.get("/simple/wharf-graceful/");
     assert_eq!(status, 200, "{page}");
     assert!(page.contains(&sha));
+}
+
+#[test]
+fn a_shared_postgres_database_is_migrated_by_wharf_migrate_not_by_serve() {
+    let root = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = runtime
+        .block_on(wharf_db::testing::fresh_postgres_schema(
+            &wharf_db::testing::postgres_base_url(),
+        ))
+        .unwrap();
+    let cmd = |args: &[&str]| {
+        let mut c = Command::new(WHARF);
+        c.env("WHARF_LOG", "warn")
+            .env("WHARF_DATABASE_URL", &url)
+            .arg("--data-dir")
+            .arg(root.path())
+            .args(args);
+        c
+    };
+    let text = run_failing(&mut cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    assert!(
+        text.contains("migration(s) behind") && text.contains("wharf migrate"),
+        "{text}"
+    );
+    let text = run_failing(&mut cmd(&["admin", "user", "create", "alice"]));
+    assert!(text.contains("wharf migrate"), "{text}");
+    run(&mut cmd(&["migrate"]));
+    run(&mut cmd(&["migrate"])); // idempotent
+    run(&mut cmd(&["admin", "user", "create", "alice"]));
+    let text = run_failing(&mut cmd(&["admin", "user", "create", "alice"]));
+    assert!(
+        text.contains("exists already"),
+        "the user landed in PostgreSQL: {text}"
+    );
 }

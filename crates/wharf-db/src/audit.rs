@@ -31,7 +31,7 @@ where
 #[async_trait]
 impl AuditLog for Database {
     async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         insert(&self.pool, &event).await
     }
 

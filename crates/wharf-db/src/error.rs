@@ -4,7 +4,9 @@ use wharf_core::ports::RepoError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    #[error("unsupported database URL '{0}': use sqlite://PATH")]
+    #[error(
+        "unsupported database URL '{0}': use sqlite://PATH or postgres://USER:PASSWORD@HOST/DB"
+    )]
     UnsupportedUrl(String),
     #[error("could not connect to the database at {url}: {reason}")]
     Connect { url: String, reason: String },

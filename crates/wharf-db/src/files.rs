@@ -23,7 +23,7 @@ impl FileRepo for Database {
     }
 
     async fn record_upload(&self, up: NewUpload) -> Result<UploadOutcome, RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
         let now = up.uploaded_at.micros();
 
@@ -71,21 +71,6 @@ impl FileRepo for Database {
             }
         };
 
-        let existing = sqlx::query("SELECT sha256 FROM files WHERE filename = $1")
-            .bind(&up.filename)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        if let Some(row) = existing {
-            let existing_sha256: String = row.try_get("sha256").map_err(repo_error)?;
-            drop(tx);
-            if existing_sha256 == up.sha256 {
-                let file = self.find_file_unlocked(&up.filename).await?;
-                return Ok(UploadOutcome::AlreadyExists { file });
-            }
-            return Ok(UploadOutcome::FilenameTaken { existing_sha256 });
-        }
-
         let release = sqlx::query(
             "INSERT INTO releases (project_id, version, summary, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (project_id, version) DO NOTHING RETURNING id",
@@ -112,10 +97,11 @@ impl FileRepo for Database {
             }
         };
 
-        sqlx::query(
+        let inserted_file = sqlx::query(
             "INSERT INTO files (project_id, release_id, filename, kind, python_tag, size, sha256, blake2_256, md5,
                                 requires_python, metadata_sha256, status, uploaded_at, uploader_id, token_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (filename) DO NOTHING RETURNING id",
         )
         .bind(project_id)
         .bind(release_id)
@@ -132,9 +118,21 @@ impl FileRepo for Database {
         .bind(now)
         .bind(up.uploader_id)
         .bind(up.token_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(repo_error)?;
+        if inserted_file.is_none() {
+            // The filename is taken (never reused): by these same bytes, a
+            // no-op; by others, a refusal. Nothing of this attempt is kept.
+            drop(tx);
+            let file = self.find_file_unlocked(&up.filename).await?;
+            if file.sha256 == up.sha256 {
+                return Ok(UploadOutcome::AlreadyExists { file });
+            }
+            return Ok(UploadOutcome::FilenameTaken {
+                existing_sha256: file.sha256,
+            });
+        }
         sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(project_id)

@@ -9,6 +9,7 @@ mod files;
 mod migrate;
 mod projects;
 mod rows;
+pub mod testing;
 mod tokens;
 mod users;
 
@@ -25,6 +26,7 @@ use tokio::sync::Mutex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    Postgres,
 }
 
 /// A connection pool plus what the backend needs to be used safely.
@@ -46,31 +48,43 @@ impl Database {
         Self::connect(&url).await
     }
 
-    /// Connects to a database URL (`sqlite://…`).
+    /// Connects to a database URL: `sqlite://PATH` or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
         } else {
             return Err(DbError::UnsupportedUrl(redact_url(url)));
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(|conn, _meta| {
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5));
+        let options = match backend {
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _meta| {
                 Box::pin(async move { prepare_sqlite_connection(conn).await })
-            })
-            .connect(url)
-            .await
-            .map_err(|e| DbError::Connect {
-                url: redact_url(url),
-                reason: e.to_string(),
-            })?;
+            }),
+            // Several instances share one server: keep each pool modest, and
+            // let connections that died with an outage be replaced.
+            Backend::Postgres => options.max_connections(16).test_before_acquire(true),
+        };
+        let pool = options.connect(url).await.map_err(|e| DbError::Connect {
+            url: redact_url(url),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
         })
+    }
+
+    /// Serializes this process's writes on SQLite (see `write_lock`); on
+    /// PostgreSQL the server handles concurrent writers itself.
+    pub(crate) async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -80,6 +94,11 @@ impl Database {
     /// Applies every migration not applied yet.
     pub async fn migrate(&self) -> Result<usize, DbError> {
         migrate::run(self).await
+    }
+
+    /// How many migrations this binary knows that the database lacks.
+    pub async fn pending_migrations(&self) -> Result<usize, DbError> {
+        migrate::pending(self).await
     }
 
     /// A trivial query, for `/readyz`.

@@ -94,7 +94,7 @@ impl ProjectRepo for Database {
         reason: Option<&str>,
         event: NewAuditEvent,
     ) -> Result<bool, RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
         let changed = sqlx::query("UPDATE releases SET is_yanked = $1, yank_reason = $2 WHERE project_id = $3 AND version = $4")
             .bind(i64::from(reason.is_some()))

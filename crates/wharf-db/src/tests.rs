@@ -12,7 +12,7 @@ struct TestDb {
     _dir: tempfile::TempDir,
 }
 
-async fn fresh_db() -> TestDb {
+async fn fresh_sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open_sqlite(&dir.path().join("wharf.db"))
         .await
@@ -21,12 +21,45 @@ async fn fresh_db() -> TestDb {
     TestDb { db, _dir: dir }
 }
 
+async fn fresh_postgres() -> TestDb {
+    let url = testing::fresh_postgres_schema(&testing::postgres_base_url())
+        .await
+        .unwrap();
+    let db = Database::connect(&url).await.unwrap();
+    assert_eq!(db.backend(), Backend::Postgres);
+    db.migrate().await.unwrap();
+    TestDb {
+        db,
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// The suite's default backend: PostgreSQL under `WHARF_TEST_BACKEND=postgres`.
+async fn fresh_db() -> TestDb {
+    if testing::backend_is_postgres() {
+        fresh_postgres().await
+    } else {
+        fresh_sqlite().await
+    }
+}
+
+/// Defines one test per backend from one body: `name::sqlite` and `name::postgres`.
 macro_rules! db_test {
     ($name:ident, $body:expr) => {
-        #[tokio::test]
-        async fn $name() {
-            let t = fresh_db().await;
-            ($body)(t.db.clone()).await;
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let t = fresh_sqlite().await;
+                ($body)(t.db.clone()).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let t = fresh_postgres().await;
+                ($body)(t.db.clone()).await;
+            }
         }
     };
 }
@@ -326,24 +359,42 @@ fn urls_are_redacted_before_they_reach_messages() {
     assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
 }
 
-#[tokio::test]
-async fn processes_opening_one_database_at_once_all_migrate() {
-    // Separate pools stand in for separate processes (serve plus admin commands).
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wharf.db");
+/// Separate pools stand in for separate processes (instances starting
+/// together, admin commands): every one migrates, each migration applies once.
+async fn many_pools_migrate_one_database(url: &str) {
     let mut handles = Vec::new();
     for i in 0..6 {
-        let path = path.clone();
+        let url = url.to_owned();
         handles.push(tokio::spawn(async move {
-            let db = Database::open_sqlite(&path).await?;
+            let db = Database::connect(&url).await?;
             db.migrate().await?;
             db.create_user(&format!("user{i}"), false)
                 .await
                 .map_err(DbError::from)?;
-            Ok::<_, DbError>(())
+            Ok::<_, DbError>(db)
         }));
     }
+    let mut last = None;
     for h in handles {
-        h.await.unwrap().unwrap();
+        last = Some(h.await.unwrap().unwrap());
     }
+    assert_eq!(last.unwrap().pending_migrations().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn processes_opening_one_sqlite_database_at_once_all_migrate() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("wharf.db").display()
+    );
+    many_pools_migrate_one_database(&url).await;
+}
+
+#[tokio::test]
+async fn processes_opening_one_postgres_database_at_once_all_migrate() {
+    let url = testing::fresh_postgres_schema(&testing::postgres_base_url())
+        .await
+        .unwrap();
+    many_pools_migrate_one_database(&url).await;
 }

@@ -14,7 +14,7 @@ impl TokenRepo for Database {
         token: NewToken,
         event: NewAuditEvent,
     ) -> Result<TokenRecord, RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
         let projects: Vec<&str> = token.projects.iter().map(|p| p.as_str()).collect();
         let sql = format!(
@@ -100,7 +100,7 @@ impl TokenRepo for Database {
     }
 
     async fn revoke_token(&self, id: i64, event: NewAuditEvent) -> Result<bool, RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
@@ -120,7 +120,7 @@ impl TokenRepo for Database {
     }
 
     async fn touch_token(&self, id: i64, at: Timestamp) -> Result<(), RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at.micros())
             .bind(id)

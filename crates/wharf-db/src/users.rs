@@ -10,7 +10,7 @@ use wharf_core::Timestamp;
 #[async_trait]
 impl UserRepo for Database {
     async fn create_user(&self, name: &str, is_admin: bool) -> Result<User, RepoError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.writer().await;
         let sql = format!(
             "INSERT INTO users (name, name_lower, is_admin, created_at) VALUES ($1, $2, $3, $4) RETURNING {}",
             rows::USER_COLUMNS

@@ -13,7 +13,7 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory for the SQLite database, blobs and temporary files. Default `./wharf-data`.
     pub data_dir: PathBuf,
-    /// Database URL; default `sqlite://<data_dir>/wharf.db`.
+    /// Database URL: `postgres://…` to scale out; default `sqlite://<data_dir>/wharf.db`.
     pub database_url: Option<String>,
     /// Largest file accepted by an upload, in bytes. Default 100 MiB.
     pub max_upload_bytes: u64,
@@ -133,12 +133,12 @@ impl Config {
         }
         config.database_url = env("WHARF_DATABASE_URL").or(from_file.database_url);
         if let Some(url) = &config.database_url {
-            if !url.starts_with("sqlite:") {
+            let known = ["sqlite:", "postgres://", "postgresql://"];
+            if !known.iter().any(|scheme| url.starts_with(scheme)) {
                 return Err(ConfigError::Invalid {
                     field: "database_url (WHARF_DATABASE_URL)",
                     value: url.split('@').next_back().unwrap_or_default().to_owned(),
-                    fix:
-                        "use sqlite://PATH, or leave it unset for the embedded database in data_dir",
+                    fix: "use postgres://USER:PASSWORD@HOST/DB or sqlite://PATH, or leave it unset for the embedded database",
                 });
             }
         }
@@ -164,6 +164,11 @@ impl Config {
                 self.data_dir.join("wharf.db").display()
             )
         })
+    }
+
+    /// Whether the database is the embedded SQLite one (migrated on every start).
+    pub fn is_embedded_database(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
     }
 
     pub fn blob_dir(&self) -> PathBuf {
@@ -290,6 +295,6 @@ mod tests {
         let msg = Config::load(None, env, &Overrides::default())
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("sqlite://") && !msg.contains("pw"), "{msg}");
+        assert!(msg.contains("postgres://") && !msg.contains("pw"), "{msg}");
     }
 }

@@ -80,10 +80,10 @@ pub enum ServeError {
 }
 
 /// Runs `wharf serve` until SIGINT or SIGTERM, letting requests in flight finish.
-pub async fn serve(config: Config) -> Result<(), ServeError> {
+pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
     let started = std::time::Instant::now();
     let addr = config.listen;
-    let app = App::open(config).await?;
+    let app = App::open(config, migrate).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| ServeError::Bind {

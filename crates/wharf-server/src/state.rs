@@ -59,6 +59,8 @@ pub enum StartError {
     DataDir { path: String, reason: String },
     #[error(transparent)]
     Database(#[from] wharf_db::DbError),
+    #[error("the database schema is {pending} migration(s) behind this binary: run `wharf migrate` (or start with --migrate)")]
+    SchemaBehind { pending: usize },
     #[error(transparent)]
     Blob(#[from] BlobError),
 }
@@ -66,8 +68,8 @@ pub enum StartError {
 impl App {
     /// Opens the database (migrating the embedded one), the blob store and
     /// the staging area, clearing any upload a crash left half-written.
-    pub async fn open(config: Config) -> Result<Self, StartError> {
-        let db = open_database(&config).await?;
+    pub async fn open(config: Config, migrate: bool) -> Result<Self, StartError> {
+        let db = open_database(&config, migrate).await?;
         let blobs = LocalBlobStore::open(config.blob_dir())?;
         let staged = blobs.clean_staging().unwrap_or(0) + clean_dir(&config.tmp_dir())?;
         if staged > 0 {
@@ -95,15 +97,24 @@ impl App {
     }
 }
 
-/// Opens the configured database and applies migrations (the embedded
-/// SQLite database is always migrated on open).
-pub async fn open_database(config: &Config) -> Result<Database, StartError> {
+/// Opens the configured database. The embedded SQLite database is always
+/// migrated; a shared PostgreSQL one only when `migrate` is set (`wharf
+/// migrate`, or `serve --migrate`), since several instances share it and a
+/// rollout migrates once, before the new instances start.
+pub async fn open_database(config: &Config, migrate: bool) -> Result<Database, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::DataDir {
         path: config.data_dir.display().to_string(),
         reason: e.to_string(),
     })?;
     let db = Database::connect(&config.database_url()).await?;
-    db.migrate().await?;
+    if migrate || config.is_embedded_database() {
+        db.migrate().await?;
+    } else {
+        let pending = db.pending_migrations().await?;
+        if pending > 0 {
+            return Err(StartError::SchemaBehind { pending });
+        }
+    }
     Ok(db)
 }
 

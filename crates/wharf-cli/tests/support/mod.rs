@@ -11,6 +11,45 @@ use std::time::{Duration, Instant};
 
 pub const WHARF: &str = env!("CARGO_BIN_EXE_wharf");
 
+/// A `wharf` command on a data directory; under `WHARF_TEST_BACKEND=postgres`
+/// it also points at a schema of its own on the test PostgreSQL, created (and
+/// migrated) on first use for that data directory.
+pub fn wharf(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(WHARF);
+    cmd.env("WHARF_LOG", "warn").arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url(data_dir) {
+        cmd.env("WHARF_DATABASE_URL", url);
+    }
+    cmd
+}
+
+fn database_url(data_dir: &Path) -> Option<String> {
+    if !wharf_db::testing::backend_is_postgres() {
+        return None;
+    }
+    let marker = data_dir.with_extension("database-url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return Some(url);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = runtime
+        .block_on(wharf_db::testing::fresh_postgres_schema(
+            &wharf_db::testing::postgres_base_url(),
+        ))
+        .unwrap();
+    std::fs::write(&marker, &url).unwrap();
+    run(Command::new(WHARF)
+        .env("WHARF_LOG", "warn")
+        .env("WHARF_DATABASE_URL", &url)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("migrate"));
+    Some(url)
+}
+
 /// The venv with twine, uv, pip, build and poetry. Tests need it; they fail
 /// with a clear message rather than pass without it.
 pub fn venv() -> PathBuf {
@@ -66,15 +105,8 @@ pub struct Server {
 impl Server {
     pub fn start(data_dir: &Path) -> Self {
         let addr = free_addr();
-        let child = Command::new(WHARF)
-            .args([
-                "--data-dir",
-                data_dir.to_str().unwrap(),
-                "serve",
-                "--listen",
-                &addr.to_string(),
-            ])
-            .env("WHARF_LOG", "warn")
+        let child = wharf(data_dir)
+            .args(["serve", "--listen", &addr.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -173,28 +205,17 @@ impl Drop for Server {
 
 /// Runs `wharf admin …` on a data directory; returns stdout.
 pub fn admin(data_dir: &Path, args: &[&str]) -> String {
-    let out = run(Command::new(WHARF)
-        .env("WHARF_LOG", "warn")
-        .args(["--data-dir", data_dir.to_str().unwrap(), "admin"])
-        .args(args));
+    let out = run(wharf(data_dir).arg("admin").args(args));
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// A user and a token for them.
 pub fn token(data_dir: &Path, user: &str, scopes: &str) -> String {
-    let out = Command::new(WHARF)
-        .env("WHARF_LOG", "warn")
-        .args([
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "admin",
-            "user",
-            "create",
-            user,
-        ])
+    // The user may exist already; only the token matters here.
+    let _ = wharf(data_dir)
+        .args(["admin", "user", "create", user])
         .output()
         .unwrap();
-    let _ = out; // the user may exist already
     admin(
         data_dir,
         &["token", "create", "--user", user, "--scope", scopes],

@@ -83,8 +83,26 @@ impl TestApp {
             data_dir: Some(dir.path().join("data")),
         };
         let mut config = Config::load(None, |_| None, &overrides).unwrap();
+        if wharf_db::testing::backend_is_postgres() {
+            let base = wharf_db::testing::postgres_base_url();
+            config.database_url = Some(
+                wharf_db::testing::fresh_postgres_schema(&base)
+                    .await
+                    .unwrap(),
+            );
+        }
         tweak(&mut config);
-        let app = App::open(config).await.unwrap();
+        let app = App::open(config, true).await.unwrap();
+        let expected = if wharf_db::testing::backend_is_postgres() {
+            wharf_db::Backend::Postgres
+        } else {
+            wharf_db::Backend::Sqlite
+        };
+        assert_eq!(
+            app.db.backend(),
+            expected,
+            "the suite runs on the backend WHARF_TEST_BACKEND names"
+        );
         Self { app, dir }
     }
 
