@@ -3,5 +3,7 @@
 //! overwrite.
 
 mod local;
+mod s3;
 
 pub use local::LocalBlobStore;
+pub use s3::{S3BlobStore, S3Settings};

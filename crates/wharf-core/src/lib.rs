@@ -6,6 +6,7 @@ pub mod filename;
 pub mod model;
 pub mod name;
 pub mod ports;
+pub mod ratelimit;
 pub mod scope;
 pub mod time;
 pub mod token;

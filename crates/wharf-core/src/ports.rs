@@ -131,3 +131,20 @@ pub trait BlobStore: Send + Sync {
     /// Whether the store can be reached, for `/readyz`.
     async fn check(&self) -> Result<(), BlobError>;
 }
+
+/// Why a rate limiter could not decide.
+#[derive(Debug, thiserror::Error)]
+#[error("the rate limiter is unavailable: {0}")]
+pub struct RateLimitUnavailable(pub String);
+
+/// Rate-limit buckets: in process on one node, in Redis when scaled out so
+/// the limit holds across instances.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one request against `key` under `policy`.
+    async fn acquire(
+        &self,
+        key: &str,
+        policy: &crate::ratelimit::RatePolicy,
+    ) -> Result<crate::ratelimit::RateDecision, RateLimitUnavailable>;
+}

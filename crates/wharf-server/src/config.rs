@@ -5,6 +5,8 @@
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use wharf_blob::S3Settings;
+use wharf_core::ratelimit::RatePolicy;
 
 /// Everything `wharf serve` and the admin commands need to know.
 #[derive(Debug, Clone)]
@@ -23,6 +25,30 @@ pub struct Config {
     /// rebuilt, in seconds. Changes made through this process invalidate at
     /// once; the TTL bounds staleness for changes made elsewhere. Default 5.
     pub simple_cache_ttl_secs: u64,
+    /// Redis URL for rate-limit buckets shared by every instance; without
+    /// it, buckets live in this process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so deployments sharing a Redis keep apart. Default `wharf`.
+    pub redis_key_prefix: String,
+    /// Per endpoint class.
+    pub rate_limits: RateLimits,
+    /// An S3-compatible bucket for blobs; without it, blobs live under `data_dir`.
+    pub s3: Option<S3Settings>,
+}
+
+/// Rate-limit policies per endpoint class.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// Uploads, per token. Default `10/min`.
+    pub upload: RatePolicy,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            upload: RatePolicy::parse("upload", "10/min").expect("valid default"),
+        }
+    }
 }
 
 impl Default for Config {
@@ -34,6 +60,10 @@ impl Default for Config {
             max_upload_bytes: 100 * MIB,
             max_project_bytes: 10 * 1024 * MIB,
             simple_cache_ttl_secs: 5,
+            redis_url: None,
+            redis_key_prefix: "wharf".to_owned(),
+            rate_limits: RateLimits::default(),
+            s3: None,
         }
     }
 }
@@ -51,6 +81,36 @@ struct FileConfig {
     max_upload_size: Option<SizeValue>,
     max_project_size: Option<SizeValue>,
     simple_cache_ttl_secs: Option<u64>,
+    redis_url: Option<String>,
+    redis_key_prefix: Option<String>,
+    rate_limits: Option<FileRateLimits>,
+    storage: Option<FileStorage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStorage {
+    s3: Option<FileS3>,
+}
+
+/// `[storage.s3]`. The access keys are deliberately not here: they come
+/// from the environment only, so a config file never holds a credential.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileS3 {
+    bucket: Option<String>,
+    region: Option<String>,
+    endpoint: Option<String>,
+    allow_http: Option<bool>,
+    local_test_endpoint: Option<bool>,
+    presign_ttl: Option<String>,
+    upload_timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRateLimits {
+    upload: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +214,43 @@ impl Config {
         if let Some(ttl) = from_file.simple_cache_ttl_secs {
             config.simple_cache_ttl_secs = ttl;
         }
+        config.redis_url = env("WHARF_REDIS_URL").or(from_file.redis_url);
+        if let Some(url) = &config.redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid {
+                    field: "redis_url (WHARF_REDIS_URL)",
+                    value: url.split('@').next_back().unwrap_or_default().to_owned(),
+                    fix: "use redis://HOST:PORT (or rediss:// for TLS), or leave it unset for in-process limits",
+                });
+            }
+        }
+        config.s3 = load_s3(
+            from_file.storage.and_then(|s| s.s3).unwrap_or_default(),
+            &env,
+        )?;
+        if let Some(prefix) = env("WHARF_REDIS_KEY_PREFIX").or(from_file.redis_key_prefix) {
+            if prefix.is_empty()
+                || !prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(ConfigError::Invalid {
+                    field: "redis_key_prefix (WHARF_REDIS_KEY_PREFIX)",
+                    value: prefix,
+                    fix: "use letters, digits, '-', '_' or '.', e.g. wharf-prod",
+                });
+            }
+            config.redis_key_prefix = prefix;
+        }
+        let limits = from_file.rate_limits.unwrap_or_default();
+        if let Some(raw) = env("WHARF_RATE_LIMIT_UPLOAD").or(limits.upload) {
+            config.rate_limits.upload =
+                RatePolicy::parse("upload", &raw).map_err(|_| ConfigError::Invalid {
+                    field: "rate_limits.upload (WHARF_RATE_LIMIT_UPLOAD)",
+                    value: raw.clone(),
+                    fix: "give requests per window: N/s, N/min or N/h, e.g. 10/min",
+                })?;
+        }
         Ok(config)
     }
 
@@ -179,6 +276,68 @@ impl Config {
     pub fn tmp_dir(&self) -> PathBuf {
         self.data_dir.join("tmp")
     }
+}
+
+/// S3 settings from `[storage.s3]` and `WHARF_S3_*` (which win). Present only
+/// when a bucket is named; then the keys must be in the environment.
+fn load_s3(
+    file: FileS3,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<S3Settings>, ConfigError> {
+    let Some(bucket) = env("WHARF_S3_BUCKET").or(file.bucket) else {
+        return Ok(None);
+    };
+    let missing = |field: &'static str| {
+        ConfigError::Invalid {
+        field,
+        value: String::new(),
+        fix: "set WHARF_S3_ACCESS_KEY_ID and WHARF_S3_SECRET_ACCESS_KEY in the environment (never in the config file)",
+    }
+    };
+    let key_id = env("WHARF_S3_ACCESS_KEY_ID").ok_or_else(|| missing("WHARF_S3_ACCESS_KEY_ID"))?;
+    let secret =
+        env("WHARF_S3_SECRET_ACCESS_KEY").ok_or_else(|| missing("WHARF_S3_SECRET_ACCESS_KEY"))?;
+    let region = env("WHARF_S3_REGION")
+        .or(file.region)
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let mut s3 = S3Settings::new(bucket, region, key_id, secret.into());
+    s3.endpoint = env("WHARF_S3_ENDPOINT").or(file.endpoint);
+    let flag = |name: &str, from_file: Option<bool>| {
+        env(name)
+            .map(|v| matches!(v.as_str(), "1" | "true" | "yes"))
+            .or(from_file)
+            .unwrap_or(false)
+    };
+    s3.allow_http = flag("WHARF_S3_ALLOW_HTTP", file.allow_http);
+    s3.local_test_endpoint = flag("WHARF_S3_LOCAL_TEST_ENDPOINT", file.local_test_endpoint);
+    let duration =
+        |field: &'static str, raw: Option<String>, default: std::time::Duration| match raw {
+            None => Ok(default),
+            Some(raw) => humantime::parse_duration(&raw).map_err(|_| ConfigError::Invalid {
+                field,
+                value: raw,
+                fix: "give a duration such as 15m or 10m",
+            }),
+        };
+    s3.presign_ttl = duration("storage.s3.presign_ttl", file.presign_ttl, s3.presign_ttl)?;
+    s3.upload_timeout = duration(
+        "storage.s3.upload_timeout",
+        file.upload_timeout,
+        s3.upload_timeout,
+    )?;
+    if s3
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"))
+        && !s3.allow_http
+    {
+        return Err(ConfigError::Invalid {
+            field: "storage.s3.endpoint (WHARF_S3_ENDPOINT)",
+            value: s3.endpoint.clone().unwrap_or_default(),
+            fix: "use an https:// endpoint, or set allow_http = true for a trusted local endpoint",
+        });
+    }
+    Ok(Some(s3))
 }
 
 fn parse_size(value: SizeValue, field: &'static str) -> Result<u64, ConfigError> {
@@ -246,6 +405,91 @@ mod tests {
         };
         let c = Config::load(Some(&file), env, &flags).unwrap();
         assert_eq!((c.listen.port(), c.data_dir), (3, PathBuf::from("/flag")));
+    }
+
+    #[test]
+    fn rate_limits_and_redis_are_configurable() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wharf.toml");
+        std::fs::write(
+            &file,
+            "redis_url = \"redis://127.0.0.1:6379\"\n[rate_limits]\nupload = \"3/h\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), no_env, &Overrides::default()).unwrap();
+        assert_eq!(
+            c.rate_limits.upload,
+            RatePolicy::parse("upload", "3/h").unwrap()
+        );
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
+        let env = |k: &str| (k == "WHARF_RATE_LIMIT_UPLOAD").then(|| "lots".to_owned());
+        let msg = Config::load(None, env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("rate_limits.upload") && msg.contains("10/min"),
+            "{msg}"
+        );
+        let env = |k: &str| (k == "WHARF_REDIS_URL").then(|| "http://x".to_owned());
+        let msg = Config::load(None, env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("redis_url") && msg.contains("redis://"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn s3_comes_from_the_file_and_keys_only_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wharf.toml");
+        std::fs::write(
+            &file,
+            "[storage.s3]\nbucket = \"blobs\"\nendpoint = \"https://s3.internal\"\n",
+        )
+        .unwrap();
+        let msg = Config::load(Some(&file), no_env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("WHARF_S3_ACCESS_KEY_ID") && msg.contains("never in the config file"),
+            "{msg}"
+        );
+        let env = |k: &str| match k {
+            "WHARF_S3_ACCESS_KEY_ID" => Some("id".to_owned()),
+            "WHARF_S3_SECRET_ACCESS_KEY" => Some("s3cret-value".to_owned()),
+            _ => None,
+        };
+        let c = Config::load(Some(&file), env, &Overrides::default()).unwrap();
+        let s3 = c.s3.as_ref().unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.endpoint.as_deref()),
+            ("blobs", Some("https://s3.internal"))
+        );
+        assert_eq!(s3.presign_ttl, std::time::Duration::from_secs(900));
+        assert!(
+            !format!("{c:?}").contains("s3cret-value"),
+            "the secret never reaches debug output"
+        );
+        std::fs::write(
+            &file,
+            "[storage.s3]\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
+        let msg = Config::load(Some(&file), env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("allow_http"), "{msg}");
+        std::fs::write(
+            &file,
+            "[storage.s3]\nbucket = \"b\"\nsecret_access_key = \"x\"\n",
+        )
+        .unwrap();
+        let msg = Config::load(Some(&file), env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("unknown field"), "{msg}");
     }
 
     #[test]

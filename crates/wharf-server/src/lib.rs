@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod negotiate;
 pub mod pages;
+pub mod ratelimit;
 pub mod routes;
 pub mod services;
 pub mod state;

@@ -3,9 +3,10 @@
 
 use crate::cache::{FileCache, PageCache};
 use crate::config::Config;
+use crate::ratelimit::{InProcessLimiter, RedisLimiter};
 use std::sync::Arc;
 use std::time::Duration;
-use wharf_blob::LocalBlobStore;
+use wharf_blob::{LocalBlobStore, S3BlobStore};
 use wharf_core::ports::*;
 use wharf_db::Database;
 
@@ -40,6 +41,7 @@ pub struct App(Arc<AppInner>);
 pub struct AppInner {
     pub config: Config,
     pub ports: Ports,
+    pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
     pub pages: PageCache,
     pub file_index: FileCache,
@@ -61,6 +63,8 @@ pub enum StartError {
     Database(#[from] wharf_db::DbError),
     #[error("the database schema is {pending} migration(s) behind this binary: run `wharf migrate` (or start with --migrate)")]
     SchemaBehind { pending: usize },
+    #[error("{0}; fix redis_url (WHARF_REDIS_URL)")]
+    Redis(String),
     #[error(transparent)]
     Blob(#[from] BlobError),
 }
@@ -70,24 +74,46 @@ impl App {
     /// the staging area, clearing any upload a crash left half-written.
     pub async fn open(config: Config, migrate: bool) -> Result<Self, StartError> {
         let db = open_database(&config, migrate).await?;
-        let blobs = LocalBlobStore::open(config.blob_dir())?;
-        let staged = blobs.clean_staging().unwrap_or(0) + clean_dir(&config.tmp_dir())?;
+        let (blobs, staged): (Arc<dyn BlobStore>, usize) = match &config.s3 {
+            Some(s3) => (
+                Arc::new(S3BlobStore::new(s3.clone())?),
+                clean_dir(&config.tmp_dir())?,
+            ),
+            None => {
+                let local = LocalBlobStore::open(config.blob_dir())?;
+                let staged = local.clean_staging().unwrap_or(0) + clean_dir(&config.tmp_dir())?;
+                (Arc::new(local), staged)
+            }
+        };
         if staged > 0 {
             tracing::info!(
                 files = staged,
                 "removed half-written uploads left by an earlier stop"
             );
         }
+        let limiter: Arc<dyn RateLimiter> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisLimiter::new(url, &config.redis_key_prefix).map_err(StartError::Redis)?,
+            ),
+            None => Arc::new(InProcessLimiter::new()),
+        };
         Ok(Self::from_parts(
             config,
             db.clone(),
-            Ports::new(db, Arc::new(blobs)),
+            Ports::new(db, blobs),
+            limiter,
         ))
     }
 
-    pub fn from_parts(config: Config, db: Database, ports: Ports) -> Self {
+    pub fn from_parts(
+        config: Config,
+        db: Database,
+        ports: Ports,
+        limiter: Arc<dyn RateLimiter>,
+    ) -> Self {
         let ttl = Duration::from_secs(config.simple_cache_ttl_secs);
         Self(Arc::new(AppInner {
+            limiter,
             pages: PageCache::new(ttl),
             file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
             config,

@@ -68,6 +68,27 @@ pub fn tool(name: &str) -> PathBuf {
     venv().join("bin").join(name)
 }
 
+/// A minimal HTTP request to any loopback address: status and body.
+pub fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default(),
+    )
+}
+
 /// Runs a command, panicking with its output if it fails.
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd
@@ -104,8 +125,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Self {
+        Self::start_with_env(data_dir, &[])
+    }
+
+    /// Starts `wharf serve` with extra environment (a shared database, Redis, S3).
+    pub fn start_with_env(data_dir: &Path, env: &[(&str, String)]) -> Self {
         let addr = free_addr();
         let child = wharf(data_dir)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(["serve", "--listen", &addr.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

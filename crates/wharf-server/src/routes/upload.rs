@@ -4,6 +4,7 @@
 
 use super::extract::Auth;
 use crate::error::AppError;
+use crate::ratelimit;
 use crate::services::staging::{StageError, Stager};
 use crate::services::upload::{self, Accepted, UploadError, UploadFields, UploadLimits};
 use crate::state::App;
@@ -40,6 +41,15 @@ pub async fn upload(
         )
     })?;
     upload::precheck(&app.ports, &who, None).await?;
+    let policy = &app.config.rate_limits.upload;
+    let decision = app
+        .limiter
+        .acquire(&format!("token:{}", who.token.id), policy)
+        .await
+        .map_err(|e| ratelimit::unavailable(policy, &e))?;
+    if !decision.is_allowed {
+        return Err(ratelimit::too_many_requests(policy, &decision));
+    }
 
     let mut fields = UploadFields::default();
     let mut content = None;
@@ -115,7 +125,12 @@ pub async fn upload(
         "sha256": file.sha256,
         "url": crate::pages::file_url(&file),
     });
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
+    Ok((
+        StatusCode::OK,
+        ratelimit::headers(policy, &decision),
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 async fn read_text(

@@ -83,6 +83,9 @@ impl TestApp {
             data_dir: Some(dir.path().join("data")),
         };
         let mut config = Config::load(None, |_| None, &overrides).unwrap();
+        // Tests upload freely; the rate-limit tests set their own policy.
+        config.rate_limits.upload =
+            wharf_core::ratelimit::RatePolicy::parse("upload", "100000/min").unwrap();
         if wharf_db::testing::backend_is_postgres() {
             let base = wharf_db::testing::postgres_base_url();
             config.database_url = Some(
@@ -93,15 +96,15 @@ impl TestApp {
         }
         tweak(&mut config);
         let app = App::open(config, true).await.unwrap();
-        let expected = if wharf_db::testing::backend_is_postgres() {
-            wharf_db::Backend::Postgres
-        } else {
+        let expected = if app.config.is_embedded_database() {
             wharf_db::Backend::Sqlite
+        } else {
+            wharf_db::Backend::Postgres
         };
         assert_eq!(
             app.db.backend(),
             expected,
-            "the suite runs on the backend WHARF_TEST_BACKEND names"
+            "the app runs on the configured backend"
         );
         Self { app, dir }
     }

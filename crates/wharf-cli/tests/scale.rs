@@ -1,0 +1,192 @@
+//! Scale-out: two stateless `wharf serve` processes sharing PostgreSQL,
+//! Redis and an S3-compatible bucket (moto), all on 127.0.0.1.
+
+mod support;
+
+use std::process::Command;
+use support::*;
+
+struct Shared {
+    env: Vec<(&'static str, String)>,
+    bucket: String,
+    s3: String,
+}
+
+/// A fresh schema (migrated), a fresh bucket, the test Redis, and a
+/// per-token upload limit of 3 a minute.
+fn shared_services(root: &std::path::Path) -> Shared {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = runtime
+        .block_on(wharf_db::testing::fresh_postgres_schema(
+            &wharf_db::testing::postgres_base_url(),
+        ))
+        .unwrap();
+    let redis = std::env::var("WHARF_TEST_REDIS_URL").expect("run ./scripts/test: it starts Redis");
+    let s3 = std::env::var("WHARF_TEST_S3_ENDPOINT").expect("run ./scripts/test: it starts moto");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let bucket = format!("wharf-scale-{nanos:x}");
+    let s3_addr = s3.trim_start_matches("http://").to_owned();
+    assert_eq!(
+        http(&s3_addr, "PUT", &format!("/{bucket}")).0,
+        200,
+        "create bucket"
+    );
+    let env = vec![
+        ("WHARF_DATABASE_URL", db.clone()),
+        ("WHARF_REDIS_URL", redis),
+        ("WHARF_REDIS_KEY_PREFIX", format!("wharf-scale-{nanos:x}")),
+        ("WHARF_RATE_LIMIT_UPLOAD", "3/min".to_owned()),
+        ("WHARF_S3_BUCKET", bucket.clone()),
+        ("WHARF_S3_ENDPOINT", s3.clone()),
+        ("WHARF_S3_ACCESS_KEY_ID", "test".to_owned()),
+        ("WHARF_S3_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("WHARF_S3_ALLOW_HTTP", "true".to_owned()),
+        ("WHARF_S3_LOCAL_TEST_ENDPOINT", "true".to_owned()),
+    ];
+    run(Command::new(WHARF)
+        .env("WHARF_LOG", "warn")
+        .envs(env.clone())
+        .arg("--data-dir")
+        .arg(root.join("migrate"))
+        .arg("migrate"));
+    Shared {
+        env,
+        bucket,
+        s3: s3_addr,
+    }
+}
+
+fn object_keys(shared: &Shared) -> Vec<String> {
+    let (status, body) = http(
+        &shared.s3,
+        "GET",
+        &format!("/{}?list-type=2", shared.bucket),
+    );
+    assert_eq!(status, 200, "{body}");
+    body.split("<Key>")
+        .skip(1)
+        .map(|k| k.split("</Key>").next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn two_instances_share_data_blobs_and_rate_limits() {
+    let root = tempfile::tempdir().unwrap();
+    let shared = shared_services(root.path());
+    let a = Server::start_with_env(&root.path().join("a"), &shared.env);
+    let b = Server::start_with_env(&root.path().join("b"), &shared.env);
+
+    // A token created on the shared database works on both instances.
+    let token_out = run(Command::new(WHARF)
+        .env("WHARF_LOG", "warn")
+        .envs(shared.env.clone())
+        .arg("--data-dir")
+        .arg(root.path().join("admin"))
+        .args(["admin", "user", "create", "alice"]));
+    drop(token_out);
+    let token = String::from_utf8(
+        run(Command::new(WHARF)
+            .env("WHARF_LOG", "warn")
+            .envs(shared.env.clone())
+            .arg("--data-dir")
+            .arg(root.path().join("admin"))
+            .args([
+                "admin", "token", "create", "--user", "alice", "--scope", "publish",
+            ]))
+        .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+
+    // Upload through A; the bytes land in the bucket, not on A's disk.
+    let v1 = build_project(root.path(), "wharf-scaled", "1.0", Backend::Setuptools);
+    let out = twine_upload(&a, &token, &files_with(&v1, ".whl"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = object_keys(&shared);
+    assert_eq!(keys.len(), 2, "the wheel and its METADATA: {keys:?}");
+    assert!(walk(&root.path().join("a"))
+        .iter()
+        .all(|p| !p.to_string_lossy().contains("sha256")));
+
+    // Install from B: the page comes from PostgreSQL, the file via a presigned redirect.
+    let env = pip_install(&b, root.path(), "from-b", &["wharf-scaled"]);
+    assert_eq!(
+        python_says(&env, "import wharf_scaled; print(wharf_scaled.VERSION)"),
+        "1.0"
+    );
+
+    // The upload limit (3/min per token) holds across A and B together.
+    let v2 = build_project(root.path(), "wharf-scaled", "2.0", Backend::Setuptools);
+    let v3 = build_project(root.path(), "wharf-scaled", "3.0", Backend::Setuptools);
+    let v4 = build_project(root.path(), "wharf-scaled", "4.0", Backend::Setuptools);
+    assert!(twine_upload(&b, &token, &files_with(&v2, ".whl"))
+        .status
+        .success());
+    assert!(twine_upload(&a, &token, &files_with(&v3, ".whl"))
+        .status
+        .success());
+    let refused = twine_upload(&b, &token, &files_with(&v4, ".whl"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(
+        !refused.status.success() && text.contains("429"),
+        "the fourth upload is refused: {text}"
+    );
+
+    // Kill A in the middle of an upload (another token: alice's is spent):
+    // B keeps serving, and nothing half-written appears in the bucket or the index.
+    let bob = String::from_utf8(
+        run(Command::new(WHARF)
+            .env("WHARF_LOG", "warn")
+            .envs(shared.env.clone())
+            .arg("--data-dir")
+            .arg(root.path().join("admin"))
+            .args([
+                "admin", "token", "create", "--user", "alice", "--scope", "publish", "--name",
+                "second",
+            ]))
+        .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let before = object_keys(&shared);
+    let mut stream = std::net::TcpStream::connect(a.addr).unwrap();
+    use std::io::Write;
+    let head = format!(
+        "POST /legacy/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {bob}\r\n\
+         Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 9000000\r\n\r\n\
+         --X\r\nContent-Disposition: form-data; name=\"content\"; filename=\"wharf_scaled-9.0-py3-none-any.whl\"\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&vec![b'x'; 512 * 1024]).unwrap();
+    let staging = root.path().join("a").join("tmp");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while walk(&staging).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(
+        walk(&staging).len(),
+        1,
+        "A is streaming the upload when it is killed"
+    );
+    a.kill9();
+    assert_eq!(b.get("/simple/wharf-scaled/").0, 200);
+    assert!(!b.get("/simple/wharf-scaled/").1.contains("9.0"));
+    assert_eq!(object_keys(&shared), before, "no new object in the bucket");
+    assert_eq!(b.get("/readyz").0, 200);
+}

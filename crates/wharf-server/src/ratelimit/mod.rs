@@ -1,0 +1,84 @@
+//! Rate limiters behind the `RateLimiter` port: in process for one node,
+//! Redis when several instances must share the buckets.
+
+mod memory;
+mod redis;
+
+pub use self::redis::RedisLimiter;
+pub use memory::InProcessLimiter;
+
+use crate::error::AppError;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use wharf_core::ratelimit::{RateDecision, RatePolicy};
+
+/// `RateLimit-Policy` and `RateLimit` (the IETF httpapi draft's structured
+/// form), sent on limited responses whether or not they were allowed.
+pub fn headers(policy: &RatePolicy, decision: &RateDecision) -> [(HeaderName, HeaderValue); 2] {
+    let policy_value = format!(
+        "\"{}\";q={};w={}",
+        policy.name,
+        policy.limit,
+        policy.window.as_secs()
+    );
+    let state = format!(
+        "\"{}\";r={};t={}",
+        policy.name,
+        decision.remaining,
+        ceil_secs(decision.reset_after)
+    );
+    [
+        (
+            HeaderName::from_static("ratelimit-policy"),
+            HeaderValue::from_str(&policy_value).expect("ASCII"),
+        ),
+        (
+            HeaderName::from_static("ratelimit"),
+            HeaderValue::from_str(&state).expect("ASCII"),
+        ),
+    ]
+}
+
+/// The 429 for a refused request, saying when to come back.
+pub fn too_many_requests(policy: &RatePolicy, decision: &RateDecision) -> AppError {
+    let retry = ceil_secs(decision.retry_after).max(1);
+    let mut e = AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!(
+            "too many {} requests: the limit is {} per {} s; retry in {retry} s",
+            policy.name,
+            policy.limit,
+            policy.window.as_secs()
+        ),
+    );
+    e.headers
+        .push((axum::http::header::RETRY_AFTER, HeaderValue::from(retry)));
+    e.headers.extend(headers(policy, decision));
+    e
+}
+
+/// When the limiter cannot decide, writes fail closed: an unlimited writer is
+/// exactly what the limit exists to stop. The outage is logged each time.
+pub fn unavailable(
+    policy: &RatePolicy,
+    cause: &wharf_core::ports::RateLimitUnavailable,
+) -> AppError {
+    tracing::warn!(class = %policy.name, error = %cause, "rate limiter unavailable: refusing (fail closed)");
+    let mut e = AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "rate_limiter_unavailable",
+        format!(
+            "{} requests are paused because the rate limiter cannot be reached; retry shortly",
+            policy.name
+        ),
+    );
+    e.headers.push((
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from_static("5"),
+    ));
+    e
+}
+
+fn ceil_secs(d: std::time::Duration) -> u64 {
+    d.as_micros().div_ceil(1_000_000) as u64
+}
