@@ -229,7 +229,7 @@ fn kill_9_mid_upload_leaves_nothing_half_written() {
     let request_head = format!(
         "POST /legacy/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
          Content-Length: {total}\r\n\r\n{head}",
-        base64(auth.as_bytes())
+        wharf_testkit::base64(auth.as_bytes())
     );
     let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
     use std::io::Write;
@@ -266,27 +266,6 @@ fn kill_9_mid_upload_leaves_nothing_half_written() {
     );
     assert_eq!(server.get("/simple/wharf-crash/").0, 404);
     assert!(!server.get("/simple/").1.contains("wharf-crash"));
-}
-
-fn base64(data: &[u8]) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                T[((n >> (18 - 6 * i)) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 #[test]
@@ -427,7 +406,7 @@ fn sigterm_lets_an_upload_in_flight_finish() {
     let head = format!(
         "POST /legacy/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
-        base64(format!("__token__:{token}").as_bytes()),
+        wharf_testkit::base64(format!("__token__:{token}").as_bytes()),
         body.len()
     );
 

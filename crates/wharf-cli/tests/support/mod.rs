@@ -70,9 +70,20 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// A minimal HTTP request to any loopback address: status and body.
 pub fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    let head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    send_raw(addr, head.as_bytes())
+}
+
+/// Sends raw request bytes and reads the whole answer; status 0 if the
+/// server could not be reached.
+fn send_raw(addr: &str, raw: &[u8]) -> (u16, String) {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    if s.write_all(raw).is_err() {
+        return (0, String::new());
+    }
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf).into_owned();
@@ -81,12 +92,11 @@ pub fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    (
-        status,
-        text.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default(),
-    )
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 /// Runs a command, panicking with its output if it fails.
@@ -174,26 +184,7 @@ impl Server {
     }
 
     pub fn request(&self, raw: &[u8]) -> (u16, String) {
-        let Ok(mut s) = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)) else {
-            return (0, String::new());
-        };
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        if s.write_all(raw).is_err() {
-            return (0, String::new());
-        }
-        let mut buf = Vec::new();
-        let _ = s.read_to_end(&mut buf);
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        let status = text
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        send_raw(&self.addr.to_string(), raw)
     }
 
     /// SIGTERM, then wait: the graceful path.

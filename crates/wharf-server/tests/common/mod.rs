@@ -232,28 +232,7 @@ impl TestApp {
 
 pub fn basic(token: &str) -> String {
     let raw = format!("__token__:{token}");
-    format!("Basic {}", base64(raw.as_bytes()))
-}
-
-fn base64(data: &[u8]) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    format!("Basic {}", wharf_testkit::base64(raw.as_bytes()))
 }
 
 /// A legacy-upload form, as twine sends it; every field can be changed.
