@@ -5,6 +5,7 @@ use std::io::Write;
 use wharf_core::Timestamp;
 use wharf_server::config::Config;
 use wharf_server::services::accounts::{self, TokenRequest};
+use wharf_server::services::audit;
 use wharf_server::state::{open_database, Ports};
 
 #[derive(Subcommand)]
@@ -18,6 +19,21 @@ pub enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Read the audit log, newest first.
+    Audit {
+        /// Only events by this user.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action, e.g. file.upload or token.revoke.
+        #[arg(long)]
+        action: Option<String>,
+        /// Only events since a time (2026-11-23T10:00:00Z) or a span back from now (2h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many events (1-500).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 
@@ -76,6 +92,40 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 user.id,
                 if admin { " as an administrator" } else { "" }
             );
+        }
+        AdminCommand::Audit {
+            actor,
+            action,
+            since,
+            limit,
+        } => {
+            let query = audit::AuditQuery {
+                actor,
+                action,
+                since,
+                cursor: None,
+                limit: Some(limit),
+            };
+            let page = audit::read(&ports, query).await?;
+            writeln!(
+                out,
+                "{:<6} {:<27} {:<6} {:<6} {:<16} {:<24} DETAIL",
+                "ID", "AT", "USER", "TOKEN", "ACTION", "TARGET"
+            )?;
+            let id = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |n| n.to_string());
+            for e in page.events {
+                writeln!(
+                    out,
+                    "{:<6} {:<27} {:<6} {:<6} {:<16} {:<24} {}",
+                    e.id,
+                    e.at.to_rfc3339_micros(),
+                    id(e.actor_user_id),
+                    id(e.actor_token_id),
+                    e.action,
+                    e.target,
+                    e.detail
+                )?;
+            }
         }
         AdminCommand::Token { command } => match command {
             TokenCommand::Create {

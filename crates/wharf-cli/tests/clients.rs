@@ -344,6 +344,20 @@ fn admin_commands_validate_their_input() {
     let list =
         String::from_utf8(run(&mut cli(&["token", "list", "--user", "alice"])).stdout).unwrap();
     assert!(list.contains("revoked"), "{list}");
+
+    let audit =
+        String::from_utf8(run(&mut cli(&["audit", "--action", "token.revoke"])).stdout).unwrap();
+    assert_eq!(
+        audit.lines().count(),
+        2,
+        "a header and the one revocation: {audit}"
+    );
+    assert!(
+        audit.contains("token.revoke") && audit.contains("token:1"),
+        "{audit}"
+    );
+    let text = run_failing(&mut cli(&["audit", "--since", "yesterday"]));
+    assert!(text.contains("neither a time"), "{text}");
 }
 
 #[test]

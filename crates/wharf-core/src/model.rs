@@ -193,3 +193,14 @@ pub struct AuditEvent {
     pub ip_hash: Option<String>,
     pub at: Timestamp,
 }
+
+/// Which audit events to read; unset filters match everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_user_id: Option<i64>,
+    pub action: Option<String>,
+    pub since: Option<Timestamp>,
+    /// Only events older than this ID (the pagination cursor).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}

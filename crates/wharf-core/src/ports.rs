@@ -79,6 +79,8 @@ pub trait AuditLog: Send + Sync {
     async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError>;
     /// Newest first, at most `limit`.
     async fn recent(&self, limit: i64) -> Result<Vec<AuditEvent>, RepoError>;
+    /// Events matching every filter given, newest first.
+    async fn query(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, RepoError>;
 }
 
 /// A content-addressed blob key: `sha256/ab/cd/abcd…`.

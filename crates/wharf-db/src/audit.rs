@@ -3,7 +3,7 @@
 use crate::error::repo_error;
 use crate::{rows, Database};
 use async_trait::async_trait;
-use wharf_core::model::{AuditEvent, NewAuditEvent};
+use wharf_core::model::{AuditEvent, AuditFilter, NewAuditEvent};
 use wharf_core::ports::{AuditLog, RepoError};
 
 /// Inserts one event on any executor, so callers can put it in their transaction.
@@ -33,6 +33,58 @@ impl AuditLog for Database {
     async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError> {
         let _guard = self.writer().await;
         insert(&self.pool, &event).await
+    }
+
+    async fn query(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, RepoError> {
+        // Only the filters given become conditions, so the SQL stays
+        // portable (no untyped `$1 IS NULL` for PostgreSQL to reject).
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.actor_user_id.is_some() {
+            conditions.push(format!("actor_user_id = {}", next()));
+        }
+        if filter.action.is_some() {
+            conditions.push(format!("action = {}", next()));
+        }
+        if filter.since.is_some() {
+            conditions.push(format!("at >= {}", next()));
+        }
+        if filter.before_id.is_some() {
+            conditions.push(format!("id < {}", next()));
+        }
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {} FROM audit_events {where_clause} ORDER BY id DESC LIMIT {}",
+            rows::AUDIT_COLUMNS,
+            next()
+        );
+        let mut q = sqlx::query(&sql);
+        if let Some(id) = filter.actor_user_id {
+            q = q.bind(id);
+        }
+        if let Some(action) = &filter.action {
+            q = q.bind(action.clone());
+        }
+        if let Some(since) = filter.since {
+            q = q.bind(since.micros());
+        }
+        if let Some(before) = filter.before_id {
+            q = q.bind(before);
+        }
+        let found = q
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        found.iter().map(rows::audit).collect()
     }
 
     async fn recent(&self, limit: i64) -> Result<Vec<AuditEvent>, RepoError> {

@@ -398,3 +398,66 @@ async fn processes_opening_one_postgres_database_at_once_all_migrate() {
         .unwrap();
     many_pools_migrate_one_database(&url).await;
 }
+
+db_test!(
+    audit_events_filter_and_paginate,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        for i in 0..5 {
+            let mut e = event(if i % 2 == 0 {
+                "file.upload"
+            } else {
+                "release.yank"
+            });
+            e.actor_user_id = Some(alice.id);
+            e.at = Timestamp(1_000_000 * (i + 1));
+            db.record(e).await.unwrap();
+        }
+        db.record(event("token.create")).await.unwrap();
+        let all = db
+            .query(&AuditFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 6);
+        assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        let by_alice = AuditFilter {
+            actor_user_id: Some(alice.id),
+            limit: 100,
+            ..Default::default()
+        };
+        assert_eq!(db.query(&by_alice).await.unwrap().len(), 5);
+        let uploads = AuditFilter {
+            action: Some("file.upload".into()),
+            limit: 100,
+            ..Default::default()
+        };
+        assert_eq!(db.query(&uploads).await.unwrap().len(), 3);
+        let since = AuditFilter {
+            since: Some(Timestamp(3_000_000)),
+            actor_user_id: Some(alice.id),
+            limit: 100,
+            ..Default::default()
+        };
+        assert_eq!(db.query(&since).await.unwrap().len(), 3);
+        let page1 = db
+            .query(&AuditFilter {
+                limit: 4,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let page2 = db
+            .query(&AuditFilter {
+                limit: 4,
+                before_id: Some(page1[3].id),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((page1.len(), page2.len()), (4, 2));
+        assert!(page2[0].id < page1[3].id);
+    }
+);

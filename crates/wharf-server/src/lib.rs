@@ -45,6 +45,7 @@ pub fn router(app: App) -> Router {
             "/api/v1/projects/{name}/releases/{version}/unyank",
             post(api::unyank_release),
         )
+        .route("/api/v1/admin/audit", get(admin::audit_log))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(uploads)
         .layer(axum::middleware::map_response(security_headers))

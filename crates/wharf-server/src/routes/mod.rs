@@ -1,6 +1,7 @@
 //! The HTTP surfaces, one module each. Handlers extract, call a service and
 //! map the result; the rules live in `services`.
 
+pub mod admin;
 pub mod api;
 pub mod extract;
 pub mod files;

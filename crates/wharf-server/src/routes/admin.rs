@@ -1,0 +1,111 @@
+//! `/api/v1/admin/…`: administrators only (the admin role and an `admin`-scoped token).
+
+use super::extract::Auth;
+use crate::error::AppError;
+use crate::services::audit::{self, AuditError, AuditQuery};
+use crate::state::App;
+use axum::extract::RawQuery;
+use axum::extract::State;
+use axum::Json;
+use serde_json::{json, Value};
+use wharf_core::Scope;
+
+/// `GET /api/v1/admin/audit?actor=&action=&since=&cursor=&limit=`.
+pub async fn audit_log(
+    State(app): State<App>,
+    Auth(who): Auth,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, AppError> {
+    if !(who.user.is_admin && who.has_scope(Scope::Admin)) {
+        return Err(AppError::forbidden(
+            "admin_required",
+            "reading the audit log needs an administrator and a token with the 'admin' scope",
+        ));
+    }
+    let query = parse_query(raw.as_deref().unwrap_or(""))?;
+    let page = audit::read(&app.ports, query).await.map_err(|e| match e {
+        AuditError::Invalid(v) => AppError::from(v),
+        AuditError::Repo(r) => AppError::from(r),
+    })?;
+    let events: Vec<Value> = page
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "at": e.at.to_rfc3339_micros(),
+                "actor": { "user_id": e.actor_user_id, "token_id": e.actor_token_id },
+                "action": e.action,
+                "target": e.target,
+                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
+                "ip_hash": e.ip_hash,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "events": events, "next_cursor": page.next_cursor }),
+    ))
+}
+
+/// Unknown parameters are refused, so a misspelt filter is not silently ignored.
+fn parse_query(raw: &str) -> Result<AuditQuery, AppError> {
+    let mut q = AuditQuery::default();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value).ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_query",
+                format!("parameter '{key}' is not valid percent-encoding"),
+            )
+        })?;
+        let number = |v: &str| {
+            v.parse::<i64>().map_err(|_| {
+                AppError::bad_request(
+                    "invalid_query",
+                    format!("parameter '{key}' must be a number"),
+                )
+            })
+        };
+        match key {
+            "actor" => q.actor = Some(value),
+            "action" => q.action = Some(value),
+            "since" => q.since = Some(value),
+            "cursor" => q.cursor = Some(number(&value)?),
+            "limit" => q.limit = Some(number(&value)?),
+            other => {
+                return Err(AppError::bad_request(
+                    "invalid_query",
+                    format!(
+                        "unknown parameter '{}': use actor, action, since, cursor or limit",
+                        wharf_core::name::printable(other)
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(q)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
