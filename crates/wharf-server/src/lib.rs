@@ -65,6 +65,10 @@ async fn security_headers(mut response: Response) -> Response {
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     h.insert(
+        axum::http::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'none'"),
     );

@@ -301,6 +301,16 @@ async fn every_response_carries_security_headers() {
         let r = t.get(path, &[]).await;
         assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(
+            r.header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(
+            r.header("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+            "{path}"
+        );
         assert!(
             r.header("content-security-policy")
                 .contains("frame-ancestors 'none'"),
