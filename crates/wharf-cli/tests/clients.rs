@@ -457,15 +457,7 @@ fn sigterm_lets_an_upload_in_flight_finish() {
 #[test]
 fn a_shared_postgres_database_is_migrated_by_wharf_migrate_not_by_serve() {
     let root = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = runtime
-        .block_on(wharf_db::testing::fresh_postgres_schema(
-            &wharf_db::testing::postgres_base_url(),
-        ))
-        .unwrap();
+    let url = fresh_postgres_url();
     let cmd = |args: &[&str]| {
         let mut c = Command::new(WHARF);
         c.env("WHARF_LOG", "warn")

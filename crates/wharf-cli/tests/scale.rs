@@ -15,15 +15,7 @@ struct Shared {
 /// A fresh schema (migrated), a fresh bucket, the test Redis, and a
 /// per-token upload limit of 3 a minute.
 fn shared_services(root: &std::path::Path) -> Shared {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = runtime
-        .block_on(wharf_db::testing::fresh_postgres_schema(
-            &wharf_db::testing::postgres_base_url(),
-        ))
-        .unwrap();
+    let db = fresh_postgres_url();
     let redis = std::env::var("WHARF_TEST_REDIS_URL").expect("run ./scripts/test: it starts Redis");
     let s3 = std::env::var("WHARF_TEST_S3_ENDPOINT").expect("run ./scripts/test: it starts moto");
     let nanos = std::time::SystemTime::now()
@@ -62,6 +54,20 @@ fn shared_services(root: &std::path::Path) -> Shared {
     }
 }
 
+impl Shared {
+    /// Runs `wharf admin …` against the shared services; returns stdout, trimmed.
+    fn admin(&self, root: &std::path::Path, args: &[&str]) -> String {
+        let out = run(Command::new(WHARF)
+            .env("WHARF_LOG", "warn")
+            .envs(self.env.clone())
+            .arg("--data-dir")
+            .arg(root.join("admin"))
+            .arg("admin")
+            .args(args));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+}
+
 fn object_keys(shared: &Shared) -> Vec<String> {
     let (status, body) = http(
         &shared.s3,
@@ -83,27 +89,11 @@ fn two_instances_share_data_blobs_and_rate_limits() {
     let b = Server::start_with_env(&root.path().join("b"), &shared.env);
 
     // A token created on the shared database works on both instances.
-    let token_out = run(Command::new(WHARF)
-        .env("WHARF_LOG", "warn")
-        .envs(shared.env.clone())
-        .arg("--data-dir")
-        .arg(root.path().join("admin"))
-        .args(["admin", "user", "create", "alice"]));
-    drop(token_out);
-    let token = String::from_utf8(
-        run(Command::new(WHARF)
-            .env("WHARF_LOG", "warn")
-            .envs(shared.env.clone())
-            .arg("--data-dir")
-            .arg(root.path().join("admin"))
-            .args([
-                "admin", "token", "create", "--user", "alice", "--scope", "publish",
-            ]))
-        .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
+    shared.admin(root.path(), &["user", "create", "alice"]);
+    let token = shared.admin(
+        root.path(),
+        &["token", "create", "--user", "alice", "--scope", "publish"],
+    );
 
     // Upload through A; the bytes land in the bucket, not on A's disk.
     let v1 = build_project(root.path(), "wharf-scaled", "1.0", Backend::Setuptools);
@@ -149,21 +139,12 @@ fn two_instances_share_data_blobs_and_rate_limits() {
 
     // Kill A in the middle of an upload (another token: alice's is spent):
     // B keeps serving, and nothing half-written appears in the bucket or the index.
-    let bob = String::from_utf8(
-        run(Command::new(WHARF)
-            .env("WHARF_LOG", "warn")
-            .envs(shared.env.clone())
-            .arg("--data-dir")
-            .arg(root.path().join("admin"))
-            .args([
-                "admin", "token", "create", "--user", "alice", "--scope", "publish", "--name",
-                "second",
-            ]))
-        .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
+    let bob = shared.admin(
+        root.path(),
+        &[
+            "token", "create", "--user", "alice", "--scope", "publish", "--name", "second",
+        ],
+    );
     let before = object_keys(&shared);
     let mut stream = std::net::TcpStream::connect(a.addr).unwrap();
     use std::io::Write;

@@ -23,6 +23,19 @@ pub fn wharf(data_dir: &Path) -> Command {
     cmd
 }
 
+/// A URL to an empty schema of its own on the test PostgreSQL.
+pub fn fresh_postgres_url() -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime
+        .block_on(wharf_db::testing::fresh_postgres_schema(
+            &wharf_db::testing::postgres_base_url(),
+        ))
+        .unwrap()
+}
+
 fn database_url(data_dir: &Path) -> Option<String> {
     if !wharf_db::testing::backend_is_postgres() {
         return None;
@@ -31,15 +44,7 @@ fn database_url(data_dir: &Path) -> Option<String> {
     if let Ok(url) = std::fs::read_to_string(&marker) {
         return Some(url);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let url = runtime
-        .block_on(wharf_db::testing::fresh_postgres_schema(
-            &wharf_db::testing::postgres_base_url(),
-        ))
-        .unwrap();
+    let url = fresh_postgres_url();
     std::fs::write(&marker, &url).unwrap();
     run(Command::new(WHARF)
         .env("WHARF_LOG", "warn")

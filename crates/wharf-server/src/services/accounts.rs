@@ -43,7 +43,7 @@ pub async fn create_user(ports: &Ports, name: &str, is_admin: bool) -> Result<Us
         .record(admin_event(
             "user.create",
             &format!("user:{}", user.name),
-            &format!("{{\"admin\":{is_admin}}}"),
+            &serde_json::json!({ "admin": is_admin }).to_string(),
         ))
         .await?;
     Ok(user)
@@ -95,7 +95,7 @@ pub async fn create_token(
         projects,
         expires_at,
     };
-    let detail = format!("{{\"user\":\"{}\",\"scopes\":\"{}\"}}", user.name, scopes);
+    let detail = serde_json::json!({ "user": user.name, "scopes": scopes.to_string() }).to_string();
     let mut event = admin_event("token.create", "", &detail);
     event.actor_user_id = Some(user.id);
     let record = ports.tokens.create_token(new, event).await?;
