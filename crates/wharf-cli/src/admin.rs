@@ -45,6 +45,16 @@ pub enum UserCommand {
         /// Make the user an administrator.
         #[arg(long)]
         admin: bool,
+        /// Read a web-login password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's web-login password, read from the first line of stdin.
+    SetPassword {
+        name: String,
+        /// Required, so a password never goes on a command line.
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -83,15 +93,37 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         AdminCommand::User {
-            command: UserCommand::Create { name, admin },
+            command:
+                UserCommand::Create {
+                    name,
+                    admin,
+                    password_stdin,
+                },
         } => {
+            // Read and check the password first, so a bad one creates no user.
+            let password = if password_stdin {
+                let password = read_password()?;
+                wharf_server::services::passwords::validate_password(&password)?;
+                Some(password)
+            } else {
+                None
+            };
             let user = accounts::create_user(&ports, &name, admin).await?;
+            if let Some(password) = password {
+                accounts::set_password(&ports, &user.name, password).await?;
+            }
             eprintln!(
                 "created user '{}' (id {}){}",
                 user.name,
                 user.id,
                 if admin { " as an administrator" } else { "" }
             );
+        }
+        AdminCommand::User {
+            command: UserCommand::SetPassword { name, .. },
+        } => {
+            accounts::set_password(&ports, &name, read_password()?).await?;
+            eprintln!("password set for '{name}'");
         }
         AdminCommand::Audit {
             actor,
@@ -141,6 +173,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                     scopes: &scope,
                     projects: &projects,
                     expires_in: expires.as_deref(),
+                    ip_hash: None,
                 };
                 let (token, record) = accounts::create_token(&ports, request).await?;
                 writeln!(out, "{}", token.reveal())?;
@@ -192,4 +225,15 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     }
     db.close().await;
     Ok(())
+}
+
+/// The first line of stdin, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password on stdin: pipe it in, e.g. `printf '%s\\n' \"$PW\" | wharf admin user create NAME --password-stdin`");
+    }
+    Ok(password)
 }

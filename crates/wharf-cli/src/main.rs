@@ -2,9 +2,12 @@
 //! would capture (a new token, a listing).
 
 mod admin;
+mod credentials;
+mod login;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 use wharf_server::config::{Config, Overrides};
 
@@ -35,9 +38,26 @@ enum Command {
         /// Apply database migrations first (always done for the embedded database).
         #[arg(long)]
         migrate: bool,
+        /// Production mode: refuse to start with weak security settings
+        /// (same as WHARF_ENV=production).
+        #[arg(long)]
+        production: bool,
     },
     /// Apply database migrations, then exit.
     Migrate,
+    /// Log in to a registry through the browser (device flow) and store the token.
+    Login {
+        /// The registry's address, e.g. https://wharf.example.com.
+        #[arg(long, env = "WHARF_URL")]
+        url: String,
+        /// Scopes to ask for, space- or comma-separated [default: read publish].
+        #[arg(long)]
+        scope: Option<String>,
+    },
+    /// Show who the stored token belongs to, and its scopes.
+    Whoami,
+    /// Forget the stored token (revoke it in the web UI to end it server-side).
+    Logout,
     /// Manage users and tokens (safe to run while the server runs).
     Admin {
         #[command(subcommand)]
@@ -74,13 +94,33 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let listen = match &cli.command {
-        Command::Serve { listen, .. } => listen.clone(),
-        _ => None,
+    // Client commands need no server configuration.
+    let (listen, production) = match cli.command {
+        Command::Login { url, scope } => return login::login(&url, scope.as_deref()).await,
+        Command::Whoami => {
+            let text = login::whoami().await?;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            return Ok(());
+        }
+        Command::Logout => {
+            if credentials::remove()? {
+                eprintln!("logged out: the stored token is gone (it stays valid until revoked or expired)");
+            } else {
+                eprintln!("not logged in");
+            }
+            return Ok(());
+        }
+        Command::Serve {
+            ref listen,
+            production,
+            ..
+        } => (listen.clone(), production),
+        _ => (None, false),
     };
     let overrides = Overrides {
         listen,
         data_dir: cli.data_dir.clone(),
+        production,
     };
     let config = Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &overrides)?;
     match cli.command {
@@ -92,6 +132,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database is up to date");
         }
         Command::Admin { command } => admin::run(config, command).await?,
+        Command::Login { .. } | Command::Whoami | Command::Logout => {}
     }
     Ok(())
 }

@@ -204,3 +204,85 @@ pub struct AuditFilter {
     pub before_id: Option<i64>,
     pub limit: i64,
 }
+
+/// A live web session. The cookie holds the session ID; the database holds
+/// only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    /// Sent back in every state-changing form of this session.
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// What a new session is created with.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+/// Where an RFC 8628 device authorization request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// Waiting for a user to approve or deny it at `/device`.
+    Pending,
+    Approved,
+    Denied,
+    /// The device received its token; the code cannot be used again.
+    Redeemed,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Redeemed => "redeemed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "redeemed" => Self::Redeemed,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored device authorization request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRequest {
+    pub id: i64,
+    /// Normalized: 8 letters, upper case, no dash.
+    pub user_code: String,
+    /// The scopes the token will carry once approved.
+    pub scopes: Scopes,
+    pub status: DeviceStatus,
+    /// The minimum seconds between polls; grows by 5 on each `slow_down`.
+    pub interval_secs: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub last_polled_at: Option<Timestamp>,
+    /// Who approved or denied it.
+    pub user_id: Option<i64>,
+}
+
+/// What a new device request is stored with; `device_code_hash` is the
+/// SHA-256 of the device code, which itself is never stored.
+#[derive(Debug, Clone)]
+pub struct NewDeviceRequest {
+    pub device_code_hash: String,
+    pub user_code: String,
+    pub scopes: Scopes,
+    pub interval_secs: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}

@@ -27,6 +27,73 @@ pub trait UserRepo: Send + Sync {
     /// Case-insensitive: `Alice` and `alice` are one user.
     async fn find_user_by_name(&self, name: &str) -> Result<Option<User>, RepoError>;
     async fn get_user(&self, id: i64) -> Result<Option<User>, RepoError>;
+    /// Sets (or with `None` clears) the argon2id PHC string for web login.
+    async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> Result<(), RepoError>;
+    /// The user and their password hash, for web login only.
+    async fn find_login(&self, name: &str) -> Result<Option<(User, Option<String>)>, RepoError>;
+}
+
+#[async_trait]
+pub trait SessionRepo: Send + Sync {
+    async fn create_session(
+        &self,
+        session: NewSession,
+        audit: NewAuditEvent,
+    ) -> Result<(), RepoError>;
+    /// The live session with this ID hash; an expired one is `None`.
+    async fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, RepoError>;
+    /// Ends a session server-side. False if there was none.
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, RepoError>;
+    /// Removes sessions that expired before `now`; returns how many.
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, RepoError>;
+}
+
+/// RFC 8628 device authorization requests, shared by every instance.
+#[async_trait]
+pub trait DeviceRepo: Send + Sync {
+    /// Stores the request unless `cap` unexpired pending requests exist
+    /// already (then false). Also forgets requests that expired long ago.
+    async fn create_device_request(
+        &self,
+        request: NewDeviceRequest,
+        cap: i64,
+    ) -> Result<bool, RepoError>;
+    async fn find_device_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> Result<Option<DeviceRequest>, RepoError>;
+    async fn find_device_by_code_hash(
+        &self,
+        device_code_hash: &str,
+    ) -> Result<Option<DeviceRequest>, RepoError>;
+    /// A pending, unexpired request becomes approved or denied by `user_id`.
+    /// False if it was not pending any more (or expired).
+    async fn decide_device_request(
+        &self,
+        id: i64,
+        user_id: i64,
+        approve: bool,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+    /// Records a poll at `at`, with the interval the device must keep from now on.
+    async fn record_device_poll(
+        &self,
+        id: i64,
+        at: Timestamp,
+        interval_secs: i64,
+    ) -> Result<(), RepoError>;
+    /// An approved request becomes redeemed, and the token is created, in one
+    /// transaction; `None` if it was not approved (e.g. redeemed already).
+    async fn redeem_device_request(
+        &self,
+        id: i64,
+        token: NewToken,
+        audit: NewAuditEvent,
+    ) -> Result<Option<TokenRecord>, RepoError>;
 }
 
 #[async_trait]

@@ -4,11 +4,13 @@
 //! per backend.
 
 mod audit;
+mod devices;
 mod error;
 mod files;
 mod migrate;
 mod projects;
 mod rows;
+mod sessions;
 pub mod testing;
 mod tokens;
 mod users;

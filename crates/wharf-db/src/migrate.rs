@@ -13,17 +13,31 @@ struct Migration {
     sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/sqlite/0001_init.sql"),
-}];
+const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sessions_devices",
+        sql: include_str!("../migrations/sqlite/0002_sessions_devices.sql"),
+    },
+];
 
-const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sessions_devices",
+        sql: include_str!("../migrations/postgres/0002_sessions_devices.sql"),
+    },
+];
 
 /// Arbitrary constant naming Wharf's migration lock among PostgreSQL advisory locks.
 const PG_MIGRATION_LOCK: i64 = 0x5748_4152_4621;

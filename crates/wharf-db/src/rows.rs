@@ -17,6 +17,18 @@ pub(crate) const FILE_COLUMNS: &str = "f.id, f.project_id, r.version, f.filename
 pub(crate) const AUDIT_COLUMNS: &str =
     "id, at, actor_user_id, actor_token_id, action, target, detail, ip_hash";
 
+pub(crate) const DEVICE_COLUMNS: &str =
+    "id, user_code, scopes, status, interval_secs, created_at, expires_at, last_polled_at, user_id";
+
+/// `a, b` with alias `t` becomes `t.a, t.b`.
+pub(crate) fn prefixed(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn corrupt(what: &str, value: &str) -> RepoError {
     RepoError::Internal(format!("stored {what} '{value}' is not valid"))
 }
@@ -140,4 +152,27 @@ pub(crate) fn audit(row: &AnyRow) -> Result<AuditEvent, RepoError> {
         })
     };
     get().map_err(crate::error::repo_error)
+}
+
+pub(crate) fn device(row: &AnyRow) -> Result<DeviceRequest, RepoError> {
+    let scopes: String = row.try_get("scopes").map_err(crate::error::repo_error)?;
+    let status: String = row.try_get("status").map_err(crate::error::repo_error)?;
+    let get = || -> Result<DeviceRequest, sqlx::Error> {
+        Ok(DeviceRequest {
+            id: row.try_get("id")?,
+            user_code: row.try_get("user_code")?,
+            scopes: Scopes::default(),
+            status: DeviceStatus::Pending,
+            interval_secs: row.try_get("interval_secs")?,
+            created_at: ts(row, "created_at")?,
+            expires_at: ts(row, "expires_at")?,
+            last_polled_at: opt_ts(row, "last_polled_at")?,
+            user_id: row.try_get("user_id")?,
+        })
+    };
+    let mut request = get().map_err(crate::error::repo_error)?;
+    request.scopes = Scopes::parse(&scopes).map_err(|_| corrupt("scopes", &scopes))?;
+    request.status =
+        DeviceStatus::parse(&status).ok_or_else(|| corrupt("device status", &status))?;
+    Ok(request)
 }

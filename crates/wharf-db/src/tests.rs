@@ -461,3 +461,217 @@ db_test!(
         assert!(page2[0].id < page1[3].id);
     }
 );
+
+db_test!(
+    password_hashes_are_set_and_read_for_login_only,
+    |db: Database| async move {
+        let alice = db.create_user("Alice", false).await.unwrap();
+        let (user, hash) = db.find_login("alice").await.unwrap().unwrap();
+        assert_eq!((user.id, hash), (alice.id, None));
+        db.set_password_hash(alice.id, Some("$argon2id$v=19$stub"))
+            .await
+            .unwrap();
+        let (_, hash) = db.find_login("ALICE").await.unwrap().unwrap();
+        assert_eq!(hash.as_deref(), Some("$argon2id$v=19$stub"));
+        db.set_password_hash(alice.id, None).await.unwrap();
+        assert_eq!(db.find_login("alice").await.unwrap().unwrap().1, None);
+        assert!(db.find_login("nobody").await.unwrap().is_none());
+    }
+);
+
+db_test!(
+    sessions_expire_and_end_server_side,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let now = Timestamp::now();
+        let session = |id: &str, expires_at: Timestamp| NewSession {
+            id_hash: id.repeat(64),
+            user_id: alice.id,
+            csrf_token: format!("csrf-{id}"),
+            expires_at,
+        };
+        db.create_session(
+            session("a", now.plus(std::time::Duration::from_secs(60))),
+            event("login"),
+        )
+        .await
+        .unwrap();
+        db.create_session(session("b", Timestamp(now.micros() - 1)), event("login"))
+            .await
+            .unwrap();
+        let live = db
+            .find_session(&"a".repeat(64), now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (live.user.id, live.csrf_token.as_str()),
+            (alice.id, "csrf-a")
+        );
+        assert!(db
+            .find_session(&"b".repeat(64), now)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(db.delete_expired_sessions(now).await.unwrap(), 1);
+        assert!(db.delete_session(&"a".repeat(64)).await.unwrap());
+        assert!(!db.delete_session(&"a".repeat(64)).await.unwrap());
+        assert!(db
+            .find_session(&"a".repeat(64), now)
+            .await
+            .unwrap()
+            .is_none());
+        let logins = db.recent(10).await.unwrap();
+        assert_eq!(logins.iter().filter(|e| e.action == "login").count(), 2);
+    }
+);
+
+fn device_request(code: &str, user_code: &str, now: Timestamp, ttl_secs: u64) -> NewDeviceRequest {
+    NewDeviceRequest {
+        device_code_hash: code.repeat(64),
+        user_code: user_code.into(),
+        scopes: Scopes::parse("read,publish").unwrap(),
+        interval_secs: 5,
+        created_at: now,
+        expires_at: now.plus(std::time::Duration::from_secs(ttl_secs)),
+    }
+}
+
+fn device_token(user: &User, hash: &str) -> NewToken {
+    NewToken {
+        user_id: user.id,
+        name: "wharf login".into(),
+        hash_hex: hash.repeat(64),
+        scopes: Scopes::parse("read,publish").unwrap(),
+        projects: Vec::new(),
+        expires_at: None,
+    }
+}
+
+db_test!(
+    device_codes_are_capped_decided_once_and_redeemed_once,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let now = Timestamp::now();
+        assert!(db
+            .create_device_request(device_request("a", "BCDFGHJK", now, 600), 2)
+            .await
+            .unwrap());
+        assert!(db
+            .create_device_request(device_request("b", "LMNPQRST", now, 600), 2)
+            .await
+            .unwrap());
+        // The cap counts pending, unexpired requests.
+        assert!(!db
+            .create_device_request(device_request("c", "VWXZBCDF", now, 600), 2)
+            .await
+            .unwrap());
+
+        let found = db
+            .find_device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.status, DeviceStatus::Pending);
+        assert_eq!(found.scopes.to_string(), "read,publish");
+        assert_eq!(
+            db.find_device_by_code_hash(&"a".repeat(64))
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            found.id
+        );
+        // Redeeming before approval mints nothing.
+        assert!(db
+            .redeem_device_request(found.id, device_token(&alice, "1"), event("token.create"))
+            .await
+            .unwrap()
+            .is_none());
+
+        db.record_device_poll(found.id, now, 10).await.unwrap();
+        let polled = db
+            .find_device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (polled.interval_secs, polled.last_polled_at),
+            (10, Some(now))
+        );
+
+        assert!(db
+            .decide_device_request(found.id, alice.id, true, event("device.approve"))
+            .await
+            .unwrap());
+        assert!(!db
+            .decide_device_request(found.id, alice.id, false, event("device.deny"))
+            .await
+            .unwrap());
+        // Approved requests no longer count against the cap.
+        assert!(db
+            .create_device_request(device_request("c", "VWXZBCDF", now, 600), 2)
+            .await
+            .unwrap());
+
+        let token = db
+            .redeem_device_request(found.id, device_token(&alice, "2"), event("token.create"))
+            .await
+            .unwrap()
+            .expect("an approved code is redeemed once");
+        assert_eq!(token.user_id, alice.id);
+        assert!(db
+            .redeem_device_request(found.id, device_token(&alice, "3"), event("token.create"))
+            .await
+            .unwrap()
+            .is_none());
+        let redeemed = db
+            .find_device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (redeemed.status, redeemed.user_id),
+            (DeviceStatus::Redeemed, Some(alice.id))
+        );
+        assert!(db
+            .find_token_by_hash(&"3".repeat(64))
+            .await
+            .unwrap()
+            .is_none());
+    }
+);
+
+db_test!(
+    expired_device_codes_cannot_be_decided_and_are_forgotten_later,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let long_ago = Timestamp(Timestamp::now().micros() - 2 * 24 * 3600 * 1_000_000);
+        assert!(db
+            .create_device_request(device_request("a", "BCDFGHJK", long_ago, 600), 10)
+            .await
+            .unwrap());
+        let old = db
+            .find_device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!db
+            .decide_device_request(old.id, alice.id, true, event("device.approve"))
+            .await
+            .unwrap());
+        // The next request sweeps requests that expired more than a day ago,
+        // which frees their user codes.
+        assert!(db
+            .create_device_request(device_request("b", "BCDFGHJK", Timestamp::now(), 600), 10)
+            .await
+            .unwrap());
+        let fresh = db
+            .find_device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .unwrap();
+        // (SQLite may reuse the row ID, so compare what the row holds.)
+        assert!(fresh.expires_at > Timestamp::now() && old.expires_at < Timestamp::now());
+    }
+);

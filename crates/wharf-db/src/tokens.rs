@@ -16,24 +16,7 @@ impl TokenRepo for Database {
     ) -> Result<TokenRecord, RepoError> {
         let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let projects: Vec<&str> = token.projects.iter().map(|p| p.as_str()).collect();
-        let sql = format!(
-            "INSERT INTO api_tokens (user_id, name, token_hash, scopes, projects, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {}",
-            rows::TOKEN_COLUMNS
-        );
-        let row = sqlx::query(&sql)
-            .bind(token.user_id)
-            .bind(&token.name)
-            .bind(&token.hash_hex)
-            .bind(token.scopes.to_string())
-            .bind(projects.join(","))
-            .bind(Timestamp::now().micros())
-            .bind(token.expires_at.map(Timestamp::micros))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        let record = rows::token(&row)?;
+        let record = insert(&mut tx, &token).await?;
         let mut event = event;
         event.target = format!("token:{}", record.id);
         audit::insert(&mut *tx, &event).await?;
@@ -48,7 +31,7 @@ impl TokenRepo for Database {
         let sql = format!(
             "SELECT t.token_hash, {}, u.name AS user_name, u.is_admin AS user_is_admin, u.created_at AS user_created_at
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-            prefixed("t", rows::TOKEN_COLUMNS)
+            rows::prefixed("t", rows::TOKEN_COLUMNS)
         );
         let Some(row) = sqlx::query(&sql)
             .bind(hash_hex)
@@ -131,11 +114,29 @@ impl TokenRepo for Database {
     }
 }
 
-/// `a, b` with alias `t` becomes `t.a, t.b`.
-fn prefixed(alias: &str, columns: &str) -> String {
-    columns
-        .split(',')
-        .map(|c| format!("{alias}.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Inserts a token row inside the caller's transaction (token creation and
+/// device-code redemption share it).
+pub(crate) async fn insert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    token: &NewToken,
+) -> Result<TokenRecord, RepoError> {
+    let projects: Vec<&str> = token.projects.iter().map(|p| p.as_str()).collect();
+    let sql = format!(
+            "INSERT INTO api_tokens (user_id, name, token_hash, scopes, projects, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {}",
+            rows::TOKEN_COLUMNS
+        );
+    let row = sqlx::query(&sql)
+        .bind(token.user_id)
+        .bind(&token.name)
+        .bind(&token.hash_hex)
+        .bind(token.scopes.to_string())
+        .bind(projects.join(","))
+        .bind(Timestamp::now().micros())
+        .bind(token.expires_at.map(Timestamp::micros))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(repo_error)?;
+    let record = rows::token(&row)?;
+    Ok(record)
 }

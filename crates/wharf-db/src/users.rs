@@ -53,4 +53,32 @@ impl UserRepo for Database {
             .map_err(repo_error)?;
         row.as_ref().map(rows::user).transpose()
     }
+
+    async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> Result<(), RepoError> {
+        let _guard = self.writer().await;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn find_login(&self, name: &str) -> Result<Option<(User, Option<String>)>, RepoError> {
+        let sql = format!(
+            "SELECT {}, password_hash FROM users WHERE name_lower = $1",
+            rows::USER_COLUMNS
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(name.to_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?
+        else {
+            return Ok(None);
+        };
+        let hash: Option<String> = sqlx::Row::try_get(&row, "password_hash").map_err(repo_error)?;
+        Ok(Some((rows::user(&row)?, hash)))
+    }
 }

@@ -22,6 +22,8 @@ pub struct AppError {
     pub details: Option<Value>,
     /// Extra headers, e.g. `WWW-Authenticate` on a 401.
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// OAuth endpoints (RFC 6749 §5.2) also carry the message as `error_description`.
+    pub is_oauth: bool,
 }
 
 impl AppError {
@@ -32,6 +34,7 @@ impl AppError {
             message: message.into(),
             details: None,
             headers: Vec::new(),
+            is_oauth: false,
         }
     }
 
@@ -55,6 +58,11 @@ impl AppError {
             HeaderValue::from_static("Basic realm=\"wharf\""),
         ));
         e
+    }
+
+    pub fn with_oauth_description(mut self) -> Self {
+        self.is_oauth = true;
+        self
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -119,6 +127,9 @@ impl IntoResponse for AppError {
         let mut body = json!({ "error": self.code, "message": self.message });
         if let Some(details) = self.details {
             body["details"] = details;
+        }
+        if self.is_oauth {
+            body["error_description"] = Value::String(self.message.clone());
         }
         let mut response = (self.status, axum::Json(body)).into_response();
         for (name, value) in self.headers {

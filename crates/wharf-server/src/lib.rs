@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod middleware;
 pub mod negotiate;
 pub mod pages;
 pub mod ratelimit;
@@ -12,8 +13,7 @@ pub mod services;
 pub mod state;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
-use axum::response::Response;
+use axum::middleware::{from_fn_with_state, map_response_with_state};
 use axum::routing::{get, post};
 use axum::Router;
 use config::Config;
@@ -46,33 +46,29 @@ pub fn router(app: App) -> Router {
             post(api::unyank_release),
         )
         .route("/api/v1/admin/audit", get(admin::audit_log))
+        .route("/api/v1/auth/device/code", post(device::code))
+        .route("/api/v1/auth/device/token", post(device::token))
+        .route("/api/v1/whoami", get(api::whoami))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(uploads)
-        .layer(axum::middleware::map_response(security_headers))
+        .merge(routes::web::router())
+        // Outermost last: headers go on every response, CORS answers
+        // preflights before anything else, and the global limit is keyed by
+        // the client IP resolved just outside it.
+        .layer(from_fn_with_state(
+            app.clone(),
+            middleware::global_limit::enforce,
+        ))
+        .layer(from_fn_with_state(
+            app.clone(),
+            middleware::client_ip::resolve,
+        ))
+        .layer(from_fn_with_state(app.clone(), middleware::cors::apply))
+        .layer(map_response_with_state(
+            app.clone(),
+            middleware::security_headers::add,
+        ))
         .with_state(app)
-}
-
-/// Headers every response carries (security.md, "Transport and browser").
-async fn security_headers(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    h.insert(
-        axum::http::HeaderName::from_static("permissions-policy"),
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; frame-ancestors 'none'"),
-    );
-    response
 }
 
 #[derive(Debug, thiserror::Error)]

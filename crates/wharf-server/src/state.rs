@@ -3,7 +3,9 @@
 
 use crate::cache::{FileCache, PageCache};
 use crate::config::Config;
+use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 use wharf_blob::{LocalBlobStore, S3BlobStore};
@@ -18,6 +20,8 @@ pub struct Ports {
     pub projects: Arc<dyn ProjectRepo>,
     pub files: Arc<dyn FileRepo>,
     pub audit: Arc<dyn AuditLog>,
+    pub sessions: Arc<dyn SessionRepo>,
+    pub devices: Arc<dyn DeviceRepo>,
     pub blobs: Arc<dyn BlobStore>,
 }
 
@@ -29,6 +33,8 @@ impl Ports {
             tokens: db.clone(),
             projects: db.clone(),
             files: db.clone(),
+            sessions: db.clone(),
+            devices: db.clone(),
             audit: db,
             blobs,
         }
@@ -40,6 +46,8 @@ pub struct App(Arc<AppInner>);
 
 pub struct AppInner {
     pub config: Config,
+    /// Keys the audit log's IP hashes (from the session secret).
+    pub ip_hasher: IpHasher,
     pub ports: Ports,
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
@@ -67,13 +75,19 @@ pub enum StartError {
     Redis(String),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 impl App {
     /// Opens the database (migrating the embedded one), the blob store and
     /// the staging area, clearing any upload a crash left half-written.
-    pub async fn open(config: Config, migrate: bool) -> Result<Self, StartError> {
+    pub async fn open(mut config: Config, migrate: bool) -> Result<Self, StartError> {
+        config.check_production()?;
         let db = open_database(&config, migrate).await?;
+        if config.security.session_secret.is_none() {
+            config.security.session_secret = Some(dev_session_secret(&config)?);
+        }
         let (blobs, staged): (Arc<dyn BlobStore>, usize) = match &config.s3 {
             Some(s3) => (
                 Arc::new(S3BlobStore::new(s3.clone())?),
@@ -112,7 +126,16 @@ impl App {
         limiter: Arc<dyn RateLimiter>,
     ) -> Self {
         let ttl = Duration::from_secs(config.simple_cache_ttl_secs);
+        let ip_hasher = IpHasher::new(
+            config
+                .security
+                .session_secret
+                .as_ref()
+                .map(|s| s.expose_secret().as_bytes())
+                .unwrap_or_default(),
+        );
         Self(Arc::new(AppInner {
+            ip_hasher,
             limiter,
             pages: PageCache::new(ttl),
             file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
@@ -142,6 +165,48 @@ pub async fn open_database(config: &Config, migrate: bool) -> Result<Database, S
         }
     }
     Ok(db)
+}
+
+/// Dev mode without `WHARF_SESSION_SECRET`: a random secret kept in the data
+/// directory (mode 0600), so IP hashes stay comparable across restarts.
+/// Production mode never gets here: it refuses to start without a secret.
+fn dev_session_secret(config: &Config) -> Result<SecretString, StartError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = config.data_dir.join("session-secret");
+    let fail = |e: std::io::Error| StartError::DataDir {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= crate::config::MIN_SECRET_BYTES => {
+            return Ok(SecretString::from(text.trim().to_owned()))
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    // Written beside and renamed, so a second process starting at the same
+    // moment never reads a half-written secret.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(fail)?;
+    file.write_all(secret.as_bytes()).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
+    // Whoever renames first wins; everyone then reads the winner's secret.
+    match std::fs::hard_link(&tmp, &path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let _ = std::fs::remove_file(&tmp);
+    let text = std::fs::read_to_string(&path).map_err(fail)?;
+    Ok(SecretString::from(text.trim().to_owned()))
 }
 
 /// Creates `dir` if needed and removes everything in it; returns how many

@@ -120,3 +120,21 @@ pub async fn not_found() -> AppError {
         "no such API endpoint; see /api/v1/",
     )
 }
+
+/// `GET /api/v1/whoami`: who the presented credential belongs to, and what
+/// it may do. `wharf whoami` prints this.
+pub async fn whoami(Auth(who): Auth) -> Json<Value> {
+    let token = who.token.as_ref().map(|t| {
+        json!({
+            "id": t.id,
+            "name": t.name,
+            "expires_at": t.expires_at.map(wharf_core::Timestamp::to_rfc3339_micros),
+        })
+    });
+    Json(json!({
+        "user": { "name": who.user.name, "is_admin": who.user.is_admin },
+        "scopes": who.scopes.to_string().split(',').collect::<Vec<_>>(),
+        "projects": who.projects.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "token": token,
+    }))
+}

@@ -4,6 +4,7 @@
 //! password (what twine, uv and poetry do); API clients may send `Bearer`.
 
 use crate::error::AppError;
+use crate::middleware::ClientIp;
 use crate::services::auth::{authenticate, AuthFailure, Principal};
 use crate::state::App;
 use axum::extract::FromRequestParts;
@@ -37,7 +38,13 @@ impl FromRequestParts<App> for MaybeAuth {
             return Ok(MaybeAuth(None));
         };
         match authenticate(&app.ports, &raw).await {
-            Ok(p) => Ok(MaybeAuth(Some(p))),
+            Ok(mut p) => {
+                p.ip_hash = parts
+                    .extensions
+                    .get::<ClientIp>()
+                    .map(|ip| app.ip_hasher.hash(ip.0));
+                Ok(MaybeAuth(Some(p)))
+            }
             Err(AuthFailure::Repo(e)) => Err(e.into()),
             Err(e @ AuthFailure::Expired(_)) => {
                 Err(AppError::unauthorized("token_expired", e.to_string()))

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod api;
+pub mod device;
 pub mod extract;
 pub mod files;
 pub mod health;
 pub mod simple;
 pub mod upload;
+pub mod web;

@@ -44,7 +44,7 @@ pub async fn upload(
     let policy = &app.config.rate_limits.upload;
     let decision = app
         .limiter
-        .acquire(&format!("token:{}", who.token.id), policy)
+        .acquire(&who.rate_key(), policy)
         .await
         .map_err(|e| ratelimit::unavailable(policy, &e))?;
     if !decision.is_allowed {

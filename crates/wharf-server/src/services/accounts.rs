@@ -56,6 +56,8 @@ pub struct TokenRequest<'a> {
     pub scopes: &'a str,
     pub projects: &'a [String],
     pub expires_in: Option<&'a str>,
+    /// The requester's salted IP hash, when the request came over HTTP.
+    pub ip_hash: Option<String>,
 }
 
 /// Creates a token and returns its plaintext, which is never stored.
@@ -98,6 +100,7 @@ pub async fn create_token(
     let detail = serde_json::json!({ "user": user.name, "scopes": scopes.to_string() }).to_string();
     let mut event = admin_event("token.create", "", &detail);
     event.actor_user_id = Some(user.id);
+    event.ip_hash = req.ip_hash;
     let record = ports.tokens.create_token(new, event).await?;
     Ok((token, record))
 }
@@ -121,6 +124,45 @@ pub async fn revoke_token(ports: &Ports, id: i64) -> Result<bool, AccountError> 
     let mut event = admin_event("token.revoke", &format!("token:{id}"), "{}");
     event.actor_user_id = Some(token.user_id);
     Ok(ports.tokens.revoke_token(id, event).await?)
+}
+
+/// Revokes one of `user`'s own tokens (the web UI); another user's token is
+/// reported as missing, so token IDs cannot be probed.
+pub async fn revoke_own_token(
+    ports: &Ports,
+    user: &User,
+    id: i64,
+    ip_hash: Option<String>,
+) -> Result<bool, AccountError> {
+    match ports.tokens.get_token(id).await? {
+        Some(token) if token.user_id == user.id => {
+            let mut event = admin_event("token.revoke", &format!("token:{id}"), "{}");
+            event.actor_user_id = Some(user.id);
+            event.ip_hash = ip_hash;
+            Ok(ports.tokens.revoke_token(id, event).await?)
+        }
+        _ => Err(AccountError::NoSuchToken(id)),
+    }
+}
+
+/// Sets a user's web-login password (argon2id).
+pub async fn set_password(ports: &Ports, name: &str, password: String) -> Result<(), AccountError> {
+    let user = ports
+        .users
+        .find_user_by_name(name)
+        .await?
+        .ok_or_else(|| AccountError::NoSuchUser(name.to_owned()))?;
+    let hash = crate::services::passwords::hash_password(password).await?;
+    ports.users.set_password_hash(user.id, Some(&hash)).await?;
+    ports
+        .audit
+        .record(admin_event(
+            "user.password",
+            &format!("user:{}", user.name),
+            "{}",
+        ))
+        .await?;
+    Ok(())
 }
 
 /// `30d`, `12h`, `90m`: how long a token lives. Bounded to ten years.

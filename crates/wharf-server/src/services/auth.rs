@@ -5,15 +5,21 @@
 //! hash ever runs here.
 
 use crate::state::Ports;
-use wharf_core::model::{TokenRecord, User};
+use wharf_core::model::{NewAuditEvent, TokenRecord, User};
 use wharf_core::ports::RepoError;
-use wharf_core::{ApiToken, NormalizedName, Scope, Timestamp};
+use wharf_core::{ApiToken, NormalizedName, Scope, Scopes, Timestamp};
 
-/// Who is acting, and through which token.
+/// Who is acting, through which credential, and with what rights.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user: User,
-    pub token: TokenRecord,
+    /// The API token presented; `None` for an identity provider's JWT.
+    pub token: Option<TokenRecord>,
+    pub scopes: Scopes,
+    /// Projects the credential is restricted to; empty means no restriction.
+    pub projects: Vec<NormalizedName>,
+    /// The salted hash of the client's IP, for the audit log.
+    pub ip_hash: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,17 +77,45 @@ pub async fn authenticate(ports: &Ports, raw: &str) -> Result<Principal, AuthFai
     }
     Ok(Principal {
         user,
-        token: record,
+        scopes: record.scopes.clone(),
+        projects: record.projects.clone(),
+        token: Some(record),
+        ip_hash: None,
     })
 }
 
 impl Principal {
     pub fn has_scope(&self, scope: Scope) -> bool {
-        self.token.scopes.contains(scope)
+        self.scopes.contains(scope)
     }
 
-    /// Whether the token's project restriction (if any) covers `project`.
+    /// Whether the credential's project restriction (if any) covers `project`.
     pub fn may_touch(&self, project: &NormalizedName) -> bool {
-        self.token.allows_project(project)
+        self.projects.is_empty() || self.projects.contains(project)
+    }
+
+    /// The per-credential rate-limit key: the token, or the user for a JWT.
+    pub fn rate_key(&self) -> String {
+        match &self.token {
+            Some(t) => format!("token:{}", t.id),
+            None => format!("user:{}", self.user.id),
+        }
+    }
+
+    pub fn token_id(&self) -> Option<i64> {
+        self.token.as_ref().map(|t| t.id)
+    }
+
+    /// An audit event with this principal as the actor.
+    pub fn event(&self, action: &str, target: &str, detail: String) -> NewAuditEvent {
+        NewAuditEvent {
+            actor_user_id: Some(self.user.id),
+            actor_token_id: self.token_id(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail,
+            ip_hash: self.ip_hash.clone(),
+            at: Timestamp::now(),
+        }
     }
 }

@@ -3,6 +3,9 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod device;
+pub mod passwords;
+pub mod sessions;
 pub mod staging;
 pub mod upload;
 pub mod yank;

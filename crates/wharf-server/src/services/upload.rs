@@ -292,16 +292,15 @@ pub async fn accept(
         // exists, a file that passed every check above is published.
         status: FileStatus::Published,
         uploader_id: who.user.id,
-        token_id: Some(who.token.id),
+        token_id: who.token_id(),
         uploaded_at: now,
         audit: NewAuditEvent {
-            actor_user_id: Some(who.user.id),
-            actor_token_id: Some(who.token.id),
-            action: "file.upload".into(),
-            target: format!("project:{project}"),
-            detail: json!({ "filename": filename, "sha256": sha256, "size": size }).to_string(),
-            ip_hash: None,
             at: now,
+            ..who.event(
+                "file.upload",
+                &format!("project:{project}"),
+                json!({ "filename": filename, "sha256": sha256, "size": size }).to_string(),
+            )
         },
     };
     match ports.files.record_upload(upload).await? {

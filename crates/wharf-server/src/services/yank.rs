@@ -4,9 +4,8 @@
 use super::auth::Principal;
 use crate::state::Ports;
 use serde_json::json;
-use wharf_core::model::NewAuditEvent;
 use wharf_core::ports::RepoError;
-use wharf_core::{NormalizedName, Scope, Timestamp, ValidationError, Version};
+use wharf_core::{NormalizedName, Scope, ValidationError, Version};
 
 #[derive(Debug, thiserror::Error)]
 pub enum YankError {
@@ -79,15 +78,11 @@ pub async fn set_yank(
     } else {
         "release.unyank"
     };
-    let event = NewAuditEvent {
-        actor_user_id: Some(who.user.id),
-        actor_token_id: Some(who.token.id),
-        action: action.into(),
-        target: format!("project:{project}"),
-        detail: json!({ "version": stored.version, "reason": reason }).to_string(),
-        ip_hash: None,
-        at: Timestamp::now(),
-    };
+    let event = who.event(
+        action,
+        &format!("project:{project}"),
+        json!({ "version": stored.version, "reason": reason }).to_string(),
+    );
     if !ports
         .projects
         .set_yank(found.id, &stored.version, reason, event)

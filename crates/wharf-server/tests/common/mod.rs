@@ -81,6 +81,7 @@ impl TestApp {
         let overrides = Overrides {
             listen: None,
             data_dir: Some(dir.path().join("data")),
+            production: false,
         };
         let mut config = Config::load(None, |_| None, &overrides).unwrap();
         // Tests upload freely; the rate-limit tests set their own policy.
@@ -135,6 +136,7 @@ impl TestApp {
             scopes,
             projects: &projects,
             expires_in: None,
+            ip_hash: None,
         };
         let (token, _) = accounts::create_token(&self.app.ports, req).await.unwrap();
         token.reveal().to_owned()
@@ -178,7 +180,17 @@ impl TestApp {
         token.reveal().to_owned()
     }
 
+    /// Sends a request as if from 127.0.0.1 (see [`TestApp::send_from`]).
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        self.send_from("127.0.0.1:40000", request).await
+    }
+
+    /// Sends a request as if its TCP connection came from `peer`.
+    pub async fn send_from(&self, peer: &str, mut request: Request<Body>) -> TestResponse {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
         let response = wharf_server::router(self.app.clone())
             .oneshot(request)
             .await
@@ -204,6 +216,26 @@ impl TestApp {
             req = req.header(*k, *v);
         }
         self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    /// A form post (`application/x-www-form-urlencoded`), with cookies.
+    pub async fn post_form(
+        &self,
+        uri: &str,
+        cookies: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect();
+        let mut req =
+            Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if !cookies.is_empty() {
+            req = req.header(header::COOKIE, cookies);
+        }
+        self.send(req.body(Body::from(body.join("&"))).unwrap())
+            .await
     }
 
     pub async fn post_json(&self, uri: &str, token: Option<&str>, body: &str) -> TestResponse {
@@ -314,5 +346,48 @@ impl UploadForm {
         out.extend_from_slice(&self.content);
         out.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
         out
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn form_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl TestResponse {
+    /// Every `Set-Cookie` value.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The value set for cookie `name`, if this response sets it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().iter().find_map(|c| {
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+    }
+
+    /// The value of a hidden form field in an HTML page.
+    pub fn hidden_field(&self, name: &str) -> String {
+        let text = self.text();
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = text
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {text}"))
+            + marker.len();
+        text[start..].split('"').next().unwrap().to_owned()
     }
 }

@@ -2,6 +2,11 @@
 //! `WHARF_*` environment variables, then command-line flags, and validated
 //! once at start-up with errors that name the field and the fix.
 
+mod security;
+
+pub use security::{secret_weakness, IpNet, Security, MIN_SECRET_BYTES};
+
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -34,19 +39,35 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// An S3-compatible bucket for blobs; without it, blobs live under `data_dir`.
     pub s3: Option<S3Settings>,
+    /// Run mode, proxies, CORS, sessions.
+    pub security: Security,
 }
 
-/// Rate-limit policies per endpoint class.
+/// Rate-limit policies per endpoint class (security.md "Rate limits").
 #[derive(Debug, Clone)]
 pub struct RateLimits {
+    /// Every request, per client IP. Default `600/min`: 10/s sustained, with
+    /// a burst of 600 so that one `pip install` of many packages fits.
+    pub global: RatePolicy,
+    /// Web login attempts, per IP and per account name. Default `5/min`.
+    pub login: RatePolicy,
+    /// Device-code requests, per IP. Default `5/min`.
+    pub device: RatePolicy,
     /// Uploads, per token. Default `10/min`.
     pub upload: RatePolicy,
+    /// Searches, per IP. Default `60/min`.
+    pub search: RatePolicy,
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
+        let policy = |name, raw| RatePolicy::parse(name, raw).expect("valid default");
         Self {
-            upload: RatePolicy::parse("upload", "10/min").expect("valid default"),
+            global: policy("global", "600/min"),
+            login: policy("login", "5/min"),
+            device: policy("device", "5/min"),
+            upload: policy("upload", "10/min"),
+            search: policy("search", "60/min"),
         }
     }
 }
@@ -64,6 +85,7 @@ impl Default for Config {
             redis_key_prefix: "wharf".to_owned(),
             rate_limits: RateLimits::default(),
             s3: None,
+            security: Security::default(),
         }
     }
 }
@@ -85,6 +107,12 @@ struct FileConfig {
     redis_key_prefix: Option<String>,
     rate_limits: Option<FileRateLimits>,
     storage: Option<FileStorage>,
+    production: Option<bool>,
+    behind_tls_proxy: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    cors_origins: Option<Vec<String>>,
+    session_ttl: Option<String>,
+    device_code_cap: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -110,7 +138,11 @@ struct FileS3 {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileRateLimits {
+    global: Option<String>,
+    login: Option<String>,
+    device: Option<String>,
     upload: Option<String>,
+    search: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +157,8 @@ enum SizeValue {
 pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// `--production`.
+    pub production: bool,
 }
 
 /// A configuration problem, naming the field and how to fix it.
@@ -134,6 +168,8 @@ pub enum ConfigError {
     Read { path: PathBuf, reason: String },
     #[error("config file {path} is not valid: {reason}")]
     Parse { path: PathBuf, reason: String },
+    #[error("production mode refuses to start:\n  - {0}")]
+    Production(String),
     #[error("invalid setting {field} = '{value}': {fix}")]
     Invalid {
         field: &'static str,
@@ -243,13 +279,113 @@ impl Config {
             config.redis_key_prefix = prefix;
         }
         let limits = from_file.rate_limits.unwrap_or_default();
-        if let Some(raw) = env("WHARF_RATE_LIMIT_UPLOAD").or(limits.upload) {
-            config.rate_limits.upload =
-                RatePolicy::parse("upload", &raw).map_err(|_| ConfigError::Invalid {
-                    field: "rate_limits.upload (WHARF_RATE_LIMIT_UPLOAD)",
+        let r = &mut config.rate_limits;
+        for (policy, name, from_file, field, var) in [
+            (
+                &mut r.global,
+                "global",
+                limits.global,
+                "rate_limits.global (WHARF_RATE_LIMIT_GLOBAL)",
+                "WHARF_RATE_LIMIT_GLOBAL",
+            ),
+            (
+                &mut r.login,
+                "login",
+                limits.login,
+                "rate_limits.login (WHARF_RATE_LIMIT_LOGIN)",
+                "WHARF_RATE_LIMIT_LOGIN",
+            ),
+            (
+                &mut r.device,
+                "device",
+                limits.device,
+                "rate_limits.device (WHARF_RATE_LIMIT_DEVICE)",
+                "WHARF_RATE_LIMIT_DEVICE",
+            ),
+            (
+                &mut r.upload,
+                "upload",
+                limits.upload,
+                "rate_limits.upload (WHARF_RATE_LIMIT_UPLOAD)",
+                "WHARF_RATE_LIMIT_UPLOAD",
+            ),
+            (
+                &mut r.search,
+                "search",
+                limits.search,
+                "rate_limits.search (WHARF_RATE_LIMIT_SEARCH)",
+                "WHARF_RATE_LIMIT_SEARCH",
+            ),
+        ] {
+            if let Some(raw) = env(var).or(from_file) {
+                *policy = RatePolicy::parse(name, &raw).map_err(|_| ConfigError::Invalid {
+                    field,
                     value: raw.clone(),
                     fix: "give requests per window: N/s, N/min or N/h, e.g. 10/min",
                 })?;
+            }
+        }
+        let sec = &mut config.security;
+        sec.production = overrides.production
+            || match env("WHARF_ENV") {
+                Some(mode) => match mode.as_str() {
+                    "production" => true,
+                    "development" | "dev" => false,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            field: "WHARF_ENV",
+                            value: mode,
+                            fix: "use production or development",
+                        })
+                    }
+                },
+                None => from_file.production.unwrap_or(false),
+            };
+        sec.behind_tls_proxy = env("WHARF_BEHIND_TLS_PROXY")
+            .map(|v| matches!(v.as_str(), "1" | "true" | "yes"))
+            .or(from_file.behind_tls_proxy)
+            .unwrap_or(false);
+        let list = |var: &str, from_file: Option<Vec<String>>| {
+            env(var)
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .or(from_file)
+                .unwrap_or_default()
+        };
+        sec.trusted_proxies = security::parse_nets(
+            "trusted_proxies (WHARF_TRUSTED_PROXIES)",
+            &list("WHARF_TRUSTED_PROXIES", from_file.trusted_proxies),
+        )?;
+        sec.cors_origins = security::parse_origins(
+            "cors_origins (WHARF_CORS_ORIGINS)",
+            &list("WHARF_CORS_ORIGINS", from_file.cors_origins),
+        )?;
+        // The secret comes from the environment only, like the S3 keys.
+        sec.session_secret = env("WHARF_SESSION_SECRET").map(SecretString::from);
+        if let Some(raw) = from_file.session_ttl {
+            sec.session_ttl = humantime::parse_duration(&raw)
+                .ok()
+                .filter(|d| (60..=30 * 24 * 3600).contains(&d.as_secs()))
+                .ok_or_else(|| ConfigError::Invalid {
+                    field: "session_ttl",
+                    value: raw.clone(),
+                    fix: "give a duration between 1m and 30d, e.g. 12h",
+                })?;
+        }
+        if let Some(cap) = from_file.device_code_cap {
+            if !(1..=1_000_000).contains(&cap) {
+                return Err(ConfigError::Invalid {
+                    field: "device_code_cap",
+                    value: cap.to_string(),
+                    fix: "give a number between 1 and 1000000; the default is 10000",
+                });
+            }
+            sec.device_code_cap = cap;
         }
         Ok(config)
     }
@@ -275,6 +411,22 @@ impl Config {
     /// Where uploads are staged while they stream in; emptied at start-up.
     pub fn tmp_dir(&self) -> PathBuf {
         self.data_dir.join("tmp")
+    }
+}
+
+/// Refuses to start in production mode with any of security.md's weak
+/// settings; the error lists every problem with its fix.
+impl Config {
+    pub fn check_production(&self) -> Result<(), ConfigError> {
+        if !self.security.production {
+            return Ok(());
+        }
+        let problems = security::production_problems(&self.security, self.listen, None);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Production(problems.join("\n  - ")))
+        }
     }
 }
 
@@ -402,6 +554,7 @@ mod tests {
         let flags = Overrides {
             listen: Some("127.0.0.1:3".into()),
             data_dir: Some("/flag".into()),
+            production: false,
         };
         let c = Config::load(Some(&file), env, &flags).unwrap();
         assert_eq!((c.listen.port(), c.data_dir), (3, PathBuf::from("/flag")));
@@ -497,6 +650,7 @@ mod tests {
         let bad_listen = Overrides {
             listen: Some("localhost".into()),
             data_dir: None,
+            production: false,
         };
         let msg = Config::load(None, no_env, &bad_listen)
             .unwrap_err()

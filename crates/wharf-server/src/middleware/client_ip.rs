@@ -1,0 +1,173 @@
+//! The client's IP address, decided once per request.
+//!
+//! `X-Forwarded-For` is believed only when the socket peer is a configured
+//! trusted proxy (security.md "Client IP"); anyone else could write any
+//! address there and pick their own rate-limit bucket.
+
+use crate::config::Security;
+use crate::error::AppError;
+use crate::state::App;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// The client's address, as resolved by [`resolve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Middleware: stores the [`ClientIp`] in the request's extensions.
+pub async fn resolve(State(app): State<App>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    // Without a socket address (an in-process call) there is no client to
+    // name; the unspecified address gives such calls one shared bucket.
+    let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let ip = client_ip(&app.config.security, peer, &forwarded);
+    request.extensions_mut().insert(ClientIp(ip));
+    next.run(request).await
+}
+
+/// Walks `X-Forwarded-For` from the right, past trusted proxies only: the
+/// first hop not vouched for by a trusted proxy is the client. Entries
+/// further left were written by the client itself and are ignored.
+pub fn client_ip(security: &Security, peer: IpAddr, forwarded: &[&str]) -> IpAddr {
+    let mut current = canonical(peer);
+    for hop in forwarded.iter().rev() {
+        if !security.is_trusted_proxy(current) {
+            break;
+        }
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => current = canonical(ip),
+            Err(_) => break,
+        }
+    }
+    current
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        Ok(parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::IpNet;
+
+    fn security(trusted: &[&str]) -> Security {
+        Security {
+            trusted_proxies: trusted.iter().map(|t| IpNet::parse(t).unwrap()).collect(),
+            ..Security::default()
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_untrusted_peers() {
+        let s = security(&[]);
+        assert_eq!(
+            client_ip(&s, ip("203.0.113.9"), &["1.2.3.4"]),
+            ip("203.0.113.9")
+        );
+        let s = security(&["10.0.0.1"]);
+        assert_eq!(
+            client_ip(&s, ip("203.0.113.9"), &["1.2.3.4"]),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn the_first_untrusted_hop_from_the_right_is_the_client() {
+        let s = security(&["10.0.0.0/8"]);
+        // The client forged "6.6.6.6"; the proxy chain appended the real address.
+        let hops = ["6.6.6.6", "198.51.100.7", "10.0.0.5"];
+        assert_eq!(client_ip(&s, ip("10.0.0.1"), &hops), ip("198.51.100.7"));
+        assert_eq!(client_ip(&s, ip("10.0.0.1"), &[]), ip("10.0.0.1"));
+        assert_eq!(client_ip(&s, ip("10.0.0.1"), &["junk"]), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(&s, ip("::ffff:10.0.0.1"), &["192.0.2.1"]),
+            ip("192.0.2.1")
+        );
+    }
+}
+
+/// Salted hashes of client IPs for the audit log: HMAC-SHA256 under a key
+/// derived from the session secret, so an IP can be matched across events
+/// by someone holding the secret, but not read back from a leaked log.
+#[derive(Clone)]
+pub struct IpHasher {
+    key: [u8; 32],
+}
+
+impl IpHasher {
+    pub fn new(secret: &[u8]) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"wharf audit ip hash v1\0");
+        h.update(secret);
+        Self {
+            key: h.finalize().into(),
+        }
+    }
+
+    /// 32 hex characters (128 bits) of HMAC-SHA256 over the address.
+    pub fn hash(&self, ip: IpAddr) -> String {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key length works");
+        mac.update(canonical(ip).to_string().as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+}
+
+impl std::fmt::Debug for IpHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IpHasher(..)")
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+
+    #[test]
+    fn ip_hashes_are_keyed_and_stable() {
+        let a = IpHasher::new(b"one secret of enough length......");
+        let b = IpHasher::new(b"another secret of enough length..");
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(a.hash(ip), a.hash("::ffff:192.0.2.7".parse().unwrap()));
+        assert_ne!(a.hash(ip), b.hash(ip), "the salt changes the hash");
+        assert_ne!(a.hash(ip), a.hash("192.0.2.8".parse().unwrap()));
+        assert_eq!(a.hash(ip).len(), 32);
+        assert!(!a.hash(ip).contains("192"));
+    }
+}

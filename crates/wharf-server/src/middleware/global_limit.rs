@@ -1,0 +1,35 @@
+//! The global per-IP rate limit over every request (security.md "Rate
+//! limits"). Endpoint classes with their own limits (login, device codes,
+//! uploads, search) are checked in their handlers as well.
+
+use super::ClientIp;
+use crate::ratelimit;
+use crate::state::App;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub async fn enforce(State(app): State<App>, request: Request, next: Next) -> Response {
+    // Probes must answer even when a load balancer polls hard.
+    if matches!(request.uri().path(), "/healthz" | "/readyz") {
+        return next.run(request).await;
+    }
+    let ip = request
+        .extensions()
+        .get::<ClientIp>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_default();
+    let policy = &app.config.rate_limits.global;
+    match app.limiter.acquire(&format!("ip:{ip}"), policy).await {
+        Ok(decision) if !decision.is_allowed => {
+            ratelimit::too_many_requests(policy, &decision).into_response()
+        }
+        Ok(_) => next.run(request).await,
+        // Reads must not stop because Redis did; the classes that guard
+        // writes and credentials fail closed on their own.
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable: global limit not applied (fail open)");
+            next.run(request).await
+        }
+    }
+}

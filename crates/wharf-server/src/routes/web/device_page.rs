@@ -1,0 +1,126 @@
+//! `/device`: a logged-in user approves or denies a device login (RFC 8628 §3.3).
+
+use super::{message_page, render, WebUser};
+use crate::services::device::{self, DeviceError};
+use crate::state::App;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage<'a> {
+    user_name: &'a str,
+    csrf: &'a str,
+    user_code: &'a str,
+    scopes: Option<String>,
+    error: Option<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeviceQuery {
+    user_code: Option<String>,
+}
+
+pub async fn page(State(app): State<App>, user: WebUser, Query(q): Query<DeviceQuery>) -> Response {
+    let code = q.user_code.unwrap_or_default();
+    let (status, scopes, error) = if code.is_empty() {
+        (StatusCode::OK, None, None)
+    } else {
+        match device::find_pending(&app.ports, &code).await {
+            Ok(request) => (StatusCode::OK, Some(request.scopes.to_string()), None),
+            Err(DeviceError::Repo(e)) => return super::error_page(e.into()),
+            Err(e) => (StatusCode::NOT_FOUND, None, Some(e.to_string())),
+        }
+    };
+    // Only a well-formed code is echoed back into the form.
+    let shown = device::normalize_user_code(&code)
+        .map(|c| device::display_user_code(&c))
+        .unwrap_or_default();
+    render(
+        status,
+        &DevicePage {
+            user_name: &user.session.user.name,
+            csrf: &user.session.csrf_token,
+            user_code: &shown,
+            scopes,
+            error: error.as_deref(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    user_code: String,
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn decide(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    if let Some(refused) = user.csrf_refusal(&form.csrf) {
+        return refused;
+    }
+    let approve = match form.action.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => {
+            return message_page(
+                StatusCode::BAD_REQUEST,
+                "Choose approve or deny",
+                "The form must say whether to approve or deny the device.",
+                Some("/device"),
+            )
+        }
+    };
+    match device::decide(
+        &app.ports,
+        &user.session.user,
+        &form.user_code,
+        approve,
+        user.ip_hash.clone(),
+    )
+    .await
+    {
+        Ok(_) if approve => message_page(
+            StatusCode::OK,
+            "Device approved",
+            "The device is logged in. You can return to your terminal.",
+            None,
+        ),
+        Ok(_) => message_page(
+            StatusCode::OK,
+            "Device denied",
+            "The device login was denied; the code cannot be used any more.",
+            None,
+        ),
+        Err(DeviceError::Repo(e)) => super::error_page(e.into()),
+        Err(e) => {
+            let status = match e {
+                DeviceError::AdminScopeNeedsAdmin => StatusCode::FORBIDDEN,
+                DeviceError::UnknownUserCode => StatusCode::NOT_FOUND,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = e.to_string();
+            render(
+                status,
+                &DevicePage {
+                    user_name: &user.session.user.name,
+                    csrf: &user.session.csrf_token,
+                    user_code: "",
+                    scopes: None,
+                    error: Some(&message),
+                },
+            )
+        }
+    }
+}

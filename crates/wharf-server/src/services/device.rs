@@ -1,0 +1,352 @@
+//! Device login (RFC 8628), as `wharf login` uses it.
+//!
+//! 1. The CLI asks for a code pair: a secret device code it keeps, and a
+//!    short user code the person types at `/device`.
+//! 2. A logged-in user approves (or denies) the user code in the browser.
+//! 3. The CLI polls with the device code; once approved, the first poll
+//!    mints an API token and the code is spent.
+//!
+//! Every step goes through the database, so each may hit another instance.
+
+use crate::state::Ports;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use wharf_core::model::{
+    DeviceRequest, DeviceStatus, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord, User,
+};
+use wharf_core::ports::RepoError;
+use wharf_core::{ApiToken, Scope, Scopes, Timestamp, ValidationError};
+
+/// Consonants only (RFC 8628 §6.1): no vowels, so no words, and no
+/// look-alikes such as 0/O or 1/I. 20^8 ≈ 2^34.6 codes.
+pub const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+pub const USER_CODE_LEN: usize = 8;
+/// How long a code pair lives (RFC 8628 suggests minutes; security.md 600–900 s).
+pub const EXPIRES_IN: Duration = Duration::from_secs(600);
+/// The minimum polling interval, in seconds; `slow_down` adds 5 to it.
+pub const INTERVAL_SECS: i64 = 5;
+/// Tokens from `wharf login` expire; logging in again is cheap.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 86_400);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("too many device logins are pending; try again in a few minutes")]
+    StoreFull,
+    #[error("the user has not approved this device yet; keep polling")]
+    AuthorizationPending,
+    #[error("polling too fast; wait {interval} s between polls")]
+    SlowDown { interval: i64 },
+    #[error("the user denied this device login")]
+    AccessDenied,
+    #[error("this device code expired; start again with a new one")]
+    ExpiredToken,
+    #[error("{0}")]
+    InvalidGrant(&'static str),
+    #[error("no pending device login has this code; check the code shown by `wharf login`")]
+    UnknownUserCode,
+    #[error("only an administrator can approve a login that asks for the admin scope")]
+    AdminScopeNeedsAdmin,
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+impl DeviceError {
+    /// The RFC 8628 / RFC 6749 error code for the token endpoint.
+    pub fn oauth_code(&self) -> &'static str {
+        match self {
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown { .. } => "slow_down",
+            Self::AccessDenied => "access_denied",
+            Self::ExpiredToken => "expired_token",
+            Self::Invalid(_) => "invalid_request",
+            _ => "invalid_grant",
+        }
+    }
+}
+
+/// What the device receives (RFC 8628 §3.2), minus the URIs, which the
+/// HTTP layer adds because only it knows the address the client used.
+#[derive(Debug)]
+pub struct DeviceGrant {
+    pub device_code: String,
+    /// Shown as `XXXX-XXXX`.
+    pub user_code: String,
+    pub expires_in: u64,
+    pub interval: i64,
+    pub scopes: Scopes,
+}
+
+/// A fresh user code, uniformly drawn from the alphabet.
+pub fn generate_user_code() -> String {
+    let mut rng = rand::thread_rng();
+    (0..USER_CODE_LEN)
+        .map(|_| USER_CODE_ALPHABET[rng.gen_range(0..USER_CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Case-insensitive, ignoring dashes and spaces: `bcdf-ghjk` is `BCDFGHJK`.
+pub fn normalize_user_code(raw: &str) -> Option<String> {
+    let code: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == USER_CODE_LEN && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)))
+        .then_some(code)
+}
+
+/// `BCDFGHJK` becomes `BCDF-GHJK`.
+pub fn display_user_code(code: &str) -> String {
+    format!("{}-{}", &code[..4], &code[4..])
+}
+
+fn device_code_hash(device_code: &str) -> String {
+    hex::encode(Sha256::digest(device_code.as_bytes()))
+}
+
+/// Scopes a device login may ask for: `read` and `publish` by default;
+/// `admin` only if whoever approves is an administrator.
+pub fn parse_requested_scopes(raw: Option<&str>) -> Result<Scopes, ValidationError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Scopes::parse("read,publish"),
+        // OAuth separates scopes with spaces; Wharf's own lists use commas.
+        Some(raw) => Scopes::parse(&raw.replace(' ', ",")),
+    }
+}
+
+/// Step 1: a new code pair, unless too many are pending already.
+pub async fn start(ports: &Ports, scopes: Scopes, cap: i64) -> Result<DeviceGrant, DeviceError> {
+    let device_code = hex::encode(rand::random::<[u8; 32]>());
+    let now = Timestamp::now();
+    // A user code collides with a live one about once in 2.5e10 tries at
+    // full store; retry a few times rather than fail.
+    for _ in 0..3 {
+        let user_code = generate_user_code();
+        let request = NewDeviceRequest {
+            device_code_hash: device_code_hash(&device_code),
+            user_code: user_code.clone(),
+            scopes: scopes.clone(),
+            interval_secs: INTERVAL_SECS,
+            created_at: now,
+            expires_at: now.plus(EXPIRES_IN),
+        };
+        match ports.devices.create_device_request(request, cap).await {
+            Ok(true) => {
+                return Ok(DeviceGrant {
+                    device_code,
+                    user_code: display_user_code(&user_code),
+                    expires_in: EXPIRES_IN.as_secs(),
+                    interval: INTERVAL_SECS,
+                    scopes,
+                })
+            }
+            Ok(false) => return Err(DeviceError::StoreFull),
+            Err(RepoError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(RepoError::Internal("could not draw a unique user code".into()).into())
+}
+
+/// The pending request a user code names, for the approval page.
+pub async fn find_pending(ports: &Ports, raw_code: &str) -> Result<DeviceRequest, DeviceError> {
+    let code = normalize_user_code(raw_code).ok_or_else(|| {
+        ValidationError::new(
+            "invalid_user_code",
+            "a code is 8 letters, shown as XXXX-XXXX",
+        )
+    })?;
+    match ports.devices.find_device_by_user_code(&code).await? {
+        Some(r) if r.status == DeviceStatus::Pending && r.expires_at > Timestamp::now() => Ok(r),
+        _ => Err(DeviceError::UnknownUserCode),
+    }
+}
+
+/// Step 2: `user` approves or denies the request behind a user code.
+pub async fn decide(
+    ports: &Ports,
+    user: &User,
+    raw_code: &str,
+    approve: bool,
+    ip_hash: Option<String>,
+) -> Result<DeviceRequest, DeviceError> {
+    let request = find_pending(ports, raw_code).await?;
+    if approve && request.scopes.contains(Scope::Admin) && !user.is_admin {
+        return Err(DeviceError::AdminScopeNeedsAdmin);
+    }
+    let event = NewAuditEvent {
+        actor_user_id: Some(user.id),
+        actor_token_id: None,
+        action: if approve {
+            "device.approve"
+        } else {
+            "device.deny"
+        }
+        .to_owned(),
+        target: format!("device:{}", request.id),
+        detail: serde_json::json!({ "scopes": request.scopes.to_string() }).to_string(),
+        ip_hash,
+        at: Timestamp::now(),
+    };
+    if !ports
+        .devices
+        .decide_device_request(request.id, user.id, approve, event)
+        .await?
+    {
+        return Err(DeviceError::UnknownUserCode);
+    }
+    Ok(request)
+}
+
+/// Step 3: the device polls. The first poll after approval gets the token.
+pub async fn poll(
+    ports: &Ports,
+    device_code: &str,
+    ip_hash: Option<String>,
+) -> Result<(ApiToken, TokenRecord), DeviceError> {
+    if device_code.is_empty() || device_code.len() > 128 {
+        return Err(DeviceError::InvalidGrant("the device_code is not valid"));
+    }
+    let Some(request) = ports
+        .devices
+        .find_device_by_code_hash(&device_code_hash(device_code))
+        .await?
+    else {
+        return Err(DeviceError::InvalidGrant(
+            "this device code is not known to this registry",
+        ));
+    };
+    if request.status == DeviceStatus::Redeemed {
+        return Err(DeviceError::InvalidGrant(
+            "this device code was used already",
+        ));
+    }
+    let now = Timestamp::now();
+    if request.expires_at <= now {
+        return Err(DeviceError::ExpiredToken);
+    }
+    let too_soon = request
+        .last_polled_at
+        .is_some_and(|last| now.micros() - last.micros() < request.interval_secs * 1_000_000);
+    let interval = request.interval_secs + if too_soon { 5 } else { 0 };
+    ports
+        .devices
+        .record_device_poll(request.id, now, interval)
+        .await?;
+    if too_soon {
+        return Err(DeviceError::SlowDown { interval });
+    }
+    match request.status {
+        DeviceStatus::Pending => Err(DeviceError::AuthorizationPending),
+        DeviceStatus::Denied => Err(DeviceError::AccessDenied),
+        DeviceStatus::Redeemed => Err(DeviceError::InvalidGrant(
+            "this device code was used already",
+        )),
+        DeviceStatus::Approved => {
+            let user_id = request.user_id.ok_or_else(|| {
+                RepoError::Internal("approved device request without a user".into())
+            })?;
+            let token = ApiToken::generate();
+            let new = NewToken {
+                user_id,
+                name: "wharf login".to_owned(),
+                hash_hex: token.hash().to_hex(),
+                scopes: request.scopes.clone(),
+                projects: Vec::new(),
+                expires_at: Some(now.plus(TOKEN_LIFETIME)),
+            };
+            let event = NewAuditEvent {
+                actor_user_id: Some(user_id),
+                actor_token_id: None,
+                action: "token.create".to_owned(),
+                target: String::new(),
+                detail: serde_json::json!({
+                    "via": "device",
+                    "device": request.id,
+                    "scopes": request.scopes.to_string(),
+                })
+                .to_string(),
+                ip_hash,
+                at: now,
+            };
+            match ports
+                .devices
+                .redeem_device_request(request.id, new, event)
+                .await?
+            {
+                Some(record) => Ok((token, record)),
+                // Another poll redeemed it a moment ago.
+                None => Err(DeviceError::InvalidGrant(
+                    "this device code was used already",
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_use_the_rfc_alphabet_and_normalize() {
+        for _ in 0..200 {
+            let code = generate_user_code();
+            assert_eq!(code.len(), 8);
+            assert!(
+                code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)),
+                "{code}"
+            );
+            let shown = display_user_code(&code);
+            assert_eq!(shown.len(), 9);
+            assert_eq!(
+                normalize_user_code(&shown.to_lowercase()).as_deref(),
+                Some(code.as_str())
+            );
+        }
+        assert_eq!(
+            normalize_user_code("bcdf ghjk").as_deref(),
+            Some("BCDFGHJK")
+        );
+        assert_eq!(
+            normalize_user_code("ABCD-EFGH"),
+            None,
+            "vowels are not in the alphabet"
+        );
+        assert_eq!(normalize_user_code("BCDF-GHJ"), None);
+    }
+
+    /// RFC 8628 §6.1: the user code must carry enough entropy that guessing
+    /// one within its lifetime, under the rate limit, is hopeless.
+    #[test]
+    fn user_code_entropy_meets_rfc_8628_section_6_1() {
+        let bits = (USER_CODE_ALPHABET.len() as f64).log2() * USER_CODE_LEN as f64;
+        assert!(bits > 34.0, "{bits} bits");
+        // Every letter of the alphabet turns up, and none is favoured much:
+        // a biased generator would shrink the effective entropy.
+        let mut counts = [0u32; 20];
+        for _ in 0..2000 {
+            for b in generate_user_code().bytes() {
+                counts[USER_CODE_ALPHABET.iter().position(|&a| a == b).unwrap()] += 1;
+            }
+        }
+        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*min > 600 && *max < 1000, "{counts:?}");
+    }
+
+    #[test]
+    fn requested_scopes_default_to_read_and_publish() {
+        assert_eq!(
+            parse_requested_scopes(None).unwrap().to_string(),
+            "read,publish"
+        );
+        assert_eq!(
+            parse_requested_scopes(Some("read")).unwrap().to_string(),
+            "read"
+        );
+        assert!(parse_requested_scopes(Some("root")).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! Web sessions: password login, the session behind a cookie, and logout.
+//!
+//! The cookie carries 256 random bits; the database keeps only their
+//! SHA-256, so reading the database does not yield a live session. Each
+//! session has its own CSRF token, which every state-changing form echoes.
+
+use crate::services::passwords;
+use crate::state::Ports;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use wharf_core::model::{NewAuditEvent, NewSession, Session};
+use wharf_core::ports::RepoError;
+use wharf_core::Timestamp;
+
+/// The cookie that holds the session ID.
+pub const SESSION_COOKIE: &str = "wharf_session";
+
+/// What the browser receives after a successful login.
+#[derive(Debug)]
+pub struct StartedSession {
+    /// The cookie value: shown to the browser once, stored only hashed.
+    pub cookie_value: String,
+    pub session: Session,
+}
+
+/// 256 bits from the OS-seeded RNG, as 64 hex characters.
+pub fn random_secret() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+fn id_hash(cookie_value: &str) -> String {
+    hex::encode(Sha256::digest(cookie_value.as_bytes()))
+}
+
+/// Checks a name and password; on success starts a session. A wrong
+/// password and an unknown user look the same to the caller, in outcome
+/// and in time (see `passwords::verify_password`).
+pub async fn login(
+    ports: &Ports,
+    name: &str,
+    password: String,
+    ttl: Duration,
+    ip_hash: Option<String>,
+) -> Result<Option<StartedSession>, RepoError> {
+    let found = if name.len() <= 64 {
+        ports.users.find_login(name).await?
+    } else {
+        None
+    };
+    let (user, stored) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, None),
+    };
+    let event = |action: &str, user_id: Option<i64>| NewAuditEvent {
+        actor_user_id: user_id,
+        actor_token_id: None,
+        action: action.to_owned(),
+        target: format!("user:{}", wharf_core::name::printable(name)),
+        detail: "{}".to_owned(),
+        ip_hash: ip_hash.clone(),
+        at: Timestamp::now(),
+    };
+    let user = match (passwords::verify_password(stored, password).await, user) {
+        (true, Some(user)) => user,
+        (_, user) => {
+            ports
+                .audit
+                .record(event("login.failed", user.map(|u| u.id)))
+                .await?;
+            return Ok(None);
+        }
+    };
+    let cookie_value = random_secret();
+    let now = Timestamp::now();
+    let new = NewSession {
+        id_hash: id_hash(&cookie_value),
+        user_id: user.id,
+        csrf_token: random_secret(),
+        expires_at: now.plus(ttl),
+    };
+    let session = Session {
+        user: user.clone(),
+        csrf_token: new.csrf_token.clone(),
+        created_at: now,
+        expires_at: new.expires_at,
+    };
+    ports
+        .sessions
+        .create_session(new, event("login", Some(user.id)))
+        .await?;
+    Ok(Some(StartedSession {
+        cookie_value,
+        session,
+    }))
+}
+
+/// The live session a cookie names, if any.
+pub async fn current(ports: &Ports, cookie_value: &str) -> Result<Option<Session>, RepoError> {
+    if cookie_value.len() != 64 {
+        return Ok(None);
+    }
+    ports
+        .sessions
+        .find_session(&id_hash(cookie_value), Timestamp::now())
+        .await
+}
+
+/// Ends the session server-side, so a copied cookie stops working too.
+pub async fn logout(
+    ports: &Ports,
+    cookie_value: &str,
+    session: &Session,
+    ip_hash: Option<String>,
+) -> Result<(), RepoError> {
+    ports
+        .sessions
+        .delete_session(&id_hash(cookie_value))
+        .await?;
+    ports
+        .audit
+        .record(NewAuditEvent {
+            actor_user_id: Some(session.user.id),
+            actor_token_id: None,
+            action: "logout".to_owned(),
+            target: format!("user:{}", session.user.name),
+            detail: "{}".to_owned(),
+            ip_hash,
+            at: Timestamp::now(),
+        })
+        .await
+}
+
+/// Constant-time comparison of a submitted CSRF token with the expected one.
+pub fn csrf_matches(expected: &str, submitted: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    expected.len() == submitted.len() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_compare_exactly() {
+        let t = random_secret();
+        assert!(csrf_matches(&t, &t.clone()));
+        assert!(!csrf_matches(&t, &t[..63]));
+        assert!(!csrf_matches(&t, &random_secret()));
+        assert!(!csrf_matches(&t, ""));
+    }
+
+    #[test]
+    fn session_ids_are_random_and_stored_hashed() {
+        let a = random_secret();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, random_secret());
+        assert_ne!(id_hash(&a), a);
+        assert_eq!(id_hash(&a), id_hash(&a));
+    }
+}

@@ -1,0 +1,567 @@
+//! The web UI and device login through the real router: login, sessions,
+//! CSRF, tokens, and RFC 8628 from code to token.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use wharf_server::services::accounts;
+
+const PASSWORD: &str = "a long enough password";
+
+async fn app_with_user(name: &str, admin: bool) -> TestApp {
+    let t = TestApp::new().await;
+    add_user(&t, name, admin).await;
+    t
+}
+
+async fn add_user(t: &TestApp, name: &str, admin: bool) {
+    accounts::create_user(&t.app.ports, name, admin)
+        .await
+        .unwrap();
+    accounts::set_password(&t.app.ports, name, PASSWORD.into())
+        .await
+        .unwrap();
+}
+
+/// Logs in through the form; returns the session cookie header value.
+async fn login(t: &TestApp, name: &str, password: &str) -> common::TestResponse {
+    let form = t.get("/account/login", &[]).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let csrf_cookie = form.cookie("wharf_login_csrf").expect("login CSRF cookie");
+    let csrf = form.hidden_field("csrf");
+    assert_eq!(csrf, csrf_cookie);
+    t.post_form(
+        "/account/login",
+        &format!("wharf_login_csrf={csrf_cookie}"),
+        &[
+            ("username", name),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", "/account/tokens"),
+        ],
+    )
+    .await
+}
+
+async fn session_cookie(t: &TestApp, name: &str) -> String {
+    let r = login(t, name, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    format!("wharf_session={}", r.cookie("wharf_session").unwrap())
+}
+
+async fn csrf_of(t: &TestApp, cookie: &str) -> String {
+    let page = t.get("/account/tokens", &[("cookie", cookie)]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    page.hidden_field("csrf")
+}
+
+#[tokio::test]
+async fn login_sets_an_httponly_lax_session_cookie_and_redirects() {
+    let t = app_with_user("alice", false).await;
+    let r = login(&t, "alice", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/account/tokens");
+    let set = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("wharf_session="))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "dev mode over plain http: {set}");
+    let page = t
+        .get(
+            "/account/tokens",
+            &[(
+                "cookie",
+                &format!("wharf_session={}", r.cookie("wharf_session").unwrap()),
+            )],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("alice"));
+    assert_eq!(page.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_outside_dev_mode() {
+    let t = TestApp::with_config(|c| {
+        c.security.production = true;
+        c.security.session_secret = Some("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1".into());
+    })
+    .await;
+    add_user(&t, "alice", false).await;
+    let r = login(&t, "alice", PASSWORD).await;
+    let set = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("wharf_session="))
+        .unwrap();
+    assert!(set.contains("; Secure"), "{set}");
+}
+
+#[tokio::test]
+async fn failed_logins_never_reveal_whether_the_user_exists() {
+    let t = app_with_user("alice", false).await;
+    let wrong_password = login(&t, "alice", "not the password at all").await;
+    let no_such_user = login(&t, "mallory", "not the password at all").await;
+    for r in [&wrong_password, &no_such_user] {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            r.text().contains("Invalid user name or password."),
+            "{}",
+            r.text()
+        );
+        assert!(r.cookie("wharf_session").is_none());
+    }
+    let strip = |r: &common::TestResponse| {
+        // The forms differ only in their fresh CSRF token and the echoed name.
+        r.text()
+            .replace(&r.hidden_field("csrf"), "")
+            .replace("mallory", "alice")
+    };
+    assert_eq!(strip(&wrong_password), strip(&no_such_user));
+    let failed = t
+        .app
+        .ports
+        .audit
+        .recent(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "login.failed")
+        .count();
+    assert_eq!(failed, 2);
+}
+
+#[tokio::test]
+async fn login_without_its_csrf_cookie_is_refused() {
+    let t = app_with_user("alice", false).await;
+    let r = t
+        .post_form(
+            "/account/login",
+            "",
+            &[
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("The login form expired"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_account_and_per_ip() {
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.login = wharf_core::ratelimit::RatePolicy::parse("login", "2/min").unwrap();
+    })
+    .await;
+    add_user(&t, "alice", false).await;
+    for _ in 0..2 {
+        assert_eq!(
+            login(&t, "alice", "wrong password here").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let r = login(&t, "alice", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(r.header("retry-after").parse::<u64>().unwrap() >= 1);
+    assert!(r.text().contains("too many login requests"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_server_side() {
+    let t = app_with_user("alice", false).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    // Without the session's CSRF token, logout is refused.
+    let r = t
+        .post_form("/account/logout", &cookie, &[("csrf", "nope")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = t
+        .post_form("/account/logout", &cookie, &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The old cookie, replayed, no longer opens anything.
+    let page = t.get("/account/tokens", &[("cookie", &cookie)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.header("location").starts_with("/account/login?next="));
+}
+
+#[tokio::test]
+async fn tokens_are_created_shown_once_and_revoked_from_the_web() {
+    let t = app_with_user("alice", false).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let r = t
+        .post_form(
+            "/account/tokens",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("name", "<b>laptop</b>"),
+                ("read", "1"),
+                ("publish", "1"),
+                ("expires_in", "30d"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("cache-control"), "no-store");
+    let body = r.text();
+    let start = body.find("id=\"new-token-value\">").unwrap() + "id=\"new-token-value\">".len();
+    let token = &body[start..start + body[start..].find('<').unwrap()];
+    assert!(token.starts_with("wharf_"));
+    assert!(
+        body.contains("laptop") && !body.contains("<b>laptop"),
+        "user text is escaped: {body}"
+    );
+    let me = t
+        .get(
+            "/api/v1/whoami",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(me.json()["user"]["name"], "alice");
+    assert_eq!(me.json()["scopes"], serde_json::json!(["read", "publish"]));
+
+    let list = t
+        .get("/account/tokens", &[("cookie", &cookie)])
+        .await
+        .text();
+    assert!(!list.contains(token), "the token is never shown again");
+    let id = t.app.ports.tokens.list_tokens(1).await.unwrap()[0].id;
+    let r = t
+        .post_form(
+            &format!("/account/tokens/{id}/revoke"),
+            &cookie,
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let me = t
+        .get(
+            "/api/v1/whoami",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    me.assert_error(StatusCode::UNAUTHORIZED, "token_revoked", "revoked");
+}
+
+#[tokio::test]
+async fn a_session_acts_with_the_users_own_rights() {
+    let t = app_with_user("alice", false).await;
+    add_user(&t, "bob", false).await;
+    let bobs = t.token("bob", "read", &[]).await;
+    let _ = bobs;
+    let bob_token_id = t.app.ports.tokens.list_tokens(2).await.unwrap()[0].id;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let r = t
+        .post_form(
+            &format!("/account/tokens/{bob_token_id}/revoke"),
+            &cookie,
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another user's token looks missing"
+    );
+    assert!(t
+        .app
+        .ports
+        .tokens
+        .get_token(bob_token_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
+    let r = t
+        .post_form(
+            "/account/tokens",
+            &cookie,
+            &[("csrf", &csrf), ("name", "x"), ("admin", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("Only administrators"), "{}", r.text());
+}
+
+#[tokio::test]
+async fn pages_that_need_a_login_send_the_browser_to_it_and_back() {
+    let t = TestApp::new().await;
+    let r = t.get("/device?user_code=BCDF-GHJK", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.header("location"),
+        "/account/login?next=/device%3Fuser_code%3DBCDF-GHJK"
+    );
+    let r = t.get("/account/login?next=//evil.example/", &[]).await;
+    assert_eq!(
+        r.hidden_field("next"),
+        "/account/tokens",
+        "no open redirect"
+    );
+}
+
+async fn device_code(t: &TestApp, scope: Option<&str>) -> serde_json::Value {
+    let mut fields = vec![("client_id", "wharf-cli")];
+    if let Some(s) = scope {
+        fields.push(("scope", s));
+    }
+    let r = t.post_form("/api/v1/auth/device/code", "", &fields).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("cache-control"), "no-store");
+    r.json()
+}
+
+async fn poll(t: &TestApp, device_code: &str) -> common::TestResponse {
+    t.post_form(
+        "/api/v1/auth/device/token",
+        "",
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+        ],
+    )
+    .await
+}
+
+/// Lets the next poll through without `slow_down`.
+async fn forget_last_poll(t: &TestApp, device_code: &str) {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(device_code.as_bytes()));
+    let r = t
+        .app
+        .ports
+        .devices
+        .find_device_by_code_hash(&hash)
+        .await
+        .unwrap()
+        .unwrap();
+    t.app
+        .ports
+        .devices
+        .record_device_poll(r.id, wharf_core::Timestamp(0), r.interval_secs)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn device_flow_from_code_to_token_then_the_code_is_spent() {
+    let t = app_with_user("alice", false).await;
+    let code = device_code(&t, None).await;
+    let user_code = code["user_code"].as_str().unwrap();
+    assert_eq!(user_code.len(), 9);
+    assert_eq!(&user_code[4..5], "-");
+    assert_eq!(code["interval"], 5);
+    let expires = code["expires_in"].as_u64().unwrap();
+    assert!((600..=900).contains(&expires));
+    assert_eq!(code["verification_uri"], "http://127.0.0.1:8080/device");
+    assert_eq!(
+        code["verification_uri_complete"],
+        format!("http://127.0.0.1:8080/device?user_code={user_code}")
+    );
+    let device = code["device_code"].as_str().unwrap();
+
+    poll(&t, device).await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "authorization_pending",
+        "keep polling",
+    );
+    let fast = poll(&t, device).await;
+    fast.assert_error(StatusCode::BAD_REQUEST, "slow_down", "wait 10 s");
+    assert_eq!(fast.json()["error_description"], fast.json()["message"]);
+
+    // Approve in the browser, typed in lower case and without the dash.
+    let cookie = session_cookie(&t, "alice").await;
+    let page = t
+        .get(
+            &format!("/device?user_code={user_code}"),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("read,publish"), "{}", page.text());
+    let csrf = page.hidden_field("csrf");
+    let typed = user_code.replace('-', "").to_lowercase();
+    let r = t
+        .post_form(
+            "/device",
+            &cookie,
+            &[
+                ("csrf", "forged"),
+                ("user_code", &typed),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "approval needs the CSRF token"
+    );
+    let r = t
+        .post_form(
+            "/device",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("user_code", &typed),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("Device approved"));
+
+    forget_last_poll(&t, device).await;
+    let r = poll(&t, device).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "read publish");
+    let token = body["access_token"].as_str().unwrap();
+    let me = t
+        .get(
+            "/api/v1/whoami",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(me.json()["user"]["name"], "alice");
+    assert_eq!(me.json()["token"]["name"], "wharf login");
+
+    forget_last_poll(&t, device).await;
+    poll(&t, device)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_grant", "used already");
+    let actions: Vec<String> = t
+        .app
+        .ports
+        .audit
+        .recent(20)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.contains(&"device.approve".to_owned()),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn denied_and_expired_device_codes_say_so() {
+    let t = app_with_user("alice", false).await;
+    let code = device_code(&t, Some("read")).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let r = t
+        .post_form(
+            "/device",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("user_code", code["user_code"].as_str().unwrap()),
+                ("action", "deny"),
+            ],
+        )
+        .await;
+    assert!(r.text().contains("Device denied"), "{}", r.text());
+    poll(&t, code["device_code"].as_str().unwrap())
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "access_denied", "denied");
+
+    // A request that expired: stored directly, as waiting ten minutes is not a test.
+    use sha2::Digest;
+    let now = wharf_core::Timestamp::now();
+    let old = wharf_core::model::NewDeviceRequest {
+        device_code_hash: hex::encode(sha2::Sha256::digest(b"old-device-code")),
+        user_code: "BCDFGHJK".into(),
+        scopes: wharf_core::Scopes::parse("read").unwrap(),
+        interval_secs: 5,
+        created_at: wharf_core::Timestamp(now.micros() - 700_000_000),
+        expires_at: wharf_core::Timestamp(now.micros() - 100_000_000),
+    };
+    assert!(t
+        .app
+        .ports
+        .devices
+        .create_device_request(old, 10)
+        .await
+        .unwrap());
+    poll(&t, "old-device-code").await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "expired_token",
+        "expired",
+    );
+    let page = t
+        .get("/device?user_code=BCDF-GHJK", &[("cookie", &cookie)])
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.text().contains("no pending device login"),
+        "{}",
+        page.text()
+    );
+}
+
+#[tokio::test]
+async fn device_token_requests_with_bad_input_get_oauth_errors() {
+    let t = TestApp::new().await;
+    let r = t
+        .post_form(
+            "/api/v1/auth/device/token",
+            "",
+            &[("grant_type", "password"), ("device_code", "x")],
+        )
+        .await;
+    r.assert_error(
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    );
+    poll(&t, "not-a-known-code").await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "not known",
+    );
+    poll(&t, "")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_grant", "not valid");
+    let r = t
+        .post_form("/api/v1/auth/device/code", "", &[("scope", "root")])
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_scope", "root");
+}
+
+#[tokio::test]
+async fn only_an_admin_can_approve_an_admin_scoped_device_login() {
+    let t = app_with_user("alice", false).await;
+    let code = device_code(&t, Some("read admin")).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let r = t
+        .post_form(
+            "/device",
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("user_code", code["user_code"].as_str().unwrap()),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("only an administrator"), "{}", r.text());
+}
