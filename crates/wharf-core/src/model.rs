@@ -207,7 +207,7 @@ pub struct AuditFilter {
 
 /// A live web session. The cookie holds the session ID; the database holds
 /// only its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Session {
     pub user: User,
     /// Sent back in every state-changing form of this session.
@@ -216,13 +216,34 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
+/// Redacts the CSRF token: debug output never carries auth context.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .field("csrf_token", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 /// What a new session is created with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewSession {
     pub id_hash: String,
     pub user_id: i64,
     pub csrf_token: String,
     pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where an RFC 8628 device authorization request stands.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -145,12 +147,21 @@ impl Server {
 
     /// Starts `wharf serve` with extra environment (a shared database, Redis, S3).
     pub fn start_with_env(data_dir: &Path, env: &[(&str, String)]) -> Self {
+        Self::start_logging_to(data_dir, env, Stdio::inherit())
+    }
+
+    /// Starts `wharf serve` with its log (stderr) going to `log`.
+    pub fn start_logging_to(
+        data_dir: &Path,
+        env: &[(&str, String)],
+        log: impl Into<Stdio>,
+    ) -> Self {
         let addr = free_addr();
         let child = wharf(data_dir)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .args(["serve", "--listen", &addr.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("start wharf serve");
         let server = Self {

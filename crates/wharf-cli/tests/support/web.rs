@@ -1,0 +1,140 @@
+//! The web UI over raw HTTP/1.1: enough to log in and approve a device login
+//! without a browser, and to see every header of an answer.
+
+use super::Server;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// One answer: status, header lines, body.
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value a `Set-Cookie` header gives cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            if !k.eq_ignore_ascii_case("set-cookie") {
+                return None;
+            }
+            let (pair, _) = v.trim().split_once(';').unwrap_or((v.trim(), ""));
+            let (n, value) = pair.split_once('=')?;
+            (n == name).then(|| value.to_owned())
+        })
+    }
+
+    pub fn hidden_field(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// Sends one request and reads the whole answer (`Connection: close`).
+pub fn exchange(
+    server: &Server,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> Answer {
+    let body: Vec<String> = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    let body = body.join("&");
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        server.addr,
+        body.len()
+    );
+    if !form.is_empty() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    if !cookie.is_empty() {
+        head.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+fn encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Logs in through the login form; returns the `Cookie` header value for the session.
+pub fn login(server: &Server, user: &str, password: &str) -> String {
+    let form = exchange(server, "GET", "/account/login", "", &[]);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = form.hidden_field("csrf");
+    let answer = exchange(
+        server,
+        "POST",
+        "/account/login",
+        &format!(
+            "wharf_login_csrf={}",
+            form.cookie("wharf_login_csrf").unwrap()
+        ),
+        &[("username", user), ("password", password), ("csrf", &csrf)],
+    );
+    assert_eq!(answer.status, 303, "login failed: {}", answer.body);
+    format!("wharf_session={}", answer.cookie("wharf_session").unwrap())
+}
+
+/// Approves a device login's user code as the session's user.
+pub fn approve_device(server: &Server, session: &str, user_code: &str) {
+    let page = exchange(
+        server,
+        "GET",
+        &format!("/device?user_code={user_code}"),
+        session,
+        &[],
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden_field("csrf");
+    let done = exchange(
+        server,
+        "POST",
+        "/device",
+        session,
+        &[
+            ("csrf", &csrf),
+            ("user_code", user_code),
+            ("action", "approve"),
+        ],
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Device approved"), "{}", done.body);
+}
