@@ -307,3 +307,11 @@ pub struct NewDeviceRequest {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
+
+/// One project found by a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub name: String,
+    pub normalized: NormalizedName,
+    pub summary: String,
+}

@@ -141,6 +141,14 @@ pub trait FileRepo: Send + Sync {
     async fn record_upload(&self, upload: NewUpload) -> Result<UploadOutcome, RepoError>;
 }
 
+/// Project search: SQLite FTS5, or PostgreSQL tsvector plus pg_trgm.
+#[async_trait]
+pub trait SearchRepo: Send + Sync {
+    /// Projects with at least one published file whose name or summary
+    /// matches `query` (plain words; no query syntax), best first.
+    async fn search_projects(&self, query: &str, limit: i64) -> Result<Vec<SearchHit>, RepoError>;
+}
+
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError>;

@@ -139,6 +139,17 @@ impl FileRepo for Database {
             .execute(&mut *tx)
             .await
             .map_err(repo_error)?;
+        // The search row follows the latest upload's summary.
+        sqlx::query(
+            "INSERT INTO project_search (project_id, name, summary) VALUES ($1, $2, $3)
+             ON CONFLICT (project_id) DO UPDATE SET name = excluded.name, summary = excluded.summary",
+        )
+        .bind(project_id)
+        .bind(&up.project_name)
+        .bind(up.summary.as_deref().unwrap_or_default())
+        .execute(&mut *tx)
+        .await
+        .map_err(repo_error)?;
         audit::insert(&mut *tx, &up.audit).await?;
         tx.commit().await.map_err(repo_error)?;
 

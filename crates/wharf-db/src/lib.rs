@@ -10,6 +10,7 @@ mod files;
 mod migrate;
 mod projects;
 mod rows;
+mod search;
 mod sessions;
 pub mod testing;
 mod tokens;

@@ -24,6 +24,11 @@ const SQLITE: &[Migration] = &[
         name: "sessions_devices",
         sql: include_str!("../migrations/sqlite/0002_sessions_devices.sql"),
     },
+    Migration {
+        version: 3,
+        name: "search",
+        sql: include_str!("../migrations/sqlite/0003_search.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -36,6 +41,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "sessions_devices",
         sql: include_str!("../migrations/postgres/0002_sessions_devices.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "search",
+        sql: include_str!("../migrations/postgres/0003_search.sql"),
     },
 ];
 

@@ -35,8 +35,10 @@ pub async fn fresh_postgres_schema(base_url: &str) -> Result<String, DbError> {
         .map_err(DbError::from_sqlx)?;
     let _ = conn.close().await;
     let separator = if base_url.contains('?') { '&' } else { '?' };
+    // `public` stays on the path for extensions such as pg_trgm, which
+    // live once per database.
     Ok(format!(
-        "{base_url}{separator}options=-c%20search_path%3D{schema}"
+        "{base_url}{separator}options=-c%20search_path%3D{schema}%2Cpublic"
     ))
 }
 

@@ -675,3 +675,103 @@ db_test!(
         assert!(fresh.expires_at > Timestamp::now() && old.expires_at < Timestamp::now());
     }
 );
+
+db_test!(
+    search_finds_words_prefixes_and_exact_names_and_treats_syntax_as_text,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let sha = |n: u8| format!("{:064x}", n);
+        for (i, (name, summary)) in [
+            ("requests", "HTTP for Humans"),
+            ("requests-oauth", "OAuth support for requests"),
+            ("httpx", "The next generation HTTP client"),
+            ("flask", "A simple framework for building web applications"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut up = upload(
+                &alice,
+                name,
+                "1.0",
+                &format!("{name}-1.0.tar.gz"),
+                &sha(i as u8),
+            );
+            up.summary = Some((*summary).into());
+            db.record_upload(up).await.unwrap();
+        }
+        let mut hidden = upload(
+            &alice,
+            "secret-thing",
+            "1.0",
+            "secret_thing-1.0.tar.gz",
+            &sha(9),
+        );
+        hidden.status = FileStatus::Quarantined;
+        hidden.summary = Some("HTTP but quarantined".into());
+        db.record_upload(hidden).await.unwrap();
+
+        let names = |hits: Vec<SearchHit>| hits.into_iter().map(|h| h.name).collect::<Vec<_>>();
+        let http = names(db.search_projects("http", 10).await.unwrap());
+        assert!(
+            http.contains(&"requests".to_owned()) && http.contains(&"httpx".to_owned()),
+            "{http:?}"
+        );
+        assert!(
+            !http.contains(&"secret-thing".to_owned()),
+            "unpublished projects are not found"
+        );
+        // The exact name first.
+        assert_eq!(
+            names(db.search_projects("requests", 10).await.unwrap())[0],
+            "requests"
+        );
+        assert_eq!(
+            names(db.search_projects("Requests", 10).await.unwrap())[0],
+            "requests"
+        );
+        // A word of the summary, and the start of a name, find the project.
+        assert!(
+            names(db.search_projects("framework", 10).await.unwrap()).contains(&"flask".to_owned())
+        );
+        assert!(
+            names(db.search_projects("reque", 10).await.unwrap()).contains(&"requests".to_owned())
+        );
+        // Several words rank the project matching all of them first.
+        assert_eq!(
+            names(db.search_projects("oauth requests", 10).await.unwrap())[0],
+            "requests-oauth"
+        );
+        assert_eq!(db.search_projects("http", 1).await.unwrap().len(), 1);
+        // Query syntax from users is only text, never an error.
+        for hostile in [
+            "\"",
+            "NEAR(a b)",
+            "a OR b*",
+            "'; DROP TABLE projects; --",
+            "%",
+            "_",
+            "\\",
+            "col:x",
+            "()",
+        ] {
+            db.search_projects(hostile, 10)
+                .await
+                .unwrap_or_else(|e| panic!("{hostile}: {e}"));
+        }
+        assert!(db.search_projects("   ", 10).await.unwrap().is_empty());
+        assert!(names(db.search_projects("zzzznothing", 10).await.unwrap()).is_empty());
+        // The summary follows the latest upload.
+        let mut newer = upload(&alice, "flask", "2.0", "flask-2.0.tar.gz", &sha(20));
+        newer.summary = Some("Microframework".into());
+        db.record_upload(newer).await.unwrap();
+        assert!(
+            names(db.search_projects("microframework", 10).await.unwrap())
+                .contains(&"flask".to_owned())
+        );
+        assert!(
+            !names(db.search_projects("applications", 10).await.unwrap())
+                .contains(&"flask".to_owned())
+        );
+    }
+);

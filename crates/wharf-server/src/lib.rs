@@ -49,6 +49,7 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/auth/device/code", post(device::code))
         .route("/api/v1/auth/device/token", post(device::token))
         .route("/api/v1/whoami", get(api::whoami))
+        .route("/api/v1/search", get(search::search))
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(uploads)
         .merge(routes::web::router())

@@ -22,6 +22,7 @@ pub struct Ports {
     pub audit: Arc<dyn AuditLog>,
     pub sessions: Arc<dyn SessionRepo>,
     pub devices: Arc<dyn DeviceRepo>,
+    pub search: Arc<dyn SearchRepo>,
     pub blobs: Arc<dyn BlobStore>,
 }
 
@@ -35,6 +36,7 @@ impl Ports {
             files: db.clone(),
             sessions: db.clone(),
             devices: db.clone(),
+            search: db.clone(),
             audit: db,
             blobs,
         }

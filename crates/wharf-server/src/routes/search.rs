@@ -1,0 +1,72 @@
+//! `GET /api/v1/search?q=…&limit=…`: projects by name and summary.
+
+use crate::error::AppError;
+use crate::middleware::ClientIp;
+use crate::ratelimit;
+use crate::state::App;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_LIMIT: i64 = 100;
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn search(
+    State(app): State<App>,
+    ClientIp(ip): ClientIp,
+    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let policy = &app.config.rate_limits.search;
+    let decision = match app.limiter.acquire(&format!("ip:{ip}"), policy).await {
+        Ok(d) if !d.is_allowed => return Err(ratelimit::too_many_requests(policy, &d)),
+        Ok(d) => Some(d),
+        // A read: fail open when the limiter is down (logged by the limiter's caller).
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable: search not limited (fail open)");
+            None
+        }
+    };
+    let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+    let q = query.q.unwrap_or_default();
+    let q = q.trim();
+    if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS || q.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_query",
+            format!("q must be 1-{MAX_QUERY_CHARS} printable characters, e.g. ?q=http+client"),
+        ));
+    }
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::bad_request(
+            "invalid_limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let hits = app.ports.search.search_projects(q, limit).await?;
+    let results: Vec<_> = hits
+        .iter()
+        .map(|h| {
+            json!({
+                "name": h.name,
+                "normalized": h.normalized.as_str(),
+                "summary": h.summary,
+                "url": format!("/api/v1/projects/{}", h.normalized),
+            })
+        })
+        .collect();
+    let mut response = Json(json!({ "query": q, "results": results })).into_response();
+    if let Some(d) = decision {
+        response
+            .headers_mut()
+            .extend(ratelimit::headers(policy, &d));
+    }
+    Ok(response)
+}
