@@ -11,6 +11,7 @@ use std::time::Duration;
 use wharf_blob::{LocalBlobStore, S3BlobStore};
 use wharf_core::ports::*;
 use wharf_db::Database;
+use wharf_jwt::JwtVerifier;
 
 /// The storage ports, as trait objects so services never name a backend.
 #[derive(Clone)]
@@ -50,6 +51,8 @@ pub struct AppInner {
     pub config: Config,
     /// Keys the audit log's IP hashes (from the session secret).
     pub ip_hasher: IpHasher,
+    /// Verifies identity-provider JWTs, when `[jwt]` is configured.
+    pub jwt: Option<JwtVerifier>,
     pub ports: Ports,
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
@@ -113,12 +116,7 @@ impl App {
             ),
             None => Arc::new(InProcessLimiter::new()),
         };
-        Ok(Self::from_parts(
-            config,
-            db.clone(),
-            Ports::new(db, blobs),
-            limiter,
-        ))
+        Self::from_parts(config, db.clone(), Ports::new(db, blobs), limiter)
     }
 
     pub fn from_parts(
@@ -126,7 +124,17 @@ impl App {
         db: Database,
         ports: Ports,
         limiter: Arc<dyn RateLimiter>,
-    ) -> Self {
+    ) -> Result<Self, StartError> {
+        // Keys are fetched on first use, so the identity provider need not be up now.
+        let jwt = match &config.jwt {
+            Some(j) => Some(JwtVerifier::new(j.settings.clone()).map_err(|e| {
+                crate::config::ConfigError::Jwt {
+                    setting: e.setting(),
+                    reason: e.to_string(),
+                }
+            })?),
+            None => None,
+        };
         let ttl = Duration::from_secs(config.simple_cache_ttl_secs);
         let ip_hasher = IpHasher::new(
             config
@@ -136,7 +144,8 @@ impl App {
                 .map(|s| s.expose_secret().as_bytes())
                 .unwrap_or_default(),
         );
-        Self(Arc::new(AppInner {
+        Ok(Self(Arc::new(AppInner {
+            jwt,
             ip_hasher,
             limiter,
             pages: PageCache::new(ttl),
@@ -144,7 +153,7 @@ impl App {
             config,
             ports,
             db,
-        }))
+        })))
     }
 }
 

@@ -229,7 +229,8 @@ async fn tokens_prefix_checked_before_lookup() {
         t.app.db.clone(),
         ports,
         t.app.limiter.clone(),
-    );
+    )
+    .unwrap();
     let valid = ApiToken::generate().reveal().to_owned();
     let mut bad_checksum = valid.clone();
     let last = bad_checksum.pop().unwrap();

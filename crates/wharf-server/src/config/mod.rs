@@ -41,6 +41,21 @@ pub struct Config {
     pub s3: Option<S3Settings>,
     /// Run mode, proxies, CORS, sessions.
     pub security: Security,
+    /// Tokens from an external identity provider; off unless `[jwt]` is set.
+    pub jwt: Option<JwtConfig>,
+}
+
+/// `[jwt]`: accept bearer JWTs from an identity provider.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub settings: wharf_jwt::JwtSettings,
+    /// The claim holding the Wharf user name. Default `sub`.
+    pub user_claim: String,
+    /// Create a user on their first valid token. Default false: an
+    /// administrator creates users first.
+    pub create_users: bool,
+    /// What a JWT may do. Default `read,publish`; `admin` still needs an admin user.
+    pub scopes: wharf_core::Scopes,
 }
 
 /// Rate-limit policies per endpoint class (security.md "Rate limits").
@@ -86,6 +101,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             s3: None,
             security: Security::default(),
+            jwt: None,
         }
     }
 }
@@ -113,6 +129,20 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     session_ttl: Option<String>,
     device_code_cap: Option<i64>,
+    jwt: Option<FileJwt>,
+}
+
+/// `[jwt]`. The HS256 secret is deliberately not here: environment only.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileJwt {
+    issuer: Option<String>,
+    audience: Option<String>,
+    jwks_url: Option<String>,
+    user_claim: Option<String>,
+    create_users: Option<bool>,
+    scopes: Option<String>,
+    leeway: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +198,11 @@ pub enum ConfigError {
     Read { path: PathBuf, reason: String },
     #[error("config file {path} is not valid: {reason}")]
     Parse { path: PathBuf, reason: String },
+    #[error("invalid setting {setting}: {reason}")]
+    Jwt {
+        setting: &'static str,
+        reason: String,
+    },
     #[error("production mode refuses to start:\n  - {0}")]
     Production(String),
     #[error("invalid setting {field} = '{value}': {fix}")]
@@ -387,6 +422,7 @@ impl Config {
             }
             sec.device_code_cap = cap;
         }
+        config.jwt = load_jwt(from_file.jwt.unwrap_or_default(), &env, &config.security)?;
         Ok(config)
     }
 
@@ -421,13 +457,75 @@ impl Config {
         if !self.security.production {
             return Ok(());
         }
-        let problems = security::production_problems(&self.security, self.listen, None);
+        let jwks_url = self
+            .jwt
+            .as_ref()
+            .and_then(|j| j.settings.jwks_url.as_deref());
+        let problems = security::production_problems(&self.security, self.listen, jwks_url);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError::Production(problems.join("\n  - ")))
         }
     }
+}
+
+/// `[jwt]` and `WHARF_JWT_*` (which win). Present only when an issuer is
+/// set. An `http://` JWKS URL is allowed in dev mode only; production mode
+/// refuses it at start-up (see `check_production`).
+fn load_jwt(
+    file: FileJwt,
+    env: &impl Fn(&str) -> Option<String>,
+    security: &Security,
+) -> Result<Option<JwtConfig>, ConfigError> {
+    let issuer = env("WHARF_JWT_ISSUER").or(file.issuer);
+    let audience = env("WHARF_JWT_AUDIENCE").or(file.audience);
+    let jwks_url = env("WHARF_JWT_JWKS_URL").or(file.jwks_url);
+    let secret = env("WHARF_JWT_HS256_SECRET").map(SecretString::from);
+    let Some(issuer) = issuer else {
+        if audience.is_some() || jwks_url.is_some() || secret.is_some() {
+            return Err(ConfigError::Jwt {
+                setting: "jwt.issuer",
+                reason: "JWT settings are given but no issuer: set jwt.issuer (WHARF_JWT_ISSUER) to the identity provider's `iss`".into(),
+            });
+        }
+        return Ok(None);
+    };
+    let mut settings = wharf_jwt::JwtSettings::new(issuer, audience.unwrap_or_default());
+    settings.jwks_url = jwks_url;
+    settings.allow_insecure_jwks = !security.production;
+    if let (Some(jwt), Some(session)) = (&secret, &security.session_secret) {
+        use secrecy::ExposeSecret;
+        if jwt.expose_secret() == session.expose_secret() {
+            return Err(ConfigError::Jwt {
+                setting: "WHARF_JWT_HS256_SECRET",
+                reason: "it must not be the same secret as WHARF_SESSION_SECRET; give each its own"
+                    .into(),
+            });
+        }
+    }
+    settings.hs256_secret = secret;
+    if let Some(raw) = file.leeway {
+        settings.leeway = humantime::parse_duration(&raw).map_err(|_| ConfigError::Jwt {
+            setting: "jwt.leeway",
+            reason: format!("'{raw}' is not a duration; give e.g. 60s"),
+        })?;
+    }
+    settings.validate().map_err(|e| ConfigError::Jwt {
+        setting: e.setting(),
+        reason: e.to_string(),
+    })?;
+    let scopes_raw = file.scopes.unwrap_or_else(|| "read,publish".to_owned());
+    let scopes = wharf_core::Scopes::parse(&scopes_raw).map_err(|e| ConfigError::Jwt {
+        setting: "jwt.scopes",
+        reason: e.message,
+    })?;
+    Ok(Some(JwtConfig {
+        settings,
+        user_claim: file.user_claim.unwrap_or_else(|| "sub".to_owned()),
+        create_users: file.create_users.unwrap_or(false),
+        scopes,
+    }))
 }
 
 /// S3 settings from `[storage.s3]` and `WHARF_S3_*` (which win). Present only

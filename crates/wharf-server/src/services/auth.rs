@@ -4,6 +4,8 @@
 //! bad shape or checksum is refused before the lookup, and no slow password
 //! hash ever runs here.
 
+use crate::config::JwtConfig;
+use crate::services::accounts::validate_user_name;
 use crate::state::Ports;
 use wharf_core::model::{NewAuditEvent, TokenRecord, User};
 use wharf_core::ports::RepoError;
@@ -32,6 +34,12 @@ pub enum AuthFailure {
     Expired(String),
     #[error("this API token was revoked; create a new one")]
     Revoked,
+    #[error("identity-provider token refused: {0}")]
+    Jwt(#[from] wharf_jwt::JwtError),
+    #[error("the token's {claim} claim names no Wharf user ('{value}'); an administrator must create that user first")]
+    NoSuchUser { claim: String, value: String },
+    #[error("the token's {claim} claim is missing or is not a valid Wharf user name")]
+    BadUserClaim { claim: String },
     #[error(transparent)]
     Repo(#[from] RepoError),
 }
@@ -80,6 +88,65 @@ pub async fn authenticate(ports: &Ports, raw: &str) -> Result<Principal, AuthFai
         scopes: record.scopes.clone(),
         projects: record.projects.clone(),
         token: Some(record),
+        ip_hash: None,
+    })
+}
+
+/// A bearer JWT from the configured identity provider: verified, then
+/// mapped to a Wharf user through the configured claim. The user is
+/// created on first use only if the configuration allows it.
+pub async fn authenticate_jwt(
+    ports: &Ports,
+    verifier: &wharf_jwt::JwtVerifier,
+    config: &JwtConfig,
+    raw: &str,
+) -> Result<Principal, AuthFailure> {
+    let claims = verifier.verify(raw).await?;
+    let claim = &config.user_claim;
+    let name = claims
+        .string_claim(claim)
+        .filter(|n| validate_user_name(n).is_ok())
+        .ok_or_else(|| AuthFailure::BadUserClaim {
+            claim: claim.clone(),
+        })?;
+    let user = match ports.users.find_user_by_name(name).await? {
+        Some(user) => user,
+        None if config.create_users => match ports.users.create_user(name, false).await {
+            Ok(user) => {
+                ports
+                    .audit
+                    .record(NewAuditEvent {
+                        actor_user_id: Some(user.id),
+                        actor_token_id: None,
+                        action: "user.create".to_owned(),
+                        target: format!("user:{}", user.name),
+                        detail: serde_json::json!({ "via": "jwt" }).to_string(),
+                        ip_hash: None,
+                        at: Timestamp::now(),
+                    })
+                    .await?;
+                user
+            }
+            // Two first requests at once: the other one created it.
+            Err(RepoError::Conflict(_)) => ports
+                .users
+                .find_user_by_name(name)
+                .await?
+                .ok_or_else(|| RepoError::Internal("user vanished after a conflict".into()))?,
+            Err(e) => return Err(e.into()),
+        },
+        None => {
+            return Err(AuthFailure::NoSuchUser {
+                claim: claim.clone(),
+                value: name.to_owned(),
+            })
+        }
+    };
+    Ok(Principal {
+        user,
+        token: None,
+        scopes: config.scopes.clone(),
+        projects: Vec::new(),
         ip_hash: None,
     })
 }
