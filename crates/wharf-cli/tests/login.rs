@@ -4,77 +4,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use support::web::{create_user_with_password, start_login, wait_success};
 use support::*;
 
 const PASSWORD: &str = "correct horse battery staple";
-
-fn create_user_with_password(
-    data_dir: &std::path::Path,
-    name: &str,
-    password: &str,
-) -> std::process::Output {
-    let mut child = wharf(data_dir)
-        .args(["admin", "user", "create", name, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// Starts `wharf login` and returns it with the user code it printed.
-fn start_login(
-    server: &Server,
-    credentials: &std::path::Path,
-) -> (std::process::Child, String, mpsc::Receiver<String>) {
-    let mut child = Command::new(WHARF)
-        .args(["login", "--url", &server.url("")])
-        .env("WHARF_CREDENTIALS", credentials)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            if let Some(code) = line.strip_prefix("and enter the code: ") {
-                return (child, code.trim().to_owned(), rx);
-            }
-            seen.push(line);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("wharf login printed no code: {seen:?}");
-}
-
-fn wait_success(child: &mut std::process::Child, rx: &mpsc::Receiver<String>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let rest: Vec<String> = rx.try_iter().collect();
-            assert!(status.success(), "wharf login failed: {rest:?}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "wharf login did not finish");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn wharf_login_polls_until_approved_then_whoami_shows_the_token_and_no_secret_is_logged() {
