@@ -171,3 +171,63 @@ fn two_instances_share_data_blobs_and_rate_limits() {
     assert_eq!(object_keys(&shared), before, "no new object in the bucket");
     assert_eq!(b.get("/readyz").0, 200);
 }
+
+#[test]
+fn a_device_code_from_a_is_approved_on_b_and_redeemed_on_a() {
+    let root = tempfile::tempdir().unwrap();
+    let shared = shared_services(root.path());
+    let a = Server::start_with_env(&root.path().join("a"), &shared.env);
+    let b = Server::start_with_env(&root.path().join("b"), &shared.env);
+    let password = "correct horse battery staple";
+    let mut create = Command::new(WHARF);
+    create
+        .env("WHARF_LOG", "warn")
+        .envs(shared.env.clone())
+        .arg("--data-dir")
+        .arg(root.path().join("admin"))
+        .args(["admin", "user", "create", "alice", "--password-stdin"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = create.spawn().unwrap();
+    {
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+
+    let code = web::exchange(
+        &a,
+        "POST",
+        "/api/v1/auth/device/code",
+        "",
+        &[("client_id", "test")],
+    );
+    assert_eq!(code.status, 200, "{}", code.body);
+    let code: serde_json::Value = serde_json::from_str(&code.body).unwrap();
+    let device_code = code["device_code"].as_str().unwrap();
+
+    // Log in and approve on B; the session works on A too.
+    let session = web::login(&b, "alice", password);
+    assert_eq!(
+        web::exchange(&a, "GET", "/account/tokens", &session, &[]).status,
+        200
+    );
+    web::approve_device(&b, &session, code["user_code"].as_str().unwrap());
+
+    // Redeem on A, once.
+    let grant = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", device_code),
+    ];
+    let token = web::exchange(&a, "POST", "/api/v1/auth/device/token", "", &grant);
+    assert_eq!(token.status, 200, "{}", token.body);
+    let token: serde_json::Value = serde_json::from_str(&token.body).unwrap();
+    assert!(token["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("wharf_"));
+    let again = web::exchange(&b, "POST", "/api/v1/auth/device/token", "", &grant);
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("invalid_grant"), "{}", again.body);
+    let listed = shared.admin(root.path(), &["token", "list", "--user", "alice"]);
+    assert!(listed.contains("wharf login"), "{listed}");
+}
