@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
 pub mod pages;
@@ -69,6 +70,7 @@ pub fn router(app: App) -> Router {
             app.clone(),
             middleware::security_headers::add,
         ))
+        .layer(from_fn_with_state(app.metrics.clone(), metrics::count))
         .with_state(app)
 }
 
@@ -104,6 +106,22 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
         "wharf is listening; create the first admin token with `wharf admin user create NAME --admin` \
          then `wharf admin token create --user NAME --scope read,publish,admin`"
     );
+    tokio::spawn(sweep_expired_sessions(app.clone()));
+    if let Some(metrics_addr) = app.config.metrics_listen {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| ServeError::Bind {
+                addr: metrics_addr,
+                reason: e.to_string(),
+            })?;
+        tracing::info!(url = %format!("http://{metrics_addr}/metrics"), "metrics are served");
+        let router = metrics::router(app.metrics.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics_listener, router).await {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
     axum::serve(
         listener,
         router(app.clone()).into_make_service_with_connect_info::<SocketAddr>(),
@@ -114,6 +132,25 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
     app.db.close().await;
     tracing::info!("wharf stopped");
     Ok(())
+}
+
+/// Expired sessions are refused at lookup already; this only keeps the table
+/// small. Every instance may run it: the delete is idempotent.
+async fn sweep_expired_sessions(app: App) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match app
+            .ports
+            .sessions
+            .delete_expired_sessions(wharf_core::Timestamp::now())
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "removed expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -51,6 +51,8 @@ pub struct AppInner {
     pub config: Config,
     /// Keys the audit log's IP hashes (from the session secret).
     pub ip_hasher: IpHasher,
+    /// Counters for `/metrics` (served on `metrics_listen` only).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Verifies identity-provider JWTs, when `[jwt]` is configured.
     pub jwt: Option<JwtVerifier>,
     pub ports: Ports,
@@ -145,6 +147,7 @@ impl App {
                 .unwrap_or_default(),
         );
         Ok(Self(Arc::new(AppInner {
+            metrics: Arc::default(),
             jwt,
             ip_hasher,
             limiter,

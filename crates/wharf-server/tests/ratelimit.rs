@@ -177,6 +177,29 @@ async fn uploads_fail_closed_when_redis_is_unreachable() {
         "cannot be reached",
     );
     assert_eq!(r.header("retry-after"), "5");
-    // Reads are not limited, so they keep working.
+    // Reads are not limited, so they keep working; search too.
     assert_eq!(t.get("/simple/", &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        t.get("/api/v1/search?q=x", &[]).await.status,
+        StatusCode::OK
+    );
+    // Logins and device codes guard credentials: they fail closed.
+    t.post_form("/api/v1/auth/device/code", "", &[])
+        .await
+        .assert_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "rate_limiter_unavailable",
+            "device requests are paused",
+        );
+    // The outage is a metric: the global check of all four requests, plus
+    // the upload, search and device classes.
+    let metrics = t.app.metrics.render();
+    assert!(
+        metrics.contains("wharf_rate_limiter_unavailable_total 7\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wharf_http_responses_total{class=\"5xx\"} 2\n"),
+        "{metrics}"
+    );
 }

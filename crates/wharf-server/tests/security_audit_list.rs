@@ -559,6 +559,8 @@ async fn internal_routes_blocked_from_outside() {
         .get("/api/v1/admin/audit", &[("cookie", "wharf_session=0000")])
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Metrics are never on the public router, only on `metrics_listen`.
+    assert_eq!(t.get("/metrics", &[]).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -259,7 +259,7 @@ pub fn token(data_dir: &Path, user: &str, scopes: &str) -> String {
     .to_owned()
 }
 
-fn free_addr() -> SocketAddr {
+pub fn free_addr() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
 }

@@ -43,6 +43,9 @@ pub struct Config {
     pub security: Security,
     /// Tokens from an external identity provider; off unless `[jwt]` is set.
     pub jwt: Option<JwtConfig>,
+    /// A second address serving only `GET /metrics` (Prometheus); off by
+    /// default. Keep it on an internal network: it is never on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// `[jwt]`: accept bearer JWTs from an identity provider.
@@ -102,6 +105,7 @@ impl Default for Config {
             s3: None,
             security: Security::default(),
             jwt: None,
+            metrics_listen: None,
         }
     }
 }
@@ -130,6 +134,7 @@ struct FileConfig {
     session_ttl: Option<String>,
     device_code_cap: Option<i64>,
     jwt: Option<FileJwt>,
+    metrics_listen: Option<String>,
 }
 
 /// `[jwt]`. The HS256 secret is deliberately not here: environment only.
@@ -421,6 +426,21 @@ impl Config {
                 });
             }
             sec.device_code_cap = cap;
+        }
+        if let Some(raw) = env("WHARF_METRICS_LISTEN").or(from_file.metrics_listen) {
+            let addr: SocketAddr = raw.parse().map_err(|_| ConfigError::Invalid {
+                field: "metrics_listen (WHARF_METRICS_LISTEN)",
+                value: raw.clone(),
+                fix: "give an IP address and port, e.g. 127.0.0.1:9090",
+            })?;
+            if addr == config.listen {
+                return Err(ConfigError::Invalid {
+                    field: "metrics_listen (WHARF_METRICS_LISTEN)",
+                    value: raw,
+                    fix: "use an address other than listen: metrics are never served publicly",
+                });
+            }
+            config.metrics_listen = Some(addr);
         }
         config.jwt = load_jwt(from_file.jwt.unwrap_or_default(), &env, &config.security)?;
         Ok(config)

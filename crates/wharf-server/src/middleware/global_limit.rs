@@ -3,7 +3,7 @@
 //! uploads, search) are checked in their handlers as well.
 
 use super::ClientIp;
-use crate::ratelimit;
+use crate::ratelimit::{self, OnOutage};
 use crate::state::App;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -20,16 +20,10 @@ pub async fn enforce(State(app): State<App>, request: Request, next: Next) -> Re
         .map(|c| c.0.to_string())
         .unwrap_or_default();
     let policy = &app.config.rate_limits.global;
-    match app.limiter.acquire(&format!("ip:{ip}"), policy).await {
-        Ok(decision) if !decision.is_allowed => {
-            ratelimit::too_many_requests(policy, &decision).into_response()
-        }
+    // Reads must not stop because Redis did; the classes that guard
+    // writes and credentials fail closed on their own.
+    match ratelimit::check(&app, &format!("ip:{ip}"), policy, OnOutage::FailOpen).await {
         Ok(_) => next.run(request).await,
-        // Reads must not stop because Redis did; the classes that guard
-        // writes and credentials fail closed on their own.
-        Err(e) => {
-            tracing::warn!(error = %e, "rate limiter unavailable: global limit not applied (fail open)");
-            next.run(request).await
-        }
+        Err(refused) => refused.into_response(),
     }
 }

@@ -82,3 +82,42 @@ pub fn unavailable(
 fn ceil_secs(d: std::time::Duration) -> u64 {
     d.as_micros().div_ceil(1_000_000) as u64
 }
+
+/// What an endpoint class does when the limiter (Redis) cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnOutage {
+    /// Reads keep working: a Redis outage must not take the index down.
+    FailOpen,
+    /// Writes and credential checks stop: an unlimited writer or password
+    /// guesser is exactly what the limit exists to stop.
+    FailClosed,
+}
+
+/// Counts one request against `key` under `policy`. `Ok(Some(decision))`
+/// when allowed; a 429 (or, failing closed, a 503) when refused; `Ok(None)`
+/// when the limiter is down and the class fails open. Outages and refusals
+/// are counted in the metrics and logged.
+pub async fn check(
+    app: &crate::state::App,
+    key: &str,
+    policy: &RatePolicy,
+    on_outage: OnOutage,
+) -> Result<Option<RateDecision>, AppError> {
+    match app.limiter.acquire(key, policy).await {
+        Ok(d) if d.is_allowed => Ok(Some(d)),
+        Ok(d) => {
+            app.metrics.count_rate_limited();
+            Err(too_many_requests(policy, &d))
+        }
+        Err(e) => {
+            app.metrics.count_limiter_unavailable();
+            match on_outage {
+                OnOutage::FailClosed => Err(unavailable(policy, &e)),
+                OnOutage::FailOpen => {
+                    tracing::warn!(class = %policy.name, error = %e, "rate limiter unavailable: not limiting (fail open)");
+                    Ok(None)
+                }
+            }
+        }
+    }
+}

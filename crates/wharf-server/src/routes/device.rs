@@ -5,7 +5,7 @@
 
 use crate::error::AppError;
 use crate::middleware::ClientIp;
-use crate::ratelimit;
+use crate::ratelimit::{self, OnOutage};
 use crate::services::device::{self, DeviceError};
 use crate::state::App;
 use axum::extract::State;
@@ -33,14 +33,7 @@ pub async fn code(
     form: Result<Form<CodeRequest>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, AppError> {
     let policy = &app.config.rate_limits.device;
-    let decision = app
-        .limiter
-        .acquire(&format!("ip:{ip}"), policy)
-        .await
-        .map_err(|e| ratelimit::unavailable(policy, &e))?;
-    if !decision.is_allowed {
-        return Err(ratelimit::too_many_requests(policy, &decision));
-    }
+    ratelimit::check(&app, &format!("ip:{ip}"), policy, OnOutage::FailClosed).await?;
     let Form(req) =
         form.map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e.body_text()))?;
     if req.client_id.as_ref().is_some_and(|c| c.len() > 100) {

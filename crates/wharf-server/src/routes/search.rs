@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::middleware::ClientIp;
-use crate::ratelimit;
+use crate::ratelimit::{self, OnOutage};
 use crate::state::App;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -25,15 +25,8 @@ pub async fn search(
     query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let policy = &app.config.rate_limits.search;
-    let decision = match app.limiter.acquire(&format!("ip:{ip}"), policy).await {
-        Ok(d) if !d.is_allowed => return Err(ratelimit::too_many_requests(policy, &d)),
-        Ok(d) => Some(d),
-        // A read: fail open when the limiter is down (logged by the limiter's caller).
-        Err(e) => {
-            tracing::warn!(error = %e, "rate limiter unavailable: search not limited (fail open)");
-            None
-        }
-    };
+    // A read: it keeps working when the limiter is down.
+    let decision = ratelimit::check(&app, &format!("ip:{ip}"), policy, OnOutage::FailOpen).await?;
     let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
     let q = query.q.unwrap_or_default();
     let q = q.trim();

@@ -4,7 +4,7 @@
 
 use super::extract::Auth;
 use crate::error::AppError;
-use crate::ratelimit;
+use crate::ratelimit::{self, OnOutage};
 use crate::services::staging::{StageError, Stager};
 use crate::services::upload::{self, Accepted, UploadError, UploadFields, UploadLimits};
 use crate::state::App;
@@ -42,14 +42,7 @@ pub async fn upload(
     })?;
     upload::precheck(&app.ports, &who, None).await?;
     let policy = &app.config.rate_limits.upload;
-    let decision = app
-        .limiter
-        .acquire(&who.rate_key(), policy)
-        .await
-        .map_err(|e| ratelimit::unavailable(policy, &e))?;
-    if !decision.is_allowed {
-        return Err(ratelimit::too_many_requests(policy, &decision));
-    }
+    let decision = ratelimit::check(&app, &who.rate_key(), policy, OnOutage::FailClosed).await?;
 
     let mut fields = UploadFields::default();
     let mut content = None;
@@ -125,12 +118,14 @@ pub async fn upload(
         "sha256": file.sha256,
         "url": crate::pages::file_url(&file),
     });
-    Ok((
-        StatusCode::OK,
-        ratelimit::headers(policy, &decision),
-        axum::Json(body),
-    )
-        .into_response())
+    app.metrics.count_upload();
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    if let Some(decision) = decision {
+        response
+            .headers_mut()
+            .extend(ratelimit::headers(policy, &decision));
+    }
+    Ok(response)
 }
 
 async fn read_text(

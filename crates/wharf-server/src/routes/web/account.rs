@@ -5,7 +5,7 @@ use super::{
 };
 use crate::error::AppError;
 use crate::middleware::ClientIp;
-use crate::ratelimit;
+use crate::ratelimit::{self, OnOutage};
 use crate::services::accounts::{self, AccountError, TokenRequest};
 use crate::services::sessions::{self, SESSION_COOKIE};
 use crate::state::App;
@@ -119,10 +119,8 @@ pub async fn login(
         format!("ip:{ip}"),
         format!("user:{}", form.username.to_lowercase()),
     ] {
-        match app.limiter.acquire(&key, policy).await {
-            Ok(d) if !d.is_allowed => return error_page(ratelimit::too_many_requests(policy, &d)),
-            Ok(_) => {}
-            Err(e) => return error_page(ratelimit::unavailable(policy, &e)),
+        if let Err(refused) = ratelimit::check(&app, &key, policy, OnOutage::FailClosed).await {
+            return error_page(refused);
         }
     }
     let started = match sessions::login(
@@ -136,6 +134,7 @@ pub async fn login(
     {
         Ok(Some(started)) => started,
         Ok(None) => {
+            app.metrics.count_login_failed();
             let shown = if form.username.len() <= 64 {
                 form.username.as_str()
             } else {

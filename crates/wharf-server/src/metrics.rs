@@ -1,0 +1,146 @@
+//! Prometheus metrics, served only on the separate `metrics_listen` address
+//! (security.md: internal endpoints are not reachable from outside), never
+//! on the public router. Plain atomic counters: no registry crate needed.
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The counters one process keeps.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    responses: [AtomicU64; 5],
+    rate_limited: AtomicU64,
+    limiter_unavailable: AtomicU64,
+    uploads: AtomicU64,
+    logins_failed: AtomicU64,
+}
+
+impl Metrics {
+    pub fn count_response(&self, status: u16) {
+        let class = (status / 100).clamp(1, 5) as usize - 1;
+        self.responses[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The limiter (Redis) could not decide; the request failed open or closed.
+    pub fn count_limiter_unavailable(&self) {
+        self.limiter_unavailable.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_upload(&self) {
+        self.uploads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_login_failed(&self) {
+        self.logins_failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut out = String::new();
+        out.push_str("# HELP wharf_http_responses_total HTTP responses by status class.\n");
+        out.push_str("# TYPE wharf_http_responses_total counter\n");
+        for (i, c) in self.responses.iter().enumerate() {
+            out.push_str(&format!(
+                "wharf_http_responses_total{{class=\"{}xx\"}} {}\n",
+                i + 1,
+                get(c)
+            ));
+        }
+        for (name, help, value) in [
+            (
+                "wharf_rate_limited_total",
+                "Requests refused with 429.",
+                &self.rate_limited,
+            ),
+            (
+                "wharf_rate_limiter_unavailable_total",
+                "Requests for which the rate limiter (Redis) could not be reached.",
+                &self.limiter_unavailable,
+            ),
+            (
+                "wharf_uploads_total",
+                "Files accepted by uploads.",
+                &self.uploads,
+            ),
+            (
+                "wharf_logins_failed_total",
+                "Failed web logins.",
+                &self.logins_failed,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                get(value)
+            ));
+        }
+        out
+    }
+}
+
+/// Middleware: counts every response of the public router by status class.
+pub async fn count(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    metrics.count_response(response.status().as_u16());
+    response
+}
+
+/// The router for the metrics address: `GET /metrics` and nothing else.
+pub fn router(metrics: Arc<Metrics>) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(|State(m): State<Arc<Metrics>>| async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    m.render(),
+                )
+                    .into_response()
+            }),
+        )
+        .with_state(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_render_in_prometheus_text_format() {
+        let m = Metrics::default();
+        m.count_response(200);
+        m.count_response(204);
+        m.count_response(503);
+        m.count_limiter_unavailable();
+        let text = m.render();
+        assert!(
+            text.contains("wharf_http_responses_total{class=\"2xx\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wharf_http_responses_total{class=\"5xx\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wharf_rate_limiter_unavailable_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE wharf_uploads_total counter\n"),
+            "{text}"
+        );
+    }
+}
