@@ -86,7 +86,8 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
         .json();
     assert_eq!(
         first["events"].as_array().unwrap().len() + second["events"].as_array().unwrap().len(),
-        6
+        6 + 2,
+        "the six events, and the two reads of the log before these pages"
     );
     assert!(second["next_cursor"].is_null());
 
@@ -94,7 +95,11 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
         .get("/api/v1/admin/audit?since=1h", &[("authorization", &auth)])
         .await
         .json();
-    assert_eq!(recent["events"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        recent["events"].as_array().unwrap().len(),
+        6 + 4,
+        "plus four reads so far"
+    );
     let future = t
         .get(
             "/api/v1/admin/audit?since=2100-01-01T00:00:00Z",
@@ -133,6 +138,27 @@ async fn only_an_admin_with_an_admin_token_may_read() {
             .await
             .status,
         StatusCode::OK
+    );
+    // Admin routes are audited, refusals included.
+    let actions: Vec<String> = t
+        .app
+        .ports
+        .audit
+        .recent(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("admin."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "admin.audit_read",
+            "admin.denied",
+            "admin.denied",
+            "admin.denied"
+        ]
     );
 }
 

@@ -16,7 +16,12 @@ pub async fn audit_log(
     Auth(who): Auth,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, AppError> {
+    // Admin routes are audited, refusals included: probing them is worth knowing about.
     if !(who.user.is_admin && who.has_scope(Scope::Admin)) {
+        app.ports
+            .audit
+            .record(who.event("admin.denied", "admin:audit", "{}".to_owned()))
+            .await?;
         return Err(AppError::forbidden(
             "admin_required",
             "reading the audit log needs an administrator and a token with the 'admin' scope",
@@ -27,6 +32,15 @@ pub async fn audit_log(
         AuditError::Invalid(v) => AppError::from(v),
         AuditError::Repo(r) => AppError::from(r),
     })?;
+    // Recorded after the read, so a page never shows its own reading.
+    app.ports
+        .audit
+        .record(who.event(
+            "admin.audit_read",
+            "admin:audit",
+            json!({ "query": raw.as_deref().unwrap_or("") }).to_string(),
+        ))
+        .await?;
     let events: Vec<Value> = page
         .events
         .iter()
