@@ -177,6 +177,7 @@ fn browser_logs_in_creates_a_token_and_approves_wharf_login() {
     browser.find("#username").send_keys("alice");
     browser.find("#password").send_keys("not the password");
     browser.find("#login").click();
+    browser.wait_for_text("Invalid user name or password");
     assert!(browser
         .find("#error")
         .text()
@@ -185,7 +186,8 @@ fn browser_logs_in_creates_a_token_and_approves_wharf_login() {
     browser.find("#username").send_keys("alice");
     browser.find("#password").send_keys(password);
     browser.find("#login").click();
-    browser.wait_for_url_containing("/device");
+    // (The login page's own URL holds `next=/device%3Fuser_code…`, encoded.)
+    browser.wait_for_url_containing("/device?user_code=");
     let session = browser
         .cookies()
         .into_iter()
@@ -204,6 +206,7 @@ fn browser_logs_in_creates_a_token_and_approves_wharf_login() {
     browser.find("#token-name").send_keys("from the browser");
     browser.find("#scope-publish").click();
     browser.find("#create-token").click();
+    browser.wait_for_text("Token created");
     let token = browser.find("#new-token-value").text();
     assert!(token.starts_with("wharf_"), "{token}");
     let me = support::web::exchange(&server, "GET", "/account/tokens", "", &[]);
@@ -217,7 +220,7 @@ fn browser_logs_in_creates_a_token_and_approves_wharf_login() {
     // Approve the device login the CLI is waiting for.
     browser.goto(&server.url(&format!("/device?user_code={code}")));
     browser.find("#approve").click();
-    assert_eq!(browser.find("h1").text(), "Device approved");
+    browser.wait_for_text("Device approved");
     wait_success(&mut login, &rx);
 
     let out = run(Command::new(WHARF)

@@ -172,6 +172,21 @@ impl Browser {
         }
     }
 
+    /// Waits up to 5 s for the page's source to contain `text`: after a
+    /// click that navigates, elements found too early belong to the old page.
+    pub fn wait_for_text(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !self.page_source().contains(text) {
+            if Instant::now() >= deadline {
+                panic!(
+                    "{text:?} did not appear on {} after {WAIT:?}",
+                    self.current_url()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Saves a PNG of the viewport to `path`; handy when a test fails.
     pub fn screenshot_png(&self, path: &Path) {
         let encoded = string(self.session_call("GET", "/screenshot", None));
