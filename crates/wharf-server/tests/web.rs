@@ -565,3 +565,12 @@ async fn only_an_admin_can_approve_an_admin_scoped_device_login() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().contains("only an administrator"), "{}", r.text());
 }
+
+#[tokio::test]
+async fn a_configured_public_url_names_the_verification_page() {
+    let t =
+        TestApp::with_config(|c| c.security.public_url = Some("https://wharf.example.com".into()))
+            .await;
+    let code = device_code(&t, None).await;
+    assert_eq!(code["verification_uri"], "https://wharf.example.com/device");
+}

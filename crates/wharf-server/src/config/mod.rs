@@ -133,6 +133,7 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     session_ttl: Option<String>,
     device_code_cap: Option<i64>,
+    public_url: Option<String>,
     jwt: Option<FileJwt>,
     metrics_listen: Option<String>,
 }
@@ -441,6 +442,21 @@ impl Config {
                 });
             }
             config.metrics_listen = Some(addr);
+        }
+        if let Some(url) = env("WHARF_PUBLIC_URL").or(from_file.public_url) {
+            let url = url.trim_end_matches('/').to_owned();
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && url.split_once("://").is_some_and(|(_, rest)| {
+                    !rest.is_empty() && !rest.contains(['/', '?', '#', ' ', '@'])
+                });
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    field: "public_url (WHARF_PUBLIC_URL)",
+                    value: url,
+                    fix: "give the scheme and host users reach Wharf at, e.g. https://wharf.example.com",
+                });
+            }
+            config.security.public_url = Some(url);
         }
         config.jwt = load_jwt(from_file.jwt.unwrap_or_default(), &env, &config.security)?;
         Ok(config)
@@ -761,6 +777,35 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("unknown field"), "{msg}");
+    }
+
+    #[test]
+    fn public_url_is_a_scheme_and_host_only() {
+        let env = |v: &'static str| move |k: &str| (k == "WHARF_PUBLIC_URL").then(|| v.to_owned());
+        let c = Config::load(
+            None,
+            env("https://wharf.example.com/"),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.security.public_url.as_deref(),
+            Some("https://wharf.example.com")
+        );
+        for bad in [
+            "wharf.example.com",
+            "https://a/b",
+            "https://user@evil",
+            "javascript:x",
+        ] {
+            let msg = Config::load(None, env(bad), &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("public_url") && msg.contains("https://wharf.example.com"),
+                "{bad}: {msg}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub struct Security {
     pub session_ttl: Duration,
     /// Most device-login requests pending at once. Default 10,000.
     pub device_code_cap: i64,
+    /// The address users reach Wharf at (`https://wharf.example.com`), for
+    /// links handed to other programs; unset, the request's `Host` is used.
+    pub public_url: Option<String>,
 }
 
 impl Default for Security {
@@ -38,6 +41,7 @@ impl Default for Security {
             session_secret: None,
             session_ttl: Duration::from_secs(12 * 3600),
             device_code_cap: 10_000,
+            public_url: None,
         }
     }
 }

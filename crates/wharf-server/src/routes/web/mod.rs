@@ -50,6 +50,9 @@ async fn stylesheet() -> Response {
 /// another program (the device flow's verification URI). The host must look
 /// like a host name; anything else falls back to the listen address.
 pub fn public_base(app: &App, headers: &HeaderMap) -> String {
+    if let Some(url) = &app.config.security.public_url {
+        return url.clone();
+    }
     let scheme = if app.config.security.behind_tls_proxy {
         "https"
     } else {
