@@ -760,6 +760,20 @@ db_test!(
                 .unwrap_or_else(|e| panic!("{hostile}: {e}"));
         }
         assert!(db.search_projects("   ", 10).await.unwrap().is_empty());
+        // A word inside a name is found on its own.
+        let mut widget = upload(
+            &alice,
+            "zeta-widget",
+            "1.0",
+            "zeta_widget-1.0.tar.gz",
+            &sha(30),
+        );
+        widget.summary = Some("nothing relevant".into());
+        db.record_upload(widget).await.unwrap();
+        assert_eq!(
+            names(db.search_projects("widget", 10).await.unwrap()),
+            ["zeta-widget"]
+        );
         assert!(names(db.search_projects("zzzznothing", 10).await.unwrap()).is_empty());
         // The summary follows the latest upload.
         let mut newer = upload(&alice, "flask", "2.0", "flask-2.0.tar.gz", &sha(20));

@@ -1,7 +1,8 @@
 -- Project search. One row per project: its display name and the summary of
 -- its latest upload. FTS5 indexes it through an external-content table kept
 -- in step by triggers, so the SQL that writes `project_search` is the same
--- on both backends.
+-- on both backends. The tokenizer splits names on `-`, `_` and `.`, so each
+-- word of a name is found; a whole name is matched exactly by the query.
 CREATE TABLE project_search (
     project_id  INTEGER PRIMARY KEY REFERENCES projects(id),
     name        TEXT    NOT NULL,
@@ -11,7 +12,7 @@ CREATE TABLE project_search (
 CREATE VIRTUAL TABLE project_fts USING fts5(
     name, summary,
     content = 'project_search', content_rowid = 'project_id',
-    tokenize = 'unicode61 remove_diacritics 2 tokenchars ''-_.'''
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 
 CREATE TRIGGER project_search_ai AFTER INSERT ON project_search BEGIN
