@@ -315,3 +315,47 @@ pub struct SearchHit {
     pub normalized: NormalizedName,
     pub summary: String,
 }
+
+/// A background job, as a worker claims it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    /// A JSON object; its shape belongs to the job kind.
+    pub payload: String,
+    /// How many times it has been claimed, this time included.
+    pub attempts: i64,
+    /// The lease: the job returns to the queue if not finished by then.
+    pub locked_until: Timestamp,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    /// Failed for good (no retry left).
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}

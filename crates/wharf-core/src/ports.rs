@@ -141,6 +141,42 @@ pub trait FileRepo: Send + Sync {
     async fn record_upload(&self, upload: NewUpload) -> Result<UploadOutcome, RepoError>;
 }
 
+/// The background job queue. On PostgreSQL a claim uses `FOR UPDATE SKIP
+/// LOCKED`, so many workers take distinct jobs without waiting on each other.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Queues a job to run no earlier than `run_after`; returns its ID.
+    async fn enqueue(
+        &self,
+        kind: &str,
+        payload: &str,
+        run_after: Timestamp,
+    ) -> Result<i64, RepoError>;
+    /// Takes the oldest ready job of one of `kinds` for `worker`, leased
+    /// until `now + lease`. A running job whose lease ran out is ready again.
+    async fn claim(
+        &self,
+        worker: &str,
+        kinds: &[&str],
+        now: Timestamp,
+        lease: std::time::Duration,
+    ) -> Result<Option<Job>, RepoError>;
+    /// Marks a job done. False if `worker` no longer holds it (its lease ran
+    /// out and another worker took it).
+    async fn complete(&self, id: i64, worker: &str) -> Result<bool, RepoError>;
+    /// Records a failure: back in the queue at `retry_at`, or failed for good
+    /// without one. False if `worker` no longer holds it.
+    async fn fail(
+        &self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<bool, RepoError>;
+    /// A job's status, for tests and the admin view.
+    async fn job_status(&self, id: i64) -> Result<Option<JobStatus>, RepoError>;
+}
+
 /// Project search: SQLite FTS5, or PostgreSQL tsvector plus pg_trgm.
 #[async_trait]
 pub trait SearchRepo: Send + Sync {

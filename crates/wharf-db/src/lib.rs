@@ -7,6 +7,7 @@ mod audit;
 mod devices;
 mod error;
 mod files;
+mod jobs;
 mod migrate;
 mod projects;
 mod rows;

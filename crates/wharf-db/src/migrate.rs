@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         name: "search",
         sql: include_str!("../migrations/sqlite/0003_search.sql"),
     },
+    Migration {
+        version: 4,
+        name: "jobs",
+        sql: include_str!("../migrations/sqlite/0004_jobs.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -46,6 +51,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "search",
         sql: include_str!("../migrations/postgres/0003_search.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "jobs",
+        sql: include_str!("../migrations/postgres/0004_jobs.sql"),
     },
 ];
 

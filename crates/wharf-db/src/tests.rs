@@ -789,3 +789,133 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    jobs_are_claimed_in_order_leased_completed_and_retried,
+    |db: Database| async move {
+        let lease = std::time::Duration::from_secs(60);
+        let now = Timestamp::now();
+        let a = db.enqueue("verify", "{\"file\":1}", now).await.unwrap();
+        let later = db
+            .enqueue(
+                "verify",
+                "{}",
+                now.plus(std::time::Duration::from_secs(3600)),
+            )
+            .await
+            .unwrap();
+        let other = db.enqueue("other", "{}", now).await.unwrap();
+        let b = db.enqueue("verify", "{\"file\":2}", now).await.unwrap();
+
+        let first = db
+            .claim("w1", &["verify"], now, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (first.id, first.payload.as_str(), first.attempts),
+            (a, "{\"file\":1}", 1)
+        );
+        assert_eq!(first.locked_until, now.plus(lease));
+        // Not yet due, and of another kind: skipped.
+        let second = db
+            .claim("w2", &["verify"], now, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.id, b);
+        assert!(db
+            .claim("w3", &["verify"], now, lease)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            db.claim("w3", &["other", "x"], now, lease)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            other
+        );
+        assert!(db.claim("w3", &[], now, lease).await.unwrap().is_none());
+
+        assert!(db.complete(a, "w1").await.unwrap());
+        assert!(!db.complete(a, "w1").await.unwrap(), "done once");
+        assert!(!db.complete(b, "w1").await.unwrap(), "w1 does not hold b");
+        assert_eq!(db.job_status(a).await.unwrap(), Some(JobStatus::Done));
+
+        // A failure with a retry time goes back to the queue; without, it ends.
+        assert!(db
+            .fail(b, "w2", "scanner crashed", Some(now))
+            .await
+            .unwrap());
+        assert_eq!(db.job_status(b).await.unwrap(), Some(JobStatus::Queued));
+        let again = db
+            .claim("w4", &["verify"], now, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.id, again.attempts), (b, 2));
+        assert!(db.fail(b, "w4", "still broken", None).await.unwrap());
+        assert_eq!(db.job_status(b).await.unwrap(), Some(JobStatus::Failed));
+
+        // A worker that died: its lease runs out and another takes the job.
+        let future = now.plus(std::time::Duration::from_secs(7200));
+        let later_job = db
+            .claim("w5", &["verify"], future, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(later_job.id, later);
+        let after_lease = future.plus(std::time::Duration::from_secs(61));
+        let taken_over = db
+            .claim("w6", &["verify"], after_lease, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((taken_over.id, taken_over.attempts), (later, 2));
+        assert!(
+            !db.complete(later, "w5").await.unwrap(),
+            "the dead worker lost it"
+        );
+        assert!(db.complete(later, "w6").await.unwrap());
+        assert_eq!(db.job_status(999_999).await.unwrap(), None);
+    }
+);
+
+db_test!(
+    concurrent_workers_never_claim_the_same_job,
+    |db: Database| async move {
+        let now = Timestamp::now();
+        for i in 0..40 {
+            db.enqueue("verify", &format!("{{\"n\":{i}}}"), now)
+                .await
+                .unwrap();
+        }
+        let mut workers = Vec::new();
+        for w in 0..8 {
+            let db = db.clone();
+            workers.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                let name = format!("w{w}");
+                while let Some(job) = db
+                    .claim(&name, &["verify"], now, std::time::Duration::from_secs(60))
+                    .await
+                    .unwrap()
+                {
+                    mine.push(job.id);
+                    assert!(db.complete(job.id, &name).await.unwrap());
+                }
+                mine
+            }));
+        }
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await.unwrap());
+        }
+        all.sort_unstable();
+        let before = all.len();
+        all.dedup();
+        assert_eq!((before, all.len()), (40, 40), "each job exactly once");
+    }
+);
