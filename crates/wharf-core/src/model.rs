@@ -182,6 +182,40 @@ pub struct NewAuditEvent {
     pub at: Timestamp,
 }
 
+impl NewAuditEvent {
+    /// An event happening now, on `target`, with no actor, IP or detail yet.
+    pub fn new(action: &str, target: impl Into<String>) -> Self {
+        Self {
+            actor_user_id: None,
+            actor_token_id: None,
+            action: action.to_owned(),
+            target: target.into(),
+            detail: "{}".to_owned(),
+            ip_hash: None,
+            at: Timestamp::now(),
+        }
+    }
+
+    /// Who acted: a user, and the token they used if any.
+    pub fn by(mut self, user_id: Option<i64>, token_id: Option<i64>) -> Self {
+        self.actor_user_id = user_id;
+        self.actor_token_id = token_id;
+        self
+    }
+
+    /// The salted hash of the client's IP, when the act came over HTTP.
+    pub fn from_ip(mut self, ip_hash: Option<String>) -> Self {
+        self.ip_hash = ip_hash;
+        self
+    }
+
+    /// Extra facts, as a JSON object.
+    pub fn detail(mut self, detail: String) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: i64,

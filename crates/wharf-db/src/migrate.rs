@@ -13,51 +13,31 @@ struct Migration {
     sql: &'static str,
 }
 
-const SQLITE: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../migrations/sqlite/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "sessions_devices",
-        sql: include_str!("../migrations/sqlite/0002_sessions_devices.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "search",
-        sql: include_str!("../migrations/sqlite/0003_search.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "jobs",
-        sql: include_str!("../migrations/sqlite/0004_jobs.sql"),
-    },
-];
+/// Every migration, in order, as `(version, name, file stem)`; each backend
+/// has its own SQL file under `migrations/<backend>/<stem>.sql`.
+macro_rules! migrations_for {
+    ($backend:literal) => {
+        &[
+            migration!($backend, 1, "init", "0001_init"),
+            migration!($backend, 2, "sessions_devices", "0002_sessions_devices"),
+            migration!($backend, 3, "search", "0003_search"),
+            migration!($backend, 4, "jobs", "0004_jobs"),
+        ]
+    };
+}
 
-const POSTGRES: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../migrations/postgres/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "sessions_devices",
-        sql: include_str!("../migrations/postgres/0002_sessions_devices.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "search",
-        sql: include_str!("../migrations/postgres/0003_search.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "jobs",
-        sql: include_str!("../migrations/postgres/0004_jobs.sql"),
-    },
-];
+macro_rules! migration {
+    ($backend:literal, $version:literal, $name:literal, $stem:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/", $backend, "/", $stem, ".sql")),
+        }
+    };
+}
+
+const SQLITE: &[Migration] = migrations_for!("sqlite");
+const POSTGRES: &[Migration] = migrations_for!("postgres");
 
 /// Arbitrary constant naming Wharf's migration lock among PostgreSQL advisory locks.
 const PG_MIGRATION_LOCK: i64 = 0x5748_4152_4621;

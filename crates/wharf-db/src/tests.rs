@@ -468,11 +468,11 @@ db_test!(
         let alice = db.create_user("Alice", false).await.unwrap();
         let (user, hash) = db.find_login("alice").await.unwrap().unwrap();
         assert_eq!((user.id, hash), (alice.id, None));
-        db.set_password_hash(alice.id, Some("$argon2id$v=19$stub"))
+        db.set_password_hash(alice.id, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"))
             .await
             .unwrap();
         let (_, hash) = db.find_login("ALICE").await.unwrap().unwrap();
-        assert_eq!(hash.as_deref(), Some("$argon2id$v=19$stub"));
+        assert_eq!(hash.as_deref(), Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"));
         db.set_password_hash(alice.id, None).await.unwrap();
         assert_eq!(db.find_login("alice").await.unwrap().unwrap().1, None);
         assert!(db.find_login("nobody").await.unwrap().is_none());

@@ -313,6 +313,22 @@ async fn pages_that_need_a_login_send_the_browser_to_it_and_back() {
     );
 }
 
+/// Approves (`"approve"`) or denies (`"deny"`) a user code at `/device`.
+async fn decide_device(
+    t: &TestApp,
+    cookie: &str,
+    csrf: &str,
+    user_code: &str,
+    action: &str,
+) -> common::TestResponse {
+    t.post_form(
+        "/device",
+        cookie,
+        &[("csrf", csrf), ("user_code", user_code), ("action", action)],
+    )
+    .await
+}
+
 async fn device_code(t: &TestApp, scope: Option<&str>) -> serde_json::Value {
     let mut fields = vec![("client_id", "wharf-cli")];
     if let Some(s) = scope {
@@ -394,33 +410,13 @@ async fn device_flow_from_code_to_token_then_the_code_is_spent() {
     assert!(page.text().contains("read,publish"), "{}", page.text());
     let csrf = page.hidden_field("csrf");
     let typed = user_code.replace('-', "").to_lowercase();
-    let r = t
-        .post_form(
-            "/device",
-            &cookie,
-            &[
-                ("csrf", "forged"),
-                ("user_code", &typed),
-                ("action", "approve"),
-            ],
-        )
-        .await;
+    let r = decide_device(&t, &cookie, "forged", &typed, "approve").await;
     assert_eq!(
         r.status,
         StatusCode::FORBIDDEN,
         "approval needs the CSRF token"
     );
-    let r = t
-        .post_form(
-            "/device",
-            &cookie,
-            &[
-                ("csrf", &csrf),
-                ("user_code", &typed),
-                ("action", "approve"),
-            ],
-        )
-        .await;
+    let r = decide_device(&t, &cookie, &csrf, &typed, "approve").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.text().contains("Device approved"));
 
@@ -466,17 +462,14 @@ async fn denied_and_expired_device_codes_say_so() {
     let code = device_code(&t, Some("read")).await;
     let cookie = session_cookie(&t, "alice").await;
     let csrf = csrf_of(&t, &cookie).await;
-    let r = t
-        .post_form(
-            "/device",
-            &cookie,
-            &[
-                ("csrf", &csrf),
-                ("user_code", code["user_code"].as_str().unwrap()),
-                ("action", "deny"),
-            ],
-        )
-        .await;
+    let r = decide_device(
+        &t,
+        &cookie,
+        &csrf,
+        code["user_code"].as_str().unwrap(),
+        "deny",
+    )
+    .await;
     assert!(r.text().contains("Device denied"), "{}", r.text());
     poll(&t, code["device_code"].as_str().unwrap())
         .await
@@ -551,17 +544,14 @@ async fn only_an_admin_can_approve_an_admin_scoped_device_login() {
     let code = device_code(&t, Some("read admin")).await;
     let cookie = session_cookie(&t, "alice").await;
     let csrf = csrf_of(&t, &cookie).await;
-    let r = t
-        .post_form(
-            "/device",
-            &cookie,
-            &[
-                ("csrf", &csrf),
-                ("user_code", code["user_code"].as_str().unwrap()),
-                ("action", "approve"),
-            ],
-        )
-        .await;
+    let r = decide_device(
+        &t,
+        &cookie,
+        &csrf,
+        code["user_code"].as_str().unwrap(),
+        "approve",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().contains("only an administrator"), "{}", r.text());
 }

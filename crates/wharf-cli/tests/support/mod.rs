@@ -85,26 +85,32 @@ pub fn http(addr: &str, method: &str, path: &str) -> (u16, String) {
 /// Sends raw request bytes and reads the whole answer; status 0 if the
 /// server could not be reached.
 fn send_raw(addr: &str, raw: &[u8]) -> (u16, String) {
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    if s.write_all(raw).is_err() {
-        return (0, String::new());
+    match round_trip(addr, raw) {
+        Some(answer) => (answer.status, answer.body),
+        None => (0, String::new()),
     }
+}
+
+/// Sends raw request bytes and reads the whole answer; `None` if the server
+/// could not be reached.
+pub fn round_trip(addr: &str, raw: &[u8]) -> Option<web::Answer> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(raw).ok()?;
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    Some(web::Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    })
 }
 
 /// Runs a command, panicking with its output if it fails.

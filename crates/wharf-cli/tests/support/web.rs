@@ -2,8 +2,7 @@
 //! without a browser, and to see every header of an answer.
 
 use super::{wharf, Server, WHARF};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -65,24 +64,10 @@ pub fn exchange(
         head.push_str(&format!("Cookie: {cookie}\r\n"));
     }
     head.push_str("\r\n");
-    let mut s = TcpStream::connect(server.addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    Answer {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(body.as_bytes());
+    super::round_trip(&server.addr.to_string(), &raw)
+        .unwrap_or_else(|| panic!("cannot reach wharf at {}", server.addr))
 }
 
 fn encode(raw: &str) -> String {

@@ -153,11 +153,7 @@ impl IpNet {
 
     pub fn contains(&self, ip: IpAddr) -> bool {
         // An IPv4 peer may arrive as an IPv4-mapped IPv6 address.
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
+        match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
                 let mask = u32::MAX
                     .checked_shl(32 - u32::from(self.prefix))

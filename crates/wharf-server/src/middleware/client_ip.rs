@@ -43,24 +43,17 @@ pub async fn resolve(State(app): State<App>, mut request: Request, next: Next) -
 /// first hop not vouched for by a trusted proxy is the client. Entries
 /// further left were written by the client itself and are ignored.
 pub fn client_ip(security: &Security, peer: IpAddr, forwarded: &[&str]) -> IpAddr {
-    let mut current = canonical(peer);
+    let mut current = peer.to_canonical();
     for hop in forwarded.iter().rev() {
         if !security.is_trusted_proxy(current) {
             break;
         }
         match hop.parse::<IpAddr>() {
-            Ok(ip) => current = canonical(ip),
+            Ok(ip) => current = ip.to_canonical(),
             Err(_) => break,
         }
     }
     current
-}
-
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
@@ -144,7 +137,7 @@ impl IpHasher {
         use hmac::Mac;
         let mut mac =
             hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key length works");
-        mac.update(canonical(ip).to_string().as_bytes());
+        mac.update(ip.to_canonical().to_string().as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 }

@@ -183,15 +183,7 @@ pub fn parse_lifetime(raw: &str) -> Result<Duration, ValidationError> {
 }
 
 fn admin_event(action: &str, target: &str, detail: &str) -> NewAuditEvent {
-    NewAuditEvent {
-        actor_user_id: None,
-        actor_token_id: None,
-        action: action.to_owned(),
-        target: target.to_owned(),
-        detail: detail.to_owned(),
-        ip_hash: None,
-        at: Timestamp::now(),
-    }
+    NewAuditEvent::new(action, target).detail(detail.to_owned())
 }
 
 #[cfg(test)]

@@ -115,15 +115,11 @@ pub async fn authenticate_jwt(
             Ok(user) => {
                 ports
                     .audit
-                    .record(NewAuditEvent {
-                        actor_user_id: Some(user.id),
-                        actor_token_id: None,
-                        action: "user.create".to_owned(),
-                        target: format!("user:{}", user.name),
-                        detail: serde_json::json!({ "via": "jwt" }).to_string(),
-                        ip_hash: None,
-                        at: Timestamp::now(),
-                    })
+                    .record(
+                        NewAuditEvent::new("user.create", format!("user:{}", user.name))
+                            .by(Some(user.id), None)
+                            .detail(serde_json::json!({ "via": "jwt" }).to_string()),
+                    )
                     .await?;
                 user
             }
@@ -175,14 +171,9 @@ impl Principal {
 
     /// An audit event with this principal as the actor.
     pub fn event(&self, action: &str, target: &str, detail: String) -> NewAuditEvent {
-        NewAuditEvent {
-            actor_user_id: Some(self.user.id),
-            actor_token_id: self.token_id(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            detail,
-            ip_hash: self.ip_hash.clone(),
-            at: Timestamp::now(),
-        }
+        NewAuditEvent::new(action, target)
+            .by(Some(self.user.id), self.token_id())
+            .from_ip(self.ip_hash.clone())
+            .detail(detail)
     }
 }

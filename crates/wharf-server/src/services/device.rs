@@ -177,20 +177,15 @@ pub async fn decide(
     if approve && request.scopes.contains(Scope::Admin) && !user.is_admin {
         return Err(DeviceError::AdminScopeNeedsAdmin);
     }
-    let event = NewAuditEvent {
-        actor_user_id: Some(user.id),
-        actor_token_id: None,
-        action: if approve {
-            "device.approve"
-        } else {
-            "device.deny"
-        }
-        .to_owned(),
-        target: format!("device:{}", request.id),
-        detail: serde_json::json!({ "scopes": request.scopes.to_string() }).to_string(),
-        ip_hash,
-        at: Timestamp::now(),
+    let action = if approve {
+        "device.approve"
+    } else {
+        "device.deny"
     };
+    let event = NewAuditEvent::new(action, format!("device:{}", request.id))
+        .by(Some(user.id), None)
+        .from_ip(ip_hash)
+        .detail(serde_json::json!({ "scopes": request.scopes.to_string() }).to_string());
     if !ports
         .devices
         .decide_device_request(request.id, user.id, approve, event)
@@ -258,19 +253,20 @@ pub async fn poll(
                 projects: Vec::new(),
                 expires_at: Some(now.plus(TOKEN_LIFETIME)),
             };
+            // The target (the new token) is filled in by the repository.
             let event = NewAuditEvent {
-                actor_user_id: Some(user_id),
-                actor_token_id: None,
-                action: "token.create".to_owned(),
-                target: String::new(),
-                detail: serde_json::json!({
-                    "via": "device",
-                    "device": request.id,
-                    "scopes": request.scopes.to_string(),
-                })
-                .to_string(),
-                ip_hash,
                 at: now,
+                ..NewAuditEvent::new("token.create", "")
+                    .by(Some(user_id), None)
+                    .from_ip(ip_hash)
+                    .detail(
+                        serde_json::json!({
+                            "via": "device",
+                            "device": request.id,
+                            "scopes": request.scopes.to_string(),
+                        })
+                        .to_string(),
+                    )
             };
             match ports
                 .devices

@@ -51,14 +51,13 @@ pub async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, None),
     };
-    let event = |action: &str, user_id: Option<i64>| NewAuditEvent {
-        actor_user_id: user_id,
-        actor_token_id: None,
-        action: action.to_owned(),
-        target: format!("user:{}", wharf_core::name::printable(name)),
-        detail: "{}".to_owned(),
-        ip_hash: ip_hash.clone(),
-        at: Timestamp::now(),
+    let event = |action: &str, user_id: Option<i64>| {
+        NewAuditEvent::new(
+            action,
+            format!("user:{}", wharf_core::name::printable(name)),
+        )
+        .by(user_id, None)
+        .from_ip(ip_hash.clone())
     };
     let user = match (passwords::verify_password(stored, password).await, user) {
         (true, Some(user)) => user,
@@ -118,15 +117,11 @@ pub async fn logout(
         .await?;
     ports
         .audit
-        .record(NewAuditEvent {
-            actor_user_id: Some(session.user.id),
-            actor_token_id: None,
-            action: "logout".to_owned(),
-            target: format!("user:{}", session.user.name),
-            detail: "{}".to_owned(),
-            ip_hash,
-            at: Timestamp::now(),
-        })
+        .record(
+            NewAuditEvent::new("logout", format!("user:{}", session.user.name))
+                .by(Some(session.user.id), None)
+                .from_ip(ip_hash),
+        )
         .await
 }
 
