@@ -15,11 +15,13 @@ mod metadata;
 mod polyglot;
 mod record;
 mod sdist;
+mod sink;
 mod wheel;
 mod zip_archive;
 
 pub use error::ArtifactError;
 pub use limits::Limits;
 pub use metadata::{parse_metadata, parse_metadata_with_limit, CoreMetadata};
-pub use sdist::{read_sdist, SdistInfo};
-pub use wheel::{read_wheel, WheelInfo};
+pub use sdist::{read_sdist, read_sdist_with, SdistInfo};
+pub use sink::{MemberSink, NoSink};
+pub use wheel::{read_wheel, read_wheel_with, WheelInfo};

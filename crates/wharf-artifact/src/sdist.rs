@@ -16,6 +16,7 @@ use flate2::read::MultiGzDecoder;
 use crate::limits::{Budget, Overrun};
 use crate::member_path::{self, display, CollisionGuard, MemberPath};
 use crate::polyglot::{is_tar_header, looks_like_zip, ZIP_TAIL_LEN};
+use crate::sink::{offer, MemberSink, NoSink};
 use crate::{metadata, ArtifactError, CoreMetadata, Limits};
 
 /// What an sdist holds, once every check has passed.
@@ -39,6 +40,15 @@ const MAX_EXTENSION_BYTES: u64 = 64 * 1024;
 /// Reads and verifies an sdist: gzip and tar structure, member kinds and names, limits, the
 /// single top-level directory and its `PKG-INFO`.
 pub fn read_sdist<R: Read>(reader: R, limits: &Limits) -> Result<SdistInfo, ArtifactError> {
+    read_sdist_with(reader, limits, &mut NoSink)
+}
+
+/// [`read_sdist`], offering every regular file's bytes to `sink` as they are decompressed.
+pub fn read_sdist_with<R: Read>(
+    reader: R,
+    limits: &Limits,
+    sink: &mut dyn MemberSink,
+) -> Result<SdistInfo, ArtifactError> {
     let consumed = Rc::new(Cell::new(0u64));
     let mut source = Source {
         inner: reader,
@@ -60,7 +70,7 @@ pub fn read_sdist<R: Read>(reader: R, limits: &Limits) -> Result<SdistInfo, Arti
         consumed,
     };
     let mut archive = tar::Archive::new(metered);
-    let mut walk = Walk::new(limits);
+    let mut walk = Walk::new(limits, sink);
     walk.run(&mut archive)?;
 
     // The tar ends at its first zero block; what follows must be zero padding, and the gzip
@@ -268,6 +278,7 @@ impl Pending {
 /// The state of one pass over the tar members.
 struct Walk<'l> {
     limits: &'l Limits,
+    sink: &'l mut dyn MemberSink,
     guard: CollisionGuard,
     top: Option<String>,
     entry_count: usize,
@@ -287,9 +298,10 @@ enum Kind {
 }
 
 impl<'l> Walk<'l> {
-    fn new(limits: &'l Limits) -> Self {
+    fn new(limits: &'l Limits, sink: &'l mut dyn MemberSink) -> Self {
         Self {
             limits,
+            sink,
             guard: CollisionGuard::default(),
             top: None,
             entry_count: 0,
@@ -501,7 +513,11 @@ impl<'l> Walk<'l> {
         if kind == Kind::File {
             self.content_size = self.content_size.saturating_add(size);
             if Some(path.path()) == self.pkg_info_path().as_deref() {
-                self.pkg_info = Some(self.read_pkg_info(entry, &shown, size)?);
+                let bytes = self.read_pkg_info(entry, &shown, size)?;
+                offer(self.sink, &shown, &bytes);
+                self.pkg_info = Some(bytes);
+            } else if self.sink.begin(&shown, size) {
+                self.feed(entry, &shown, size)?;
             }
         }
         Ok(())
@@ -558,6 +574,34 @@ impl<'l> Walk<'l> {
             });
         }
         Ok(bytes)
+    }
+
+    /// Streams a member's bytes to the sink; the metered decoder still counts them.
+    fn feed<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        shown: &str,
+        size: u64,
+    ) -> Result<(), ArtifactError> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut produced = 0u64;
+        loop {
+            let n = match entry.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(classify(e, shown, self.limits)),
+            };
+            produced += n as u64;
+            self.sink.chunk(&buffer[..n]);
+        }
+        if produced != size {
+            return Err(ArtifactError::NotTarGz {
+                reason: format!("member '{shown}' is truncated"),
+            });
+        }
+        self.sink.end();
+        Ok(())
     }
 
     fn finish(self) -> Result<SdistInfo, ArtifactError> {

@@ -6,6 +6,7 @@ use std::io::{Read, Seek};
 
 use crate::limits::Budget;
 use crate::record::{self, encode_digest, Hasher, RecordRow};
+use crate::sink::{offer, MemberSink, NoSink};
 use crate::zip_archive::{self, ZipLayout, ZipMember};
 use crate::{metadata, ArtifactError, CoreMetadata, Limits};
 
@@ -26,9 +27,15 @@ pub struct WheelInfo {
 
 /// Reads and verifies a wheel: ZIP structure, member names, limits, the dist-info layout,
 /// and every `RECORD` hash and size. Every member is decompressed exactly once.
-pub fn read_wheel<R: Read + Seek>(
+pub fn read_wheel<R: Read + Seek>(reader: R, limits: &Limits) -> Result<WheelInfo, ArtifactError> {
+    read_wheel_with(reader, limits, &mut NoSink)
+}
+
+/// [`read_wheel`], offering every file's bytes to `sink` as they are decompressed.
+pub fn read_wheel_with<R: Read + Seek>(
     mut reader: R,
     limits: &Limits,
+    sink: &mut dyn MemberSink,
 ) -> Result<WheelInfo, ArtifactError> {
     let layout = zip_archive::read_layout(&mut reader, limits)?;
     check_declared_sizes(&layout, limits)?;
@@ -55,6 +62,7 @@ pub fn read_wheel<R: Read + Seek>(
     let record_bytes = read_whole(&mut reader, &layout, record_member, &mut budget)?;
     let rows = record::parse(&record_bytes, record_member.name())?;
     let rows = match_record(&rows, &layout, &dist_info_dir, record_member.name())?;
+    offer(sink, record_member.name(), &record_bytes);
 
     let metadata_path = metadata_member.name();
     if metadata_member.uncompressed_size > limits.max_metadata_bytes {
@@ -76,6 +84,7 @@ pub fn read_wheel<R: Read + Seek>(
     }
     let metadata =
         metadata::parse_named(&metadata_bytes, limits.max_metadata_bytes, metadata_path)?;
+    offer(sink, metadata_path, &metadata_bytes);
 
     for member in &layout.members {
         if member.name() == metadata_path || member.name() == record_member.name() {
@@ -85,12 +94,19 @@ pub fn read_wheel<R: Read + Seek>(
         let mut hasher = row
             .and_then(|r| r.hash.as_ref())
             .map(|(algorithm, _)| Hasher::new(*algorithm));
+        let offered = !member.is_dir() && sink.begin(member.name(), member.uncompressed_size);
         let produced =
             zip_archive::extract(&mut reader, &layout, member, &mut budget, &mut |chunk| {
                 if let Some(h) = hasher.as_mut() {
                     h.update(chunk);
                 }
+                if offered {
+                    sink.chunk(chunk);
+                }
             })?;
+        if offered {
+            sink.end();
+        }
         if let Some(row) = row {
             verify(member, row, produced, hasher)?;
         }

@@ -18,6 +18,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 pub mod hostile;
+pub mod malicious;
 
 /// The name as it appears in file names: lowercase, runs of `-`, `_` and `.` replaced by a
 /// single `_` (PEP 503 normalization, then `-` to `_` as wheel and sdist names require).

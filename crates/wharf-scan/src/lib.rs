@@ -1,0 +1,66 @@
+//! The verification rules Wharf runs over every upload before anyone can install it.
+//!
+//! Everything here is synchronous and pure: bytes in, a [`Report`] out. Nothing is
+//! executed or written. The archive is read once, through `wharf-artifact`'s checked
+//! readers, and each member's bytes are looked at as they are decompressed.
+//!
+//! A rule has a stable ID (`code.download-exec`), a [`Severity`] and a one-line
+//! explanation; [`RULES`] lists them all. Heuristics come in two kinds: a *capability*
+//! (network, subprocess, exec) is normal on its own, a *threat* (credential paths,
+//! decoded payloads, obfuscation) is suspicious; both in the same file raise the severity.
+
+#![warn(missing_docs)]
+
+mod archive;
+mod binary;
+mod collect;
+mod excerpt;
+mod install;
+pub mod names;
+mod report;
+mod rules;
+mod source;
+
+pub use names::{NameContext, PopularNames};
+pub use report::{Finding, Report, Severity, Verdict};
+pub use rules::{Rule, RULES, RULES_VERSION};
+
+use std::io::{Read, Seek};
+use wharf_artifact::Limits;
+use wharf_core::DistKind;
+
+/// Reading the file itself failed: the scan did not run, and says nothing about the file.
+#[derive(Debug, thiserror::Error)]
+#[error("the file could not be read for scanning: {0}")]
+pub struct ScanError(String);
+
+/// Scans one distribution file: the archive checks, then the content rules over every
+/// member. An archive the checked reader refuses yields a `block` finding, not an error.
+pub fn scan_archive<R: Read + Seek>(
+    reader: R,
+    kind: DistKind,
+    limits: &Limits,
+) -> Result<Report, ScanError> {
+    let mut collector = collect::Collector::new(kind);
+    let read = match kind {
+        DistKind::BdistWheel => {
+            wharf_artifact::read_wheel_with(reader, limits, &mut collector).map(|_| ())
+        }
+        DistKind::Sdist => {
+            wharf_artifact::read_sdist_with(reader, limits, &mut collector).map(|_| ())
+        }
+    };
+    let mut report = collector.finish();
+    match read {
+        Ok(()) => {}
+        Err(e) if !e.is_client_error() => return Err(ScanError(e.to_string())),
+        Err(e) => report.push(archive::finding(&e)),
+    }
+    Ok(report)
+}
+
+/// The name-policy findings for a project's first file: standard-library names,
+/// typosquats of popular or local projects, and ultra-normalized collisions.
+pub fn scan_name(project: &str, context: &NameContext<'_>) -> Vec<Finding> {
+    names::check(project, context)
+}

@@ -1,0 +1,140 @@
+//! The scanner over whole archives built in memory: malicious content is found with its
+//! rule, severity and member; structural attacks become `block` findings.
+
+use std::io::Cursor;
+use wharf_artifact::Limits;
+use wharf_core::DistKind;
+use wharf_scan::{scan_archive, Severity, Verdict};
+use wharf_testkit::{hostile, malicious};
+
+fn kind(filetype: &str) -> DistKind {
+    DistKind::parse(filetype).expect("fixture filetype")
+}
+
+#[test]
+fn each_malicious_fixture_yields_its_rule_on_its_member() {
+    for fixture in malicious::all() {
+        let report = scan_archive(
+            Cursor::new(&fixture.bytes),
+            kind(fixture.filetype),
+            &Limits::default(),
+        )
+        .expect("scan runs");
+        let finding = report
+            .findings
+            .iter()
+            .find(|f| f.rule == fixture.rule)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no {} in {:?}",
+                    fixture.label, fixture.rule, report.findings
+                )
+            });
+        assert_eq!(
+            finding.severity.as_str(),
+            fixture.severity,
+            "{}",
+            fixture.label
+        );
+        assert_eq!(
+            finding.file.as_deref(),
+            Some(fixture.member),
+            "{}",
+            fixture.label
+        );
+        assert!(finding.evidence.as_deref().is_some_and(|e| !e.is_empty()));
+        assert_eq!(report.verdict(), Verdict::Quarantine, "{}", fixture.label);
+    }
+}
+
+#[test]
+fn a_plain_package_passes_with_every_member_read() {
+    let wheel = hostile::base_wheel().build();
+    let report = scan_archive(
+        Cursor::new(&wheel),
+        DistKind::BdistWheel,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // __init__.py, METADATA, WHEEL and RECORD.
+    assert_eq!(report.files_scanned, 4);
+    let sdist = hostile::base_sdist().build();
+    let report = scan_archive(Cursor::new(&sdist), DistKind::Sdist, &Limits::default()).unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert!(report.files_scanned >= 2);
+}
+
+#[test]
+fn structural_attacks_are_block_findings_named_by_rule() {
+    let cases: Vec<(&str, Vec<u8>, DistKind, &str)> = vec![
+        (
+            "zip bomb",
+            hostile::zip_bomb_wheel(64),
+            DistKind::BdistWheel,
+            "archive.zip-bomb",
+        ),
+        (
+            "../ in a wheel",
+            hostile::wheel_with_path_traversal(),
+            DistKind::BdistWheel,
+            "archive.path-traversal",
+        ),
+        (
+            "absolute path",
+            hostile::wheel_with_absolute_path(),
+            DistKind::BdistWheel,
+            "archive.path-traversal",
+        ),
+        (
+            "duplicate entry",
+            hostile::wheel_with_duplicate_entry(),
+            DistKind::BdistWheel,
+            "archive.duplicate-entry",
+        ),
+        (
+            "headers disagree",
+            hostile::wheel_with_local_header_mismatch(),
+            DistKind::BdistWheel,
+            "archive.inconsistent-headers",
+        ),
+        (
+            "RECORD mismatch",
+            hostile::wheel_with_record_mismatch(),
+            DistKind::BdistWheel,
+            "wheel.record-mismatch",
+        ),
+        (
+            "symlink in sdist",
+            hostile::sdist_with_symlink(),
+            DistKind::Sdist,
+            "archive.link",
+        ),
+        (
+            "hardlink in sdist",
+            hostile::sdist_with_hardlink(),
+            DistKind::Sdist,
+            "archive.link",
+        ),
+        (
+            "../ in an sdist",
+            hostile::sdist_with_path_traversal(),
+            DistKind::Sdist,
+            "archive.path-traversal",
+        ),
+    ];
+    for (label, bytes, kind, rule) in cases {
+        let report = scan_archive(Cursor::new(&bytes), kind, &Limits::default()).unwrap();
+        assert_eq!(
+            report.verdict(),
+            Verdict::Block,
+            "{label}: {:?}",
+            report.findings
+        );
+        let blocking: Vec<&str> = report
+            .at_least(Severity::Block)
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(blocking, [rule], "{label}");
+    }
+}
