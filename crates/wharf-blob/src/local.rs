@@ -110,6 +110,16 @@ impl BlobStore for LocalBlobStore {
         Ok(BlobLocation::LocalFile(self.path_of(key)))
     }
 
+    async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError> {
+        match tokio::fs::copy(self.path_of(key), dest).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(BlobError::NotFound(key.as_str().to_owned()))
+            }
+            Err(e) => Err(failed("copy", key.as_str(), e)),
+        }
+    }
+
     async fn check(&self) -> Result<(), BlobError> {
         tokio::fs::metadata(self.root.join(".staging"))
             .await
@@ -149,5 +159,17 @@ mod tests {
         assert_eq!(std::fs::read(store.path_of(&key('c'))).unwrap(), b"first");
         assert!(!staged.exists(), "the staged copy is consumed");
         assert_eq!(store.clean_staging().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn fetch_copies_a_blob_and_reports_a_missing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).unwrap();
+        store.put_bytes(&key('a'), b"hello".to_vec()).await.unwrap();
+        let copy = dir.path().join("copy");
+        store.fetch_to(&key('a'), &copy).await.unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), b"hello");
+        let err = store.fetch_to(&key('b'), &copy).await.unwrap_err();
+        assert!(matches!(err, BlobError::NotFound(_)), "{err}");
     }
 }

@@ -312,6 +312,36 @@ impl BlobStore for S3BlobStore {
         Ok(BlobLocation::Redirect(url.to_string()))
     }
 
+    /// Streams the object to `dest`, under the same deadline as an upload.
+    async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let deadline = Instant::now() + self.upload_timeout;
+        let download = async {
+            let got = match self.store.get(&object_path(key)).await {
+                Ok(got) => got,
+                Err(object_store::Error::NotFound { .. }) => {
+                    return Err(BlobError::NotFound(key.as_str().to_owned()))
+                }
+                Err(e) => return Err(failed_to("fetch", key, e)),
+            };
+            let mut file = tokio::fs::File::create(dest)
+                .await
+                .map_err(|e| failed_to("fetch", key, e))?;
+            let mut stream = got.into_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| failed_to("fetch", key, e))?;
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| failed_to("fetch", key, e))?;
+            }
+            file.flush().await.map_err(|e| failed_to("fetch", key, e))
+        };
+        timeout_at(deadline, download)
+            .await
+            .map_err(|_| failed_to("fetch", key, "no complete answer before the deadline"))?
+    }
+
     /// Lists an empty prefix: unlike a HEAD, the answer tells a missing
     /// bucket apart from a missing object.
     async fn check(&self) -> Result<(), BlobError> {

@@ -350,3 +350,20 @@ async fn upload_cut_off_part_way_is_aborted() {
         "the multipart upload was aborted: {open_uploads}"
     );
 }
+
+#[tokio::test]
+async fn fetch_copies_an_object_to_a_local_file_and_reports_missing_ones() {
+    let store = store_in_new_bucket().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (staged, key) = staged_file(dir.path(), "upload", 3 * MIB, 7);
+    store.put_file(&key, &staged).await.unwrap();
+
+    let copy = dir.path().join("copy");
+    store.fetch_to(&key, &copy).await.unwrap();
+    let body = std::fs::read(&copy).unwrap();
+    assert_eq!(BlobKey::for_sha256(&sha256_hex(&body)), key);
+
+    let missing = BlobKey::for_sha256(&"e".repeat(64));
+    let err = store.fetch_to(&missing, &copy).await.unwrap_err();
+    assert!(matches!(err, BlobError::NotFound(_)), "{err}");
+}

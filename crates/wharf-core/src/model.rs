@@ -160,6 +160,8 @@ pub enum UploadOutcome {
     Created {
         file: FileRecord,
         created_project: bool,
+        /// The verification job queued with it, for a `pending` file.
+        verify_job: Option<i64>,
     },
     /// The same filename with the same bytes is already stored: a no-op.
     AlreadyExists { file: FileRecord },
@@ -392,4 +394,81 @@ impl JobStatus {
             _ => return None,
         })
     }
+}
+
+/// The job kind that verifies one uploaded file.
+pub const VERIFY_JOB: &str = "verify";
+
+/// A file's latest verification report, and the review decision on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanReport {
+    pub file_id: i64,
+    /// `pass`, `quarantine` or `block`.
+    pub verdict: String,
+    pub rules_version: String,
+    /// A JSON array of findings.
+    pub findings: String,
+    pub scanned_at: Timestamp,
+    pub review: Option<Review>,
+}
+
+/// An administrator's decision on a held file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// `released` or `rejected`.
+    pub decision: String,
+    pub reason: String,
+    pub reviewer: Option<String>,
+    pub at: Timestamp,
+}
+
+/// A scan's result to store, and the status change it makes.
+#[derive(Debug, Clone)]
+pub struct RecordVerdict {
+    pub file_id: i64,
+    pub verdict: String,
+    pub rules_version: String,
+    pub findings: String,
+    pub scanned_at: Timestamp,
+    /// The change applies only from one of these statuses, so a file an
+    /// administrator decided on meanwhile keeps that decision.
+    pub from: Vec<FileStatus>,
+    pub to: FileStatus,
+    /// The job this finishes, with the worker holding it. The verdict is
+    /// stored only while the worker still holds the job.
+    pub job: Option<(i64, String)>,
+    pub audit: Option<NewAuditEvent>,
+}
+
+/// What storing a verdict came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictOutcome {
+    Applied,
+    /// The file is in another status now (or gone); nothing was changed.
+    StatusChanged(Option<FileStatus>),
+    /// The worker's lease ran out and another took the job; nothing was changed.
+    JobLost,
+}
+
+/// An administrator's release or rejection of a held file.
+#[derive(Debug, Clone)]
+pub struct NewReview {
+    pub file_id: i64,
+    pub from: Vec<FileStatus>,
+    pub to: FileStatus,
+    /// `released` or `rejected`.
+    pub decision: &'static str,
+    pub reason: String,
+    /// None for a decision made with the local CLI.
+    pub reviewer_id: Option<i64>,
+    pub at: Timestamp,
+    pub audit: NewAuditEvent,
+}
+
+/// A file with its project's name and its report, for the review queue.
+#[derive(Debug, Clone)]
+pub struct HeldFile {
+    pub file: FileRecord,
+    pub project: String,
+    pub report: Option<ScanReport>,
 }

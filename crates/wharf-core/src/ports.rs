@@ -141,6 +141,41 @@ pub trait FileRepo: Send + Sync {
     async fn record_upload(&self, upload: NewUpload) -> Result<UploadOutcome, RepoError>;
 }
 
+/// Verification results and the review queue.
+#[async_trait]
+pub trait VerificationRepo: Send + Sync {
+    /// One file with its project's name and its report.
+    async fn held_file(&self, id: i64) -> Result<Option<HeldFile>, RepoError>;
+    /// In one transaction: store the report, move the file between statuses,
+    /// finish the job and write the audit event; or, if the file or the job
+    /// moved on meanwhile, nothing.
+    async fn record_verdict(&self, verdict: RecordVerdict) -> Result<VerdictOutcome, RepoError>;
+    async fn report(&self, file_id: i64) -> Result<Option<ScanReport>, RepoError>;
+    /// Files in one of `statuses`, oldest first, with their reports.
+    async fn held_files(
+        &self,
+        statuses: &[FileStatus],
+        limit: i64,
+    ) -> Result<Vec<HeldFile>, RepoError>;
+    /// Applies a review if the file is still in one of `review.from`;
+    /// returns the file's status afterwards (None if there is no such file).
+    async fn review(&self, review: NewReview) -> Result<Option<FileStatus>, RepoError>;
+    /// Every file that a rescan looks at (all but rejected ones), optionally of one project.
+    async fn files_to_rescan(
+        &self,
+        project: Option<&NormalizedName>,
+    ) -> Result<Vec<FileRecord>, RepoError>;
+    /// Normalized names of projects in which `user_id` has no role: what a
+    /// new name of theirs must not imitate.
+    async fn names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError>;
+    /// Whether the project has a published file other than `except_file`.
+    async fn has_other_published(
+        &self,
+        project_id: i64,
+        except_file: i64,
+    ) -> Result<bool, RepoError>;
+}
+
 /// The background job queue. On PostgreSQL a claim uses `FOR UPDATE SKIP
 /// LOCKED`, so many workers take distinct jobs without waiting on each other.
 #[async_trait]
@@ -158,6 +193,15 @@ pub trait JobQueue: Send + Sync {
         &self,
         worker: &str,
         kinds: &[&str],
+        now: Timestamp,
+        lease: std::time::Duration,
+    ) -> Result<Option<Job>, RepoError>;
+    /// Takes one particular job if it is still queued (an upload verifying
+    /// its own file at once); None if a worker has it already.
+    async fn claim_id(
+        &self,
+        id: i64,
+        worker: &str,
         now: Timestamp,
         lease: std::time::Duration,
     ) -> Result<Option<Job>, RepoError>;
@@ -241,6 +285,9 @@ pub trait BlobStore: Send + Sync {
     /// Stores a small blob held in memory (e.g. a METADATA file).
     async fn put_bytes(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BlobError>;
     async fn locate(&self, key: &BlobKey) -> Result<BlobLocation, BlobError>;
+    /// Copies a blob into the local file `dest` (created or truncated), for
+    /// the verification worker to read.
+    async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError>;
     /// Whether the store can be reached, for `/readyz`.
     async fn check(&self) -> Result<(), BlobError>;
 }

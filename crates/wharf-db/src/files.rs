@@ -4,7 +4,7 @@ use crate::error::repo_error;
 use crate::{audit, rows, Database};
 use async_trait::async_trait;
 use sqlx::Row;
-use wharf_core::model::{FileRecord, NewUpload, UploadOutcome};
+use wharf_core::model::{FileRecord, FileStatus, NewUpload, UploadOutcome, VERIFY_JOB};
 use wharf_core::ports::{FileRepo, RepoError};
 
 #[async_trait]
@@ -151,12 +151,35 @@ impl FileRepo for Database {
         .await
         .map_err(repo_error)?;
         audit::insert(&mut *tx, &up.audit).await?;
+        // A pending file and its verification job exist together or not at all.
+        let verify_job = if up.status == FileStatus::Pending {
+            let file_id: i64 = inserted_file
+                .as_ref()
+                .map(|row| row.try_get("id"))
+                .transpose()
+                .map_err(repo_error)?
+                .ok_or_else(|| RepoError::Internal("inserted file has no id".into()))?;
+            let (job,): (i64,) = sqlx::query_as(
+                "INSERT INTO jobs (kind, payload, status, run_after, created_at, updated_at)
+                 VALUES ($1, $2, 'queued', $3, $3, $3) RETURNING id",
+            )
+            .bind(VERIFY_JOB)
+            .bind(format!("{{\"file_id\":{file_id}}}"))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+            Some(job)
+        } else {
+            None
+        };
         tx.commit().await.map_err(repo_error)?;
 
         let file = self.find_file_unlocked(&up.filename).await?;
         Ok(UploadOutcome::Created {
             file,
             created_project,
+            verify_job,
         })
     }
 }

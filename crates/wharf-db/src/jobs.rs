@@ -10,6 +10,19 @@ use wharf_core::model::{Job, JobStatus};
 use wharf_core::ports::{JobQueue, RepoError};
 use wharf_core::Timestamp;
 
+fn job(row: &sqlx::any::AnyRow) -> Result<Job, RepoError> {
+    let get = || -> Result<Job, sqlx::Error> {
+        Ok(Job {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            payload: row.try_get("payload")?,
+            attempts: row.try_get("attempts")?,
+            locked_until: Timestamp(row.try_get("locked_until")?),
+        })
+    };
+    get().map_err(repo_error)
+}
+
 #[async_trait]
 impl JobQueue for Database {
     async fn enqueue(
@@ -69,19 +82,32 @@ impl JobQueue for Database {
             query = query.bind(*kind);
         }
         let _guard = self.writer().await;
-        let Some(row) = query.fetch_optional(&self.pool).await.map_err(repo_error)? else {
-            return Ok(None);
-        };
-        let get = || -> Result<Job, sqlx::Error> {
-            Ok(Job {
-                id: row.try_get("id")?,
-                kind: row.try_get("kind")?,
-                payload: row.try_get("payload")?,
-                attempts: row.try_get("attempts")?,
-                locked_until: Timestamp(row.try_get("locked_until")?),
-            })
-        };
-        get().map(Some).map_err(repo_error)
+        let row = query.fetch_optional(&self.pool).await.map_err(repo_error)?;
+        row.as_ref().map(job).transpose()
+    }
+
+    async fn claim_id(
+        &self,
+        id: i64,
+        worker: &str,
+        now: Timestamp,
+        lease: std::time::Duration,
+    ) -> Result<Option<Job>, RepoError> {
+        let _guard = self.writer().await;
+        let row = sqlx::query(
+            "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2,
+                             attempts = attempts + 1, updated_at = $3
+             WHERE id = $4 AND status = 'queued'
+             RETURNING id, kind, payload, attempts, locked_until",
+        )
+        .bind(worker)
+        .bind(now.plus(lease).micros())
+        .bind(now.micros())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        row.as_ref().map(job).transpose()
     }
 
     async fn complete(&self, id: i64, worker: &str) -> Result<bool, RepoError> {

@@ -16,6 +16,7 @@ mod sessions;
 pub mod testing;
 mod tokens;
 mod users;
+mod verification;
 
 pub use error::DbError;
 

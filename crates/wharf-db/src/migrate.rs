@@ -22,6 +22,7 @@ macro_rules! migrations_for {
             migration!($backend, 2, "sessions_devices", "0002_sessions_devices"),
             migration!($backend, 3, "search", "0003_search"),
             migration!($backend, 4, "jobs", "0004_jobs"),
+            migration!($backend, 5, "verification", "0005_verification"),
         ]
     };
 }

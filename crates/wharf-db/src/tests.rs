@@ -192,11 +192,16 @@ db_test!(
         let UploadOutcome::Created {
             file,
             created_project,
+            verify_job,
         } = out
         else {
             panic!("{out:?}")
         };
         assert!(created_project);
+        assert_eq!(
+            verify_job, None,
+            "a published upload needs no verification job"
+        );
         assert_eq!(file.version, "1.0");
         let project = db
             .find_project(&NormalizedName::parse("demo-pkg").unwrap())
@@ -917,5 +922,292 @@ db_test!(
         let before = all.len();
         all.dedup();
         assert_eq!((before, all.len()), (40, 40), "each job exactly once");
+    }
+);
+
+fn pending(user: &User, project: &str, filename: &str) -> NewUpload {
+    NewUpload {
+        status: FileStatus::Pending,
+        ..upload(user, project, "1.0", filename, &"7".repeat(64))
+    }
+}
+
+fn verdict(file_id: i64, to: FileStatus, job: Option<(i64, &str)>) -> RecordVerdict {
+    RecordVerdict {
+        file_id,
+        verdict: if to == FileStatus::Published {
+            "pass"
+        } else {
+            "quarantine"
+        }
+        .into(),
+        rules_version: "test".into(),
+        findings: r#"[{"rule":"code.download-exec"}]"#.into(),
+        scanned_at: Timestamp::now(),
+        from: vec![FileStatus::Pending],
+        to,
+        job: job.map(|(id, w)| (id, w.to_owned())),
+        audit: Some(event("file.verified")),
+    }
+}
+
+db_test!(
+    a_pending_upload_queues_its_verification_job_in_the_same_transaction,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let out = db
+            .record_upload(pending(&alice, "held", "held-1.0-py3-none-any.whl"))
+            .await
+            .unwrap();
+        let UploadOutcome::Created {
+            file,
+            verify_job: Some(job_id),
+            ..
+        } = out
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(file.status, FileStatus::Pending);
+        let lease = std::time::Duration::from_secs(60);
+        let job = db
+            .claim_id(job_id, "w1", Timestamp::now(), lease)
+            .await
+            .unwrap()
+            .expect("the job is queued");
+        assert_eq!(job.id, job_id);
+        // Taken once: neither a second claim by ID nor the queue hands it out again.
+        assert!(db
+            .claim_id(job_id, "w2", Timestamp::now(), lease)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(db
+            .claim("w2", &[VERIFY_JOB], Timestamp::now(), lease)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(job.payload, format!("{{\"file_id\":{}}}", file.id));
+        // Pending files are not listed anywhere public.
+        assert!(db.list_projects().await.unwrap().is_empty());
+    }
+);
+
+db_test!(
+    a_verdict_moves_the_file_finishes_the_job_and_keeps_the_report,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let UploadOutcome::Created {
+            file,
+            verify_job: Some(job_id),
+            ..
+        } = db
+            .record_upload(pending(&alice, "held", "held-1.0-py3-none-any.whl"))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let lease = std::time::Duration::from_secs(60);
+        db.claim("w1", &[VERIFY_JOB], Timestamp::now(), lease)
+            .await
+            .unwrap()
+            .unwrap();
+        // A worker that does not hold the job changes nothing.
+        let lost = db
+            .record_verdict(verdict(
+                file.id,
+                FileStatus::Quarantined,
+                Some((job_id, "w2")),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(lost, VerdictOutcome::JobLost);
+        assert!(db.report(file.id).await.unwrap().is_none());
+        assert_eq!(
+            db.held_file(file.id).await.unwrap().unwrap().file.status,
+            FileStatus::Pending
+        );
+
+        let applied = db
+            .record_verdict(verdict(
+                file.id,
+                FileStatus::Quarantined,
+                Some((job_id, "w1")),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(applied, VerdictOutcome::Applied);
+        assert_eq!(db.job_status(job_id).await.unwrap(), Some(JobStatus::Done));
+        let report = db.report(file.id).await.unwrap().unwrap();
+        assert_eq!(
+            (report.verdict.as_str(), report.rules_version.as_str()),
+            ("quarantine", "test")
+        );
+        assert!(report.findings.contains("code.download-exec"));
+        assert_eq!(
+            db.held_file(file.id).await.unwrap().unwrap().file.status,
+            FileStatus::Quarantined
+        );
+
+        // A second verdict from `pending` no longer applies: the file moved on.
+        let again = db
+            .record_verdict(verdict(file.id, FileStatus::Published, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            VerdictOutcome::StatusChanged(Some(FileStatus::Quarantined))
+        );
+        let verified = db
+            .query(&AuditFilter {
+                action: Some("file.verified".into()),
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            verified.len(),
+            1,
+            "only the verdict that applied is audited"
+        );
+    }
+);
+
+db_test!(the_review_queue_and_decisions, |db: Database| async move {
+    let alice = db.create_user("alice", false).await.unwrap();
+    let admin = db.create_user("root", true).await.unwrap();
+    let UploadOutcome::Created { file: held, .. } = db
+        .record_upload(pending(&alice, "held", "held-1.0-py3-none-any.whl"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let UploadOutcome::Created { file: other, .. } = db
+        .record_upload(pending(&alice, "other", "other-1.0-py3-none-any.whl"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    db.record_verdict(verdict(held.id, FileStatus::Quarantined, None))
+        .await
+        .unwrap();
+    let queue = db.held_files(&[FileStatus::Quarantined], 10).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        (queue[0].file.id, queue[0].project.as_str()),
+        (held.id, "held")
+    );
+    assert_eq!(queue[0].report.as_ref().unwrap().verdict, "quarantine");
+    let both = db
+        .held_files(&[FileStatus::Quarantined, FileStatus::Pending], 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        both.iter().map(|h| h.file.id).collect::<Vec<_>>(),
+        [held.id, other.id]
+    );
+    assert!(both[1].report.is_none());
+
+    let review = |file_id, to, decision| NewReview {
+        file_id,
+        from: vec![FileStatus::Quarantined, FileStatus::Pending],
+        to,
+        decision,
+        reason: "checked by hand".into(),
+        reviewer_id: Some(admin.id),
+        at: Timestamp::now(),
+        audit: event("file.released"),
+    };
+    let after = db
+        .review(review(held.id, FileStatus::Published, "released"))
+        .await
+        .unwrap();
+    assert_eq!(after, Some(FileStatus::Published));
+    let decided = db.report(held.id).await.unwrap().unwrap().review.unwrap();
+    assert_eq!(decided.decision, "released");
+    assert_eq!(decided.reason, "checked by hand");
+    assert_eq!(decided.reviewer.as_deref(), Some("root"));
+    // Deciding again from a status the file has left changes nothing.
+    let after = db
+        .review(review(held.id, FileStatus::Rejected, "rejected"))
+        .await
+        .unwrap();
+    assert_eq!(after, Some(FileStatus::Published));
+    // A pending file with no report can be decided too.
+    let after = db
+        .review(review(other.id, FileStatus::Rejected, "rejected"))
+        .await
+        .unwrap();
+    assert_eq!(after, Some(FileStatus::Rejected));
+    assert_eq!(
+        db.report(other.id).await.unwrap().unwrap().verdict,
+        "unscanned"
+    );
+    assert_eq!(
+        db.review(review(999_999, FileStatus::Published, "released"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    let rescan: Vec<i64> = db
+        .files_to_rescan(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(rescan, [held.id], "rejected files are not rescanned");
+    let name = NormalizedName::parse("other").unwrap();
+    assert!(db.files_to_rescan(Some(&name)).await.unwrap().is_empty());
+});
+
+db_test!(
+    name_corpus_and_published_siblings,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let UploadOutcome::Created { file: first, .. } = db
+            .record_upload(upload(
+                &alice,
+                "alpha",
+                "1.0",
+                "alpha-1.0-py3-none-any.whl",
+                &"1".repeat(64),
+            ))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let UploadOutcome::Created { file: second, .. } = db
+            .record_upload(pending(&alice, "alpha", "alpha-1.0.tar.gz"))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        db.record_upload(upload(
+            &bob,
+            "beta",
+            "1.0",
+            "beta-1.0-py3-none-any.whl",
+            &"2".repeat(64),
+        ))
+        .await
+        .unwrap();
+        assert_eq!(db.names_not_owned_by(alice.id).await.unwrap(), ["beta"]);
+        assert_eq!(db.names_not_owned_by(bob.id).await.unwrap(), ["alpha"]);
+        assert!(db
+            .has_other_published(first.project_id, second.id)
+            .await
+            .unwrap());
+        assert!(!db
+            .has_other_published(first.project_id, first.id)
+            .await
+            .unwrap());
     }
 );

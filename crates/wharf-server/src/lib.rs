@@ -46,7 +46,14 @@ pub fn router(app: App) -> Router {
             "/api/v1/projects/{name}/releases/{version}/unyank",
             post(api::unyank_release),
         )
+        .route(
+            "/api/v1/projects/{name}/releases/{version}/files/{filename}/report",
+            get(review::report),
+        )
         .route("/api/v1/admin/audit", get(admin::audit_log))
+        .route("/api/v1/admin/quarantine", get(review::queue))
+        .route("/api/v1/admin/files/{id}/release", post(review::release))
+        .route("/api/v1/admin/files/{id}/reject", post(review::reject))
         .route("/api/v1/auth/device/code", post(device::code))
         .route("/api/v1/auth/device/token", post(device::token))
         .route("/api/v1/whoami", get(api::whoami))
@@ -107,6 +114,7 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
          then `wharf admin token create --user NAME --scope read,publish,admin`"
     );
     tokio::spawn(sweep_expired_sessions(app.clone()));
+    let workers = services::verify::spawn_workers(&app);
     if let Some(metrics_addr) = app.config.metrics_listen {
         let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
             .await
@@ -129,6 +137,8 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| ServeError::Serve(e.to_string()))?;
+    // A job cut short here is retried by another worker once its lease runs out.
+    workers.iter().for_each(tokio::task::JoinHandle::abort);
     app.db.close().await;
     tracing::info!("wharf stopped");
     Ok(())

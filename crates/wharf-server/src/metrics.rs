@@ -19,6 +19,8 @@ pub struct Metrics {
     limiter_unavailable: AtomicU64,
     uploads: AtomicU64,
     logins_failed: AtomicU64,
+    published: AtomicU64,
+    quarantined: AtomicU64,
 }
 
 impl Metrics {
@@ -38,6 +40,15 @@ impl Metrics {
 
     pub fn count_upload(&self) {
         self.uploads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A verification verdict this process stored.
+    pub fn count_verdict(&self, status: wharf_core::model::FileStatus) {
+        let counter = match status {
+            wharf_core::model::FileStatus::Published => &self.published,
+            _ => &self.quarantined,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn count_login_failed(&self) {
@@ -77,6 +88,16 @@ impl Metrics {
                 "wharf_logins_failed_total",
                 "Failed web logins.",
                 &self.logins_failed,
+            ),
+            (
+                "wharf_files_published_total",
+                "Files this process verified and published.",
+                &self.published,
+            ),
+            (
+                "wharf_files_quarantined_total",
+                "Files this process verified and held for review.",
+                &self.quarantined,
             ),
         ] {
             out.push_str(&format!(

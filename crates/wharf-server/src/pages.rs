@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use std::fmt::Write;
-use wharf_core::model::{FileRecord, ProjectListing, Release};
+use wharf_core::model::{FileRecord, FileStatus, ProjectListing, Release};
 use wharf_core::{Timestamp, Version};
 
 /// The simple API version these pages follow.
@@ -32,12 +32,33 @@ pub fn file_url(file: &FileRecord) -> String {
     )
 }
 
+/// Whether the index lists a file in `status`: published ones, and pending
+/// ones too when `verification.show_pending` is on.
+pub fn is_listed(status: FileStatus, show_pending: bool) -> bool {
+    status == FileStatus::Published || (show_pending && status == FileStatus::Pending)
+}
+
+/// The listing as the index shows it: with `show_pending`, pending files
+/// render as listed ones (the pages themselves list published files only).
+pub fn as_indexed(listing: ProjectListing, show_pending: bool) -> ProjectListing {
+    if !show_pending {
+        return listing;
+    }
+    let mut listing = listing;
+    for file in &mut listing.files {
+        if file.status == FileStatus::Pending {
+            file.status = FileStatus::Published;
+        }
+    }
+    listing
+}
+
 /// Published files, sorted by version then filename, and the sorted versions.
 fn visible(listing: &ProjectListing) -> (Vec<Listed<'_>>, Vec<String>) {
     let mut files: Vec<(Option<Version>, Listed<'_>)> = listing
         .files
         .iter()
-        .filter(|f| f.status == wharf_core::model::FileStatus::Published)
+        .filter(|f| f.status == FileStatus::Published)
         .map(|file| {
             let release = listing.releases.iter().find(|r| r.version == file.version);
             (Version::parse(&file.version).ok(), Listed { file, release })
@@ -166,9 +187,7 @@ pub fn project_api(listing: &ProjectListing, include_unpublished: bool) -> Value
                 .files
                 .iter()
                 .filter(|f| f.version == r.version)
-                .filter(|f| {
-                    include_unpublished || f.status == wharf_core::model::FileStatus::Published
-                })
+                .filter(|f| include_unpublished || f.status == FileStatus::Published)
                 .map(|f| {
                     json!({
                         "filename": f.filename,

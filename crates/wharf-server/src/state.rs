@@ -24,6 +24,8 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionRepo>,
     pub devices: Arc<dyn DeviceRepo>,
     pub search: Arc<dyn SearchRepo>,
+    pub verification: Arc<dyn VerificationRepo>,
+    pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
 }
 
@@ -38,6 +40,8 @@ impl Ports {
             sessions: db.clone(),
             devices: db.clone(),
             search: db.clone(),
+            verification: db.clone(),
+            jobs: db.clone(),
             audit: db,
             blobs,
         }
@@ -60,6 +64,8 @@ pub struct AppInner {
     pub db: Database,
     pub pages: PageCache,
     pub file_index: FileCache,
+    /// Scan slots for verification in this process.
+    pub verifier: crate::services::verify::Verifier,
 }
 
 impl std::ops::Deref for App {
@@ -153,6 +159,7 @@ impl App {
             limiter,
             pages: PageCache::new(ttl),
             file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
+            verifier: crate::services::verify::Verifier::new(config.verification.workers),
             config,
             ports,
             db,

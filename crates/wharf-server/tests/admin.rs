@@ -45,7 +45,9 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
     assert_eq!(
         actions,
         [
+            "file.published",
             "file.upload",
+            "file.published",
             "file.upload",
             "token.create",
             "user.create",
@@ -73,21 +75,21 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
     assert!(uploads["next_cursor"].is_null());
 
     let first = t
-        .get("/api/v1/admin/audit?limit=4", &[("authorization", &auth)])
+        .get("/api/v1/admin/audit?limit=5", &[("authorization", &auth)])
         .await
         .json();
     let cursor = first["next_cursor"].as_i64().expect("a second page");
     let second = t
         .get(
-            &format!("/api/v1/admin/audit?limit=4&cursor={cursor}"),
+            &format!("/api/v1/admin/audit?limit=5&cursor={cursor}"),
             &[("authorization", &auth)],
         )
         .await
         .json();
     assert_eq!(
         first["events"].as_array().unwrap().len() + second["events"].as_array().unwrap().len(),
-        6 + 2,
-        "the six events, and the two reads of the log before these pages"
+        8 + 2,
+        "the eight events, and the two reads of the log before these pages"
     );
     assert!(second["next_cursor"].is_null());
 
@@ -97,8 +99,8 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
         .json();
     assert_eq!(
         recent["events"].as_array().unwrap().len(),
-        6 + 4,
-        "plus four reads so far"
+        8 + 4,
+        "the eight events plus four reads so far"
     );
     let future = t
         .get(

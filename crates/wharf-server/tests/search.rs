@@ -19,14 +19,24 @@ async fn publish(t: &TestApp, token: &str, dist: &str, name: &str, summary: &str
 async fn search_finds_published_projects_by_name_and_summary() {
     let t = TestApp::new().await;
     let token = t.token("alice", "publish", &[]).await;
-    publish(&t, &token, "http_tools", "http-tools", "Small HTTP helpers").await;
+    publish(
+        &t,
+        &token,
+        "acme_http_tools",
+        "acme-http-tools",
+        "Small HTTP helpers",
+    )
+    .await;
     publish(&t, &token, "yaml_kit", "yaml-kit", "YAML parsing").await;
     let r = t.get("/api/v1/search?q=http", &[]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let body = r.json();
-    assert_eq!(body["results"][0]["name"], "http-tools");
+    assert_eq!(body["results"][0]["name"], "acme-http-tools");
     assert_eq!(body["results"][0]["summary"], "Small HTTP helpers");
-    assert_eq!(body["results"][0]["url"], "/api/v1/projects/http-tools");
+    assert_eq!(
+        body["results"][0]["url"],
+        "/api/v1/projects/acme-http-tools"
+    );
     assert_eq!(body["results"].as_array().unwrap().len(), 1);
     assert!(r.header("ratelimit-policy").contains("\"search\""));
     let r = t.get("/api/v1/search?q=parsing&limit=5", &[]).await;

@@ -23,7 +23,8 @@ async fn a_valid_wheel_and_sdist_upload_and_the_uploader_owns_the_project() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(r.json()["message"], "uploaded");
+    assert_eq!(r.json()["message"], "uploaded, verified and published");
+    assert_eq!(r.json()["status"], "published");
     let sdist = SdistBuilder::new("demo-pkg", "1.0");
     let r = t
         .upload(
@@ -327,14 +328,14 @@ async fn archives_that_disagree_with_their_filename_or_are_hostile_are_refused()
         &UploadForm::wheel(&wrong_name, "demo-pkg", "1.0"),
     )
     .await
-    .assert_error(StatusCode::BAD_REQUEST, "metadata_mismatch", "evil-pkg");
+    .assert_error(StatusCode::BAD_REQUEST, "metadata.mismatch", "evil-pkg");
     let wrong_version = demo_wheel().metadata_version("9.9");
     t.upload(
         Some(&token),
         &UploadForm::wheel(&wrong_version, "demo-pkg", "1.0"),
     )
     .await
-    .assert_error(StatusCode::BAD_REQUEST, "metadata_mismatch", "9.9");
+    .assert_error(StatusCode::BAD_REQUEST, "metadata.mismatch", "9.9");
 
     let traversal = wharf_testkit::hostile::wheel_with_path_traversal();
     let base = wharf_testkit::hostile::base_wheel();

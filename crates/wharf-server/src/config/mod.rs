@@ -3,8 +3,10 @@
 //! once at start-up with errors that name the field and the fix.
 
 mod security;
+mod verification;
 
 pub use security::{secret_weakness, IpNet, Security, MIN_SECRET_BYTES};
+pub use verification::Verification;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -46,6 +48,7 @@ pub struct Config {
     /// A second address serving only `GET /metrics` (Prometheus); off by
     /// default. Keep it on an internal network: it is never on `listen`.
     pub metrics_listen: Option<SocketAddr>,
+    pub verification: Verification,
 }
 
 /// `[jwt]`: accept bearer JWTs from an identity provider.
@@ -106,6 +109,7 @@ impl Default for Config {
             security: Security::default(),
             jwt: None,
             metrics_listen: None,
+            verification: Verification::default(),
         }
     }
 }
@@ -136,6 +140,7 @@ struct FileConfig {
     public_url: Option<String>,
     jwt: Option<FileJwt>,
     metrics_listen: Option<String>,
+    verification: Option<verification::FileVerification>,
 }
 
 /// `[jwt]`. The HS256 secret is deliberately not here: environment only.
@@ -227,7 +232,7 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
         overrides: &Overrides,
     ) -> Result<Self, ConfigError> {
-        let from_file = match file {
+        let mut from_file = match file {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
                     path: path.to_owned(),
@@ -319,6 +324,7 @@ impl Config {
             }
             config.redis_key_prefix = prefix;
         }
+        config.verification = verification::load(from_file.verification.take(), &env)?;
         let limits = from_file.rate_limits.unwrap_or_default();
         let r = &mut config.rate_limits;
         for (policy, name, from_file, field, var) in [

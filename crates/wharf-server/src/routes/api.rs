@@ -38,10 +38,11 @@ pub async fn project(
         }
         _ => false,
     };
+    let show_pending = app.config.verification.show_pending;
     let has_published = listing
         .files
         .iter()
-        .any(|f| f.status == wharf_core::model::FileStatus::Published);
+        .any(|f| pages::is_listed(f.status, show_pending));
     if !has_published && !is_owner {
         return Err(AppError::not_found(format!(
             "no project named '{normalized}'"

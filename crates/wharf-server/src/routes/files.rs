@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
-use wharf_core::model::{FileRecord, FileStatus};
+use wharf_core::model::FileRecord;
 use wharf_core::ports::{BlobKey, BlobLocation};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -35,7 +35,8 @@ pub async fn download(
             None => return Err(missing(&filename)),
         },
     };
-    if record.sha256 != sha256 || record.status != FileStatus::Published {
+    let show_pending = app.config.verification.show_pending;
+    if record.sha256 != sha256 || !crate::pages::is_listed(record.status, show_pending) {
         return Err(missing(&filename));
     }
     let (blob_sha, content_type) = if want_metadata {

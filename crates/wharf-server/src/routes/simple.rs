@@ -73,6 +73,7 @@ pub async fn project(
             let Some(listing) = app.ports.projects.listing(&project).await? else {
                 return Ok(None);
             };
+            let listing = pages::as_indexed(listing, app.config.verification.show_pending);
             if !listing
                 .files
                 .iter()

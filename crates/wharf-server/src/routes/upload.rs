@@ -7,12 +7,14 @@ use crate::error::AppError;
 use crate::ratelimit::{self, OnOutage};
 use crate::services::staging::{StageError, Stager};
 use crate::services::upload::{self, Accepted, UploadError, UploadFields, UploadLimits};
+use crate::services::verify;
 use crate::state::App;
 use axum::extract::{multipart::MultipartError, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use wharf_artifact::Limits;
+use wharf_core::model::FileStatus;
 
 /// Room allowed for the form fields around the file itself.
 pub const FORM_OVERHEAD: u64 = 16 * 1024 * 1024;
@@ -101,24 +103,38 @@ pub async fn upload(
         file,
         project,
         created,
+        verify_job,
     } = upload::accept(&app.ports, &limits, &who, fields, content).await?;
+    app.metrics.count_upload();
+    let status = match verify_job {
+        Some(job) => verify::verify_upload(&app, job, file.id).await,
+        None => file.status,
+    };
     if created {
         app.pages.invalidate(project.as_str());
         app.file_index.invalidate_project(file.project_id);
     }
-    let message = if created {
-        "uploaded"
-    } else {
-        "identical file exists already; nothing changed"
+    let message = match (created, status) {
+        (false, _) => "identical file exists already; nothing changed".to_owned(),
+        (true, FileStatus::Published) => "uploaded, verified and published".to_owned(),
+        (true, FileStatus::Pending) => {
+            "uploaded; verification is still running, and the file is listed once it passes"
+                .to_owned()
+        }
+        (true, _) => format!(
+            "uploaded, but held for review: verification found problems; \
+             see the report at /api/v1/projects/{project}/releases/{}/files/{}/report",
+            file.version, file.filename
+        ),
     };
     let body = json!({
         "ok": true,
         "message": message,
         "filename": file.filename,
         "sha256": file.sha256,
+        "status": status.as_str(),
         "url": crate::pages::file_url(&file),
     });
-    app.metrics.count_upload();
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     if let Some(decision) = decision {
         response

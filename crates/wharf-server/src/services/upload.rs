@@ -41,6 +41,8 @@ pub struct Accepted {
     pub project: NormalizedName,
     /// False when the same bytes under the same filename were there already.
     pub created: bool,
+    /// The verification job queued for the new file.
+    pub verify_job: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +210,7 @@ pub async fn accept(
                 file: existing,
                 project,
                 created: false,
+                verify_job: None,
             })
         } else {
             Err(file_exists(&content.filename))
@@ -288,9 +291,8 @@ pub async fn accept(
         md5,
         requires_python,
         metadata_sha256,
-        // Verification (a later stage) will start files as pending; until it
-        // exists, a file that passed every check above is published.
-        status: FileStatus::Published,
+        // Nothing is installable before verification passed.
+        status: FileStatus::Pending,
         uploader_id: who.user.id,
         token_id: who.token_id(),
         uploaded_at: now,
@@ -304,15 +306,19 @@ pub async fn accept(
         },
     };
     match ports.files.record_upload(upload).await? {
-        UploadOutcome::Created { file, .. } => Ok(Accepted {
+        UploadOutcome::Created {
+            file, verify_job, ..
+        } => Ok(Accepted {
             file,
             project,
             created: true,
+            verify_job,
         }),
         UploadOutcome::AlreadyExists { file } => Ok(Accepted {
             file,
             project,
             created: false,
+            verify_job: None,
         }),
         UploadOutcome::FilenameTaken { .. } => Err(file_exists(&filename)),
         UploadOutcome::NotOwner => Err(forbidden(
@@ -429,7 +435,11 @@ async fn read_archive(
     .map_err(|e| UploadError::Worker(e.to_string()))?;
     result.map_err(|e| {
         if e.is_client_error() {
-            invalid(e.code(), format!("'{filename}' was refused: {e}"))
+            // The code is the verification rule's ID, so the refusal names it.
+            invalid(
+                e.code(),
+                format!("'{filename}' was refused by rule {} (block): {e}", e.code()),
+            )
         } else {
             // A failing read of our own staged file is our fault, not the uploader's.
             UploadError::Worker(format!("reading staged '{filename}': {e}"))
@@ -446,7 +456,7 @@ fn check_metadata(
 ) -> Result<(), UploadError> {
     if wharf_core::name::normalize(&meta.name) != project.as_str() {
         return Err(invalid(
-            "metadata_mismatch",
+            "metadata.mismatch",
             format!(
                 "'{filename}' contains metadata for project '{}', not '{project}'",
                 printable(&meta.name)
@@ -455,7 +465,7 @@ fn check_metadata(
     }
     let meta_version = Version::parse(&meta.version).map_err(|e| {
         invalid(
-            "metadata_mismatch",
+            "metadata.mismatch",
             format!(
                 "'{filename}' has an invalid metadata version: {}",
                 e.message
@@ -464,7 +474,7 @@ fn check_metadata(
     })?;
     if meta_version != dist.version {
         return Err(invalid(
-            "metadata_mismatch",
+            "metadata.mismatch",
             format!(
                 "'{filename}' says version {} in its name but {} in its metadata",
                 dist.version, meta_version
@@ -507,7 +517,7 @@ fn check_layout(
             "its top-level directory"
         };
         return Err(invalid(
-            "layout_mismatch",
+            "metadata.layout-mismatch",
             format!(
                 "{what} '{}' does not match {project} {}",
                 printable(dir),
