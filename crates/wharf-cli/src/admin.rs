@@ -2,11 +2,14 @@
 
 use clap::Subcommand;
 use std::io::Write;
+use wharf_core::model::FileStatus;
 use wharf_core::Timestamp;
 use wharf_server::config::Config;
 use wharf_server::services::accounts::{self, TokenRequest};
 use wharf_server::services::audit;
-use wharf_server::state::{open_database, Ports};
+use wharf_server::services::review::{self, Decision};
+use wharf_server::services::verify;
+use wharf_server::state::{open_database, App, Ports};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -19,6 +22,18 @@ pub enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// The review queue: files verification held back.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+    /// Re-run the current verification rules over stored files; a published
+    /// file that newly fails goes to quarantine.
+    Rescan {
+        /// Only this project's files.
+        #[arg(long)]
+        project: Option<String>,
     },
     /// Read the audit log, newest first.
     Audit {
@@ -34,6 +49,33 @@ pub enum AdminCommand {
         /// At most this many events (1-500).
         #[arg(long, default_value_t = 50)]
         limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QuarantineCommand {
+    /// List held files with their findings.
+    List {
+        /// Also files whose verification has not finished.
+        #[arg(long)]
+        all: bool,
+        /// Print the JSON the API returns.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish a held file.
+    Release {
+        id: i64,
+        /// Why; recorded in the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Keep a file out for good (also takes down a published one).
+    Reject {
+        id: i64,
+        /// Why; recorded in the audit log.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -87,11 +129,18 @@ pub enum TokenCommand {
 }
 
 pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    // These need the blob store as configured (S3 too), so the whole app.
+    match command {
+        AdminCommand::Quarantine { command } => return quarantine(config, command).await,
+        AdminCommand::Rescan { project } => return rescan(config, project).await,
+        _ => {}
+    }
     let db = open_database(&config, false).await?;
     let blobs = wharf_blob::LocalBlobStore::open(config.blob_dir())?;
     let ports = Ports::new(db.clone(), std::sync::Arc::new(blobs));
     let mut out = std::io::stdout().lock();
     match command {
+        AdminCommand::Quarantine { .. } | AdminCommand::Rescan { .. } => {}
         AdminCommand::User {
             command:
                 UserCommand::Create {
@@ -236,4 +285,103 @@ fn read_password() -> anyhow::Result<String> {
         anyhow::bail!("no password on stdin: pipe it in, e.g. `printf '%s\\n' \"$PW\" | wharf admin user create NAME --password-stdin`");
     }
     Ok(password)
+}
+
+async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Result<()> {
+    let app = App::attach(config).await?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        QuarantineCommand::List { all, json } => {
+            let statuses: &[FileStatus] = if all {
+                &[FileStatus::Quarantined, FileStatus::Pending]
+            } else {
+                &[FileStatus::Quarantined]
+            };
+            let held = app.ports.verification.held_files(statuses, 1000).await?;
+            if json {
+                let files: Vec<_> = held.iter().map(review::file_json).collect();
+                writeln!(out, "{}", serde_json::json!({ "files": files }))?;
+                return Ok(());
+            }
+            if held.is_empty() {
+                eprintln!("nothing is held");
+            }
+            for h in &held {
+                writeln!(
+                    out,
+                    "{:>6}  {:<11}  {} {}  {}",
+                    h.file.id,
+                    h.file.status.as_str(),
+                    h.project,
+                    h.file.version,
+                    h.file.filename
+                )?;
+                let findings: Vec<wharf_scan::Finding> = h
+                    .report
+                    .as_ref()
+                    .and_then(|r| serde_json::from_str(&r.findings).ok())
+                    .unwrap_or_default();
+                for f in findings
+                    .iter()
+                    .filter(|f| f.severity >= wharf_scan::Severity::Quarantine)
+                {
+                    let place = f
+                        .file
+                        .as_deref()
+                        .map(|m| format!(" in {m}"))
+                        .unwrap_or_default();
+                    let line = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+                    writeln!(
+                        out,
+                        "        {} {}{place}{line}: {}",
+                        f.severity.as_str(),
+                        f.rule,
+                        f.explanation
+                    )?;
+                }
+            }
+        }
+        QuarantineCommand::Release { id, reason } => {
+            let held = review::decide(&app, id, Decision::Release, &reason, None).await?;
+            eprintln!(
+                "released {} (now {})",
+                held.file.filename,
+                held.file.status.as_str()
+            );
+        }
+        QuarantineCommand::Reject { id, reason } => {
+            let held = review::decide(&app, id, Decision::Reject, &reason, None).await?;
+            eprintln!(
+                "rejected {} (now {})",
+                held.file.filename,
+                held.file.status.as_str()
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn rescan(config: Config, project: Option<String>) -> anyhow::Result<()> {
+    let project = project
+        .map(|p| wharf_core::ProjectName::parse(&p).map(|n| n.normalize()))
+        .transpose()?;
+    let app = App::attach(config).await?;
+    let summary = verify::rescan(&app, project.as_ref(), None).await?;
+    eprintln!(
+        "scanned {} files with rules {}: {} newly quarantined, {} still pending, {} errors",
+        summary.scanned,
+        wharf_scan::RULES_VERSION,
+        summary.newly_quarantined.len(),
+        summary.skipped_pending,
+        summary.errors.len()
+    );
+    let mut out = std::io::stdout().lock();
+    for name in &summary.newly_quarantined {
+        writeln!(out, "quarantined {name}")?;
+    }
+    for e in &summary.errors {
+        eprintln!("error: {e}");
+    }
+    anyhow::ensure!(summary.errors.is_empty(), "some files could not be scanned");
+    Ok(())
 }

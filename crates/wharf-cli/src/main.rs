@@ -4,6 +4,7 @@
 mod admin;
 mod credentials;
 mod login;
+mod scan;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -45,6 +46,22 @@ enum Command {
     },
     /// Apply database migrations, then exit.
     Migrate,
+    /// Run verification jobs only (no HTTP), beside or apart from the servers.
+    Worker {
+        /// Scans to run at once [default: verification.workers].
+        #[arg(long, env = "WHARF_VERIFY_WORKERS")]
+        workers: Option<usize>,
+    },
+    /// Scan wheels and sdists on disk with the verification rules, offline.
+    /// Exits 1 if any file would be held or refused.
+    Scan {
+        /// One JSON object per file and line, instead of text.
+        #[arg(long)]
+        json: bool,
+        /// `.whl` or `.tar.gz` files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Log in to a registry through the browser (device flow) and store the token.
     Login {
         /// The registry's address, e.g. https://wharf.example.com.
@@ -110,6 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Command::Scan { json, ref files } => return scan::run(files, json),
         Command::Serve {
             ref listen,
             production,
@@ -131,8 +149,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("migrating the database")?;
             eprintln!("database is up to date");
         }
+        Command::Worker { workers } => {
+            let mut config = config;
+            if let Some(n) = workers {
+                config.verification.workers = n;
+            }
+            anyhow::ensure!(
+                config.verification.workers > 0,
+                "a worker needs at least one scan slot: pass --workers N (N >= 1)"
+            );
+            wharf_server::run_worker(config).await?;
+        }
         Command::Admin { command } => admin::run(config, command).await?,
-        Command::Login { .. } | Command::Whoami | Command::Logout => {}
+        Command::Login { .. } | Command::Whoami | Command::Logout | Command::Scan { .. } => {}
     }
     Ok(())
 }

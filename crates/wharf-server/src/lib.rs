@@ -163,6 +163,22 @@ async fn sweep_expired_sessions(app: App) {
     }
 }
 
+/// `wharf worker`: verification only, for a separate tier. It shares the
+/// database and blob store with the servers and takes jobs from the queue.
+pub async fn run_worker(config: Config) -> Result<(), ServeError> {
+    let app = App::attach(config).await?;
+    let workers = services::verify::spawn_workers(&app);
+    tracing::info!(
+        workers = workers.len(),
+        "wharf worker is verifying queued uploads"
+    );
+    shutdown_signal().await;
+    // A job cut short is retried elsewhere once its lease runs out.
+    workers.iter().for_each(tokio::task::JoinHandle::abort);
+    app.db.close().await;
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -95,22 +95,39 @@ pub enum StartError {
 impl App {
     /// Opens the database (migrating the embedded one), the blob store and
     /// the staging area, clearing any upload a crash left half-written.
-    pub async fn open(mut config: Config, migrate: bool) -> Result<Self, StartError> {
+    pub async fn open(config: Config, migrate: bool) -> Result<Self, StartError> {
+        Self::open_with(config, migrate, true).await
+    }
+
+    /// Opens the same state for a tool beside a running server (`wharf
+    /// worker`, `wharf admin …`): nothing is cleaned up, since the server's
+    /// uploads in progress are not half-written leftovers.
+    pub async fn attach(config: Config) -> Result<Self, StartError> {
+        Self::open_with(config, false, false).await
+    }
+
+    async fn open_with(
+        mut config: Config,
+        migrate: bool,
+        clean_staging: bool,
+    ) -> Result<Self, StartError> {
         config.check_production()?;
         let db = open_database(&config, migrate).await?;
         if config.security.session_secret.is_none() {
             config.security.session_secret = Some(dev_session_secret(&config)?);
         }
         let (blobs, staged): (Arc<dyn BlobStore>, usize) = match &config.s3 {
-            Some(s3) => (
+            Some(s3) if clean_staging => (
                 Arc::new(S3BlobStore::new(s3.clone())?),
                 clean_dir(&config.tmp_dir())?,
             ),
-            None => {
+            Some(s3) => (Arc::new(S3BlobStore::new(s3.clone())?), 0),
+            None if clean_staging => {
                 let local = LocalBlobStore::open(config.blob_dir())?;
                 let staged = local.clean_staging().unwrap_or(0) + clean_dir(&config.tmp_dir())?;
                 (Arc::new(local), staged)
             }
+            None => (Arc::new(LocalBlobStore::open(config.blob_dir())?), 0),
         };
         if staged > 0 {
             tracing::info!(

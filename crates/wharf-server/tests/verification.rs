@@ -563,7 +563,10 @@ async fn a_rescan_quarantines_files_that_newly_fail_and_keeps_released_ones() {
         .await
         .unwrap();
     assert_eq!(summary.scanned, 2);
-    assert_eq!(summary.newly_quarantined, std::slice::from_ref(&old.filename));
+    assert_eq!(
+        summary.newly_quarantined,
+        std::slice::from_ref(&old.filename)
+    );
     assert_eq!(status_of(&t, &old.filename).await, FileStatus::Quarantined);
     assert_eq!(
         status_of(&t, "other_pkg-1.0-py3-none-any.whl").await,

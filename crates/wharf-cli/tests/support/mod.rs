@@ -373,3 +373,37 @@ pub fn python_says(env: &Path, code: &str) -> String {
     let out = run(Command::new(env.join("bin/python")).args(["-c", code]));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
+
+/// A `wharf worker` process, killed when dropped.
+pub struct Worker {
+    pub child: Child,
+}
+
+impl Worker {
+    pub fn start(data_dir: &Path, env: &[(&str, String)]) -> Self {
+        let child = wharf(data_dir)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .arg("worker")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start wharf worker");
+        Self { child }
+    }
+
+    /// Sends a signal by name (STOP, KILL, TERM) to this worker only.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} failed");
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
