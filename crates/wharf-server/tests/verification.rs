@@ -592,3 +592,60 @@ async fn a_rescan_quarantines_files_that_newly_fail_and_keeps_released_ones() {
         reasons[0]
     );
 }
+
+/// Popular wheels the scanner holds on purpose, with the rules that hold them.
+/// setuptools ships a `.pth` that runs at every interpreter start; pip's
+/// vendored distlib reads `~/.pypirc` in the module that also uploads. Both
+/// are what the rules exist to show a reviewer; every other wheel must pass.
+const KNOWN_HELD: &[(&str, &[&str])] = &[
+    ("setuptools", &["install.pth-import"]),
+    ("pip", &["code.credential-exfil"]),
+];
+
+#[tokio::test]
+async fn popular_benign_wheels_publish_with_no_holding_finding() {
+    let dir = std::env::var("WHARF_TEST_BENIGN_WHEELS")
+        .expect("run ./scripts/test: it downloads the benign wheel set (scripts/benign-wheels)");
+    let mut wheels: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    wheels.sort();
+    assert!(wheels.len() >= 10, "the set has {} wheels", wheels.len());
+    let t = TestApp::with_config(|c| c.max_upload_bytes = 200 << 20).await;
+    let alice = t.token("alice", "publish", &[]).await;
+    let root = admin_token(&t).await;
+    for path in wheels {
+        let filename = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let mut parts = filename.split('-');
+        let (name, version) = (parts.next().unwrap(), parts.next().unwrap());
+        let form = UploadForm::new(name, version, &filename, std::fs::read(&path).unwrap());
+        let r = t.upload(Some(&alice), &form).await;
+        assert_eq!(r.status, StatusCode::OK, "{filename}: {}", r.text());
+        let project = wharf_core::name::normalize(name);
+        let report_url =
+            format!("/api/v1/projects/{project}/releases/{version}/files/{filename}/report");
+        let report = t
+            .get(&report_url, &[("authorization", &bearer(&root))])
+            .await
+            .json();
+        let holding: Vec<&str> = report["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] != "warn")
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        match KNOWN_HELD.iter().find(|(p, _)| *p == project) {
+            Some((_, rules)) => {
+                assert_eq!(r.json()["status"], "quarantined", "{filename}");
+                assert_eq!(&holding, rules, "{filename}");
+            }
+            None => {
+                assert_eq!(r.json()["status"], "published", "{filename}: {report}");
+                assert!(holding.is_empty(), "{filename}: {holding:?}");
+            }
+        }
+    }
+}
