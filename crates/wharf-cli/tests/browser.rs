@@ -230,3 +230,61 @@ fn browser_logs_in_creates_a_token_and_approves_wharf_login() {
     assert!(who.starts_with("alice at http://"), "{who}");
     assert!(who.contains("scopes: read, publish"), "{who}");
 }
+
+#[test]
+fn an_administrator_releases_a_held_file_from_the_review_page() {
+    use support::{token, twine_upload, wharf, Server};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let password = "correct horse battery staple";
+    let mut child = wharf(&data)
+        .args([
+            "admin",
+            "user",
+            "create",
+            "root",
+            "--admin",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success());
+    let token = token(&data, "alice", "publish");
+    let fixture = wharf_testkit::malicious::pth_import();
+    let path = dir.path().join(&fixture.filename);
+    std::fs::write(&path, &fixture.bytes).unwrap();
+    let out = twine_upload(&server, &token, &[path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let browser = Browser::start();
+    browser.goto(&server.url("/admin/review"));
+    browser.wait_for_url_containing("/account/login");
+    browser.find("#username").send_keys("root");
+    browser.find("#password").send_keys(password);
+    browser.find("#login").click();
+    browser.wait_for_url_containing("/admin/review");
+    let held = browser.find("section.held").text();
+    assert!(
+        held.contains(&fixture.filename) && held.contains("install.pth-import"),
+        "{held}"
+    );
+    browser
+        .find("input[name=reason]")
+        .send_keys("our interpreter hook, reviewed");
+    browser.find("button.release").click();
+    browser.wait_for_text("Nothing is held.");
+
+    assert!(server.admin(&["quarantine", "list"]).trim().is_empty());
+    let audit = server.admin(&["audit", "--action", "file.released"]);
+    assert!(audit.contains("our interpreter hook, reviewed"), "{audit}");
+    let (status, page) = server.get("/simple/demo-pkg/");
+    assert_eq!(status, 200, "{page}");
+}

@@ -564,3 +564,125 @@ async fn a_configured_public_url_names_the_verification_page() {
     let code = device_code(&t, None).await;
     assert_eq!(code["verification_uri"], "https://wharf.example.com/device");
 }
+
+#[tokio::test]
+async fn administrators_release_and_reject_from_the_review_page() {
+    let t = app_with_user("root", true).await;
+    add_user(&t, "alice", false).await;
+    let token = t.token("alice", "publish", &[]).await;
+    let fixture = wharf_testkit::malicious::pth_import();
+    let form = common::UploadForm::new("demo-pkg", "1.0", &fixture.filename, fixture.bytes.clone());
+    assert_eq!(
+        t.upload(Some(&token), &form).await.json()["status"],
+        "quarantined"
+    );
+    let id = t
+        .app
+        .ports
+        .files
+        .find_file(&fixture.filename)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // Not for other users.
+    let alice = session_cookie(&t, "alice").await;
+    let page = t.get("/admin/review", &[("cookie", &alice)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(!page.text().contains(&fixture.filename));
+
+    let root = session_cookie(&t, "root").await;
+    let page = t.get("/admin/review", &[("cookie", &root)]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert_eq!(page.header("cache-control"), "no-store");
+    let html = page.text();
+    assert!(
+        html.contains(&fixture.filename) && html.contains("install.pth-import"),
+        "{html}"
+    );
+    // The evidence is escaped, never markup.
+    assert!(
+        html.contains("import os; os.system(&#39;id &#62; /tmp/owned&#39;)"),
+        "{html}"
+    );
+    let csrf = page.hidden_field("csrf");
+    let action = format!("/admin/review/{id}");
+
+    let forged = t
+        .post_form(
+            &action,
+            &root,
+            &[("csrf", "wrong"), ("reason", "x"), ("decision", "release")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let no_reason = t
+        .post_form(
+            &action,
+            &root,
+            &[("csrf", &csrf), ("reason", ""), ("decision", "release")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    assert!(no_reason.text().contains("a reason is required"));
+    let released = t
+        .post_form(
+            &action,
+            &root,
+            &[
+                ("csrf", &csrf),
+                ("reason", "site-wide hook we ship"),
+                ("decision", "release"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        released.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        released.text()
+    );
+    assert_eq!(
+        t.app
+            .ports
+            .files
+            .find_file(&fixture.filename)
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .as_str(),
+        "published"
+    );
+    let again = t
+        .post_form(
+            &action,
+            &root,
+            &[("csrf", &csrf), ("reason", "x"), ("decision", "release")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.text().contains("is published and cannot be released"),
+        "{}",
+        again.text()
+    );
+    let events = t
+        .app
+        .ports
+        .audit
+        .query(&wharf_core::model::AuditFilter {
+            action: Some("file.released".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].detail.contains("site-wide hook we ship"));
+    assert!(
+        events[0].ip_hash.is_some(),
+        "a web decision records the client's IP hash"
+    );
+}

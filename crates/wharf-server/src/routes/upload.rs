@@ -99,12 +99,20 @@ pub async fn upload(
         max_project_bytes: app.config.max_project_bytes,
         archive: Limits::default(),
     };
+    let named = fields.name.clone().unwrap_or_default();
+    let filename = content.as_ref().map(|c| c.filename.clone());
+    let accepted = upload::accept(&app.ports, &limits, &who, fields, content).await;
+    if let Err(UploadError::Invalid { code, message }) = &accepted {
+        if is_rule(code) {
+            audit_refusal(&app, &who, &named, filename.as_deref(), code, message).await;
+        }
+    }
     let Accepted {
         file,
         project,
         created,
         verify_job,
-    } = upload::accept(&app.ports, &limits, &who, fields, content).await?;
+    } = accepted?;
     app.metrics.count_upload();
     let status = match verify_job {
         Some(job) => verify::verify_upload(&app, job, file.id).await,
@@ -142,6 +150,34 @@ pub async fn upload(
             .extend(ratelimit::headers(policy, &decision));
     }
     Ok(response)
+}
+
+/// Refusals by a verification rule (a hostile or inconsistent archive), as
+/// opposed to form mistakes: security reviewers want to see those attempts.
+fn is_rule(code: &str) -> bool {
+    ["archive.", "wheel.", "sdist.", "metadata."]
+        .iter()
+        .any(|family| code.starts_with(family))
+}
+
+async fn audit_refusal(
+    app: &App,
+    who: &crate::services::auth::Principal,
+    project: &str,
+    filename: Option<&str>,
+    rule: &str,
+    message: &str,
+) {
+    let target = format!("project:{}", wharf_core::name::normalize(project));
+    let detail = json!({ "filename": filename, "rule": rule, "message": message }).to_string();
+    if let Err(e) = app
+        .ports
+        .audit
+        .record(who.event("file.refused", &target, detail))
+        .await
+    {
+        tracing::warn!(error = %e, rule, "could not audit a refused upload");
+    }
 }
 
 async fn read_text(

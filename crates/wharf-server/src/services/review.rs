@@ -83,6 +83,15 @@ pub async fn decide(
             FileStatus::Rejected,
         ),
     };
+    // Deciding again (releasing a published file) is a conflict, not a no-op
+    // that would record a second reason for a decision already made.
+    if !from.contains(&held.file.status) {
+        return Err(ReviewError::Conflict {
+            id: file_id,
+            status: held.file.status.as_str(),
+            decision: decision.word(),
+        });
+    }
     let detail = json!({
         "filename": held.file.filename,
         "from": held.file.status.as_str(),

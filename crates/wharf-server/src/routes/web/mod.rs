@@ -6,6 +6,7 @@
 
 mod account;
 mod device_page;
+mod review_page;
 
 use crate::error::AppError;
 use crate::middleware::ClientIp;
@@ -32,6 +33,8 @@ pub fn router() -> Router<App> {
         )
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/device", get(device_page::page).post(device_page::decide))
+        .route("/admin/review", get(review_page::page))
+        .route("/admin/review/{id}", post(review_page::decide))
         .route("/static/wharf.css", get(stylesheet))
 }
 
