@@ -13,8 +13,22 @@ fn count(events: &[wharf_core::model::AuditEvent], action: &str) -> usize {
     events.iter().filter(|e| e.action == action).count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_killed_mid_job_is_replaced_and_the_file_is_decided_once() {
+/// The database the server in `data` uses: PostgreSQL under
+/// `WHARF_TEST_BACKEND=postgres`, else its SQLite file.
+fn open_database(rt: &tokio::runtime::Runtime, data: &std::path::Path) -> wharf_db::Database {
+    rt.block_on(async {
+        match database_url(data) {
+            Some(url) => wharf_db::Database::connect(&url).await.unwrap(),
+            None => wharf_db::Database::open_sqlite(&data.join("wharf.db"))
+                .await
+                .unwrap(),
+        }
+    })
+}
+
+#[test]
+fn a_worker_killed_mid_job_is_replaced_and_the_file_is_decided_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
     // The server leaves every job to the workers and answers uploads at once.
@@ -31,9 +45,7 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_file_is_decided_once() {
         ("WHARF_LOG", "warn".to_owned()),
     ];
     let token = token(&data, "alice", "publish");
-    let db = wharf_db::Database::open_sqlite(&data.join("wharf.db"))
-        .await
-        .unwrap();
+    let db = open_database(&rt, &data);
 
     // Big enough that its scan takes a while: incompressible bytes to hash.
     let noise: Vec<u8> = (0..48u32 << 20)
@@ -49,30 +61,35 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_file_is_decided_once() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let file = db.find_file(&wheel.filename()).await.unwrap().unwrap();
+    let file = rt
+        .block_on(db.find_file(&wheel.filename()))
+        .unwrap()
+        .unwrap();
     assert_eq!(file.status, FileStatus::Pending);
     let job = 1;
-    assert_eq!(db.job_status(job).await.unwrap(), Some(JobStatus::Queued));
+    assert_eq!(
+        rt.block_on(db.job_status(job)).unwrap(),
+        Some(JobStatus::Queued)
+    );
 
     // Freeze the first worker as soon as it holds the job, then kill it.
     let first = Worker::start(&data, &worker_env);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while db.job_status(job).await.unwrap() != Some(JobStatus::Running) {
+    while rt.block_on(db.job_status(job)).unwrap() != Some(JobStatus::Running) {
         assert!(
             Instant::now() < deadline,
             "the worker never claimed the job"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        std::thread::sleep(Duration::from_millis(5));
     }
     first.signal("STOP");
     assert_eq!(
-        db.job_status(job).await.unwrap(),
+        rt.block_on(db.job_status(job)).unwrap(),
         Some(JobStatus::Running),
         "frozen mid-job, before any verdict"
     );
     assert_eq!(
-        db.find_file(&wheel.filename())
-            .await
+        rt.block_on(db.find_file(&wheel.filename()))
             .unwrap()
             .unwrap()
             .status,
@@ -85,9 +102,8 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_file_is_decided_once() {
     let _second = Worker::start(&data, &worker_env);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let status = db
-            .find_file(&wheel.filename())
-            .await
+        let status = rt
+            .block_on(db.find_file(&wheel.filename()))
             .unwrap()
             .unwrap()
             .status;
@@ -96,15 +112,17 @@ async fn a_worker_killed_mid_job_is_replaced_and_the_file_is_decided_once() {
             break;
         }
         assert!(Instant::now() < deadline, "the job was never retried");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(db.job_status(job).await.unwrap(), Some(JobStatus::Done));
-    let events = db
-        .query(&AuditFilter {
+    assert_eq!(
+        rt.block_on(db.job_status(job)).unwrap(),
+        Some(JobStatus::Done)
+    );
+    let events = rt
+        .block_on(db.query(&AuditFilter {
             limit: 100,
             ..AuditFilter::default()
-        })
-        .await
+        }))
         .unwrap();
     assert_eq!(
         count(&events, "file.published"),

@@ -39,7 +39,7 @@ pub fn fresh_postgres_url() -> String {
         .unwrap()
 }
 
-fn database_url(data_dir: &Path) -> Option<String> {
+pub fn database_url(data_dir: &Path) -> Option<String> {
     if !wharf_db::testing::backend_is_postgres() {
         return None;
     }
