@@ -1,8 +1,10 @@
-//! Wharf's domain: the rules for names, versions, distribution filenames and API
-//! tokens, the records the registry keeps, and the ports (traits) through which
-//! services reach storage. Nothing here performs I/O.
+//! Wharf's domain: the rules for names, versions, distribution filenames, API
+//! tokens and MCP `server.json` documents, the records the registry keeps, and
+//! the ports (traits) through which services reach storage. Nothing here
+//! performs I/O.
 
 pub mod filename;
+pub mod mcp;
 pub mod model;
 pub mod name;
 pub mod ports;
