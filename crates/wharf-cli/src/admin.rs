@@ -28,6 +28,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: QuarantineCommand,
     },
+    /// MCP namespaces: who may publish servers under which names.
+    Namespace {
+        #[command(subcommand)]
+        command: NamespaceCommand,
+    },
     /// Re-run the current verification rules over stored files; a published
     /// file that newly fails goes to quarantine.
     Rescan {
@@ -50,6 +55,24 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+}
+
+#[derive(Subcommand)]
+pub enum NamespaceCommand {
+    /// Let a user publish servers whose names match GLOB (e.g. com.acme/*), ignoring case.
+    Grant {
+        glob: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Take a grant back.
+    Revoke {
+        glob: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// List the grants.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +156,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Quarantine { command } => return quarantine(config, command).await,
         AdminCommand::Rescan { project } => return rescan(config, project).await,
+        AdminCommand::Namespace { command } => return namespace(config, command).await,
         _ => {}
     }
     let db = open_database(&config, false).await?;
@@ -140,7 +164,9 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let ports = Ports::new(db.clone(), std::sync::Arc::new(blobs));
     let mut out = std::io::stdout().lock();
     match command {
-        AdminCommand::Quarantine { .. } | AdminCommand::Rescan { .. } => {}
+        AdminCommand::Quarantine { .. }
+        | AdminCommand::Rescan { .. }
+        | AdminCommand::Namespace { .. } => {}
         AdminCommand::User {
             command:
                 UserCommand::Create {
@@ -383,5 +409,44 @@ async fn rescan(config: Config, project: Option<String>) -> anyhow::Result<()> {
         eprintln!("error: {e}");
     }
     anyhow::ensure!(summary.errors.is_empty(), "some files could not be scanned");
+    Ok(())
+}
+
+async fn namespace(config: Config, command: NamespaceCommand) -> anyhow::Result<()> {
+    use wharf_server::services::mcp::namespaces;
+    let app = App::attach(config).await?;
+    let user_named = |name: String| {
+        let app = app.clone();
+        async move {
+            app.ports
+                .users
+                .find_user_by_name(&name)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no user '{name}'"))
+        }
+    };
+    match command {
+        NamespaceCommand::Grant { glob, user } => {
+            let user = user_named(user).await?;
+            if namespaces::grant(&app, &glob, &user).await? {
+                eprintln!("granted {glob} to {}", user.name);
+            } else {
+                eprintln!("{} already has {glob}", user.name);
+            }
+        }
+        NamespaceCommand::Revoke { glob, user } => {
+            let user = user_named(user).await?;
+            if !namespaces::revoke(&app, &glob, &user).await? {
+                anyhow::bail!("{} has no grant {glob}", user.name);
+            }
+            eprintln!("revoked {glob} from {}", user.name);
+        }
+        NamespaceCommand::List => {
+            let mut out = std::io::stdout().lock();
+            for g in app.ports.mcp.namespace_grants(None).await? {
+                writeln!(out, "{}\t{}", g.glob, g.user)?;
+            }
+        }
+    }
     Ok(())
 }

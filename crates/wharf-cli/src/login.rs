@@ -30,7 +30,7 @@ struct OAuthError {
     error_description: Option<String>,
 }
 
-fn client() -> anyhow::Result<reqwest::Client> {
+pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("wharf-cli/", env!("CARGO_PKG_VERSION")))

@@ -4,6 +4,7 @@
 mod admin;
 mod credentials;
 mod login;
+mod mcp;
 mod scan;
 
 use anyhow::Context;
@@ -75,6 +76,11 @@ enum Command {
     Whoami,
     /// Forget the stored token (revoke it in the web UI to end it server-side).
     Logout,
+    /// The MCP server catalog: validate, publish, search.
+    Mcp {
+        #[command(subcommand)]
+        command: mcp::McpCommand,
+    },
     /// Manage users and tokens (safe to run while the server runs).
     Admin {
         #[command(subcommand)]
@@ -128,6 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Scan { json, ref files } => return scan::run(files, json),
+        Command::Mcp { command } => return mcp::run(command).await,
         Command::Serve {
             ref listen,
             production,
@@ -161,7 +168,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             wharf_server::run_worker(config).await?;
         }
         Command::Admin { command } => admin::run(config, command).await?,
-        Command::Login { .. } | Command::Whoami | Command::Logout | Command::Scan { .. } => {}
+        Command::Login { .. }
+        | Command::Whoami
+        | Command::Logout
+        | Command::Scan { .. }
+        | Command::Mcp { .. } => {}
     }
     Ok(())
 }

@@ -472,3 +472,95 @@ pub struct HeldFile {
     pub project: String,
     pub report: Option<ScanReport>,
 }
+
+/// An MCP server version's lifecycle status, as the registry API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpStatus {
+    Active,
+    Deprecated,
+    Deleted,
+}
+
+impl McpStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Deprecated => "deprecated",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "active" => Self::Active,
+            "deprecated" => Self::Deprecated,
+            "deleted" => Self::Deleted,
+            _ => return None,
+        })
+    }
+}
+
+/// One published version of an MCP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpVersion {
+    pub id: i64,
+    pub server_id: i64,
+    /// The server name as its first publisher spelled it.
+    pub name: String,
+    pub version: String,
+    /// The stored server.json (validated, `_meta` reduced to what we keep).
+    pub document: String,
+    /// A JSON array: the checks each package passed at publish time.
+    pub checks: String,
+    pub status: McpStatus,
+    pub status_message: Option<String>,
+    pub is_latest: bool,
+    pub published_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A validated version to store.
+#[derive(Debug, Clone)]
+pub struct NewMcpVersion {
+    pub name: String,
+    pub version: String,
+    pub document: String,
+    pub checks: String,
+    pub title: String,
+    pub description: String,
+    pub publisher_id: i64,
+    pub at: Timestamp,
+    pub audit: NewAuditEvent,
+}
+
+/// What publishing came to. Business outcomes are values, not errors.
+#[derive(Debug, Clone)]
+pub enum McpPublishOutcome {
+    Published(McpVersion),
+    /// Versions are immutable.
+    DuplicateVersion,
+    /// The name belongs to someone who has not added this publisher.
+    NotPublisher {
+        owner: String,
+    },
+}
+
+/// Filters of `GET /v0/servers`, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct McpListQuery {
+    /// Resume after this (server name, version), in name order.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+    pub updated_since: Option<Timestamp>,
+    /// `Some("latest")` keeps the latest version of each server.
+    pub version: Option<String>,
+    pub include_deleted: bool,
+}
+
+/// A namespace grant: a case-insensitive glob such as `com.acme/*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceGrant {
+    pub glob: String,
+    pub user: String,
+    pub created_at: Timestamp,
+}

@@ -221,6 +221,71 @@ pub trait JobQueue: Send + Sync {
     async fn job_status(&self, id: i64) -> Result<Option<JobStatus>, RepoError>;
 }
 
+/// The MCP server catalog.
+#[async_trait]
+pub trait McpRepo: Send + Sync {
+    /// In one transaction: the server (owned by the publisher if new), the
+    /// version, the latest flag recomputed, the search row and the audit event.
+    async fn publish_mcp(&self, new: NewMcpVersion) -> Result<McpPublishOutcome, RepoError>;
+    /// One version, or the latest when `version` is None.
+    async fn mcp_version(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Option<McpVersion>, RepoError>;
+    /// Every version of a server, oldest first.
+    async fn mcp_versions(&self, name: &str) -> Result<Vec<McpVersion>, RepoError>;
+    /// Versions in (name, publication) order.
+    async fn list_mcp(&self, query: &McpListQuery) -> Result<Vec<McpVersion>, RepoError>;
+    /// Latest versions whose name, title or description match, best first;
+    /// a name match ranks above a description match.
+    async fn search_mcp(
+        &self,
+        text: &str,
+        include_deleted: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<McpVersion>, RepoError>;
+    /// Sets the status of one version, or of every version when `version` is
+    /// None; returns how many changed. The latest flag is recomputed.
+    async fn set_mcp_status(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        status: McpStatus,
+        message: Option<&str>,
+        audit: NewAuditEvent,
+    ) -> Result<usize, RepoError>;
+    /// The server's owner (user ID and name), if the name is taken.
+    async fn mcp_owner(&self, name: &str) -> Result<Option<(i64, String)>, RepoError>;
+    async fn is_mcp_publisher(&self, name: &str, user_id: i64) -> Result<bool, RepoError>;
+    /// False if they were one already.
+    async fn add_mcp_publisher(
+        &self,
+        name: &str,
+        user_id: i64,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+    /// False if the grant existed already.
+    async fn grant_namespace(
+        &self,
+        glob: &str,
+        user_id: i64,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+    /// False if there was no such grant.
+    async fn revoke_namespace(
+        &self,
+        glob: &str,
+        user_id: i64,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+    async fn namespace_grants(
+        &self,
+        user_id: Option<i64>,
+    ) -> Result<Vec<NamespaceGrant>, RepoError>;
+}
+
 /// Project search: SQLite FTS5, or PostgreSQL tsvector plus pg_trgm.
 #[async_trait]
 pub trait SearchRepo: Send + Sync {

@@ -8,6 +8,7 @@ mod devices;
 mod error;
 mod files;
 mod jobs;
+mod mcp;
 mod migrate;
 mod projects;
 mod rows;

@@ -23,6 +23,7 @@ macro_rules! migrations_for {
             migration!($backend, 3, "search", "0003_search"),
             migration!($backend, 4, "jobs", "0004_jobs"),
             migration!($backend, 5, "verification", "0005_verification"),
+            migration!($backend, 6, "mcp", "0006_mcp"),
         ]
     };
 }

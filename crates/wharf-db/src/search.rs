@@ -102,7 +102,7 @@ impl SearchRepo for Database {
 
 /// Each word becomes a quoted FTS5 string with a prefix star, so operators
 /// (`AND`, `NEAR`, `*`, `:`, parentheses) in user text are only text.
-fn fts5_query(words: &[&str]) -> String {
+pub(crate) fn fts5_query(words: &[&str]) -> String {
     words
         .iter()
         .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))

@@ -1211,3 +1211,236 @@ db_test!(
             .unwrap());
     }
 );
+
+fn mcp_version(name: &str, version: &str, user: &User, description: &str) -> NewMcpVersion {
+    NewMcpVersion {
+        name: name.into(),
+        version: version.into(),
+        document:
+            serde_json::json!({ "name": name, "version": version, "description": description })
+                .to_string(),
+        checks: "[]".into(),
+        title: String::new(),
+        description: description.into(),
+        publisher_id: user.id,
+        at: Timestamp::now(),
+        audit: event("mcp.publish"),
+    }
+}
+
+async fn publish_ok(db: &Database, new: NewMcpVersion) -> McpVersion {
+    match db.publish_mcp(new).await.unwrap() {
+        McpPublishOutcome::Published(v) => v,
+        other => panic!("{other:?}"),
+    }
+}
+
+db_test!(
+    mcp_versions_are_immutable_owned_and_latest_follows_semver,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let name = "io.github.alice/weather";
+        publish_ok(&db, mcp_version(name, "1.0.0-rc.9", &alice, "Weather")).await;
+        let rc10 = publish_ok(&db, mcp_version(name, "1.0.0-rc.10", &alice, "Weather")).await;
+        assert!(rc10.is_latest, "rc.10 is newer than rc.9");
+        let again = db
+            .publish_mcp(mcp_version(name, "1.0.0-rc.10", &alice, "x"))
+            .await
+            .unwrap();
+        assert!(matches!(again, McpPublishOutcome::DuplicateVersion));
+        // Names are owned case-insensitively.
+        let other = db
+            .publish_mcp(mcp_version("IO.GitHub.Alice/Weather", "2.0.0", &bob, "x"))
+            .await
+            .unwrap();
+        assert!(matches!(other, McpPublishOutcome::NotPublisher { ref owner } if owner == "alice"));
+        assert!(db
+            .add_mcp_publisher(name, bob.id, event("mcp.publisher_add"))
+            .await
+            .unwrap());
+        assert!(!db
+            .add_mcp_publisher(name, bob.id, event("mcp.publisher_add"))
+            .await
+            .unwrap());
+        assert!(db.is_mcp_publisher(name, bob.id).await.unwrap());
+        publish_ok(&db, mcp_version(name, "1.0.0", &bob, "Weather")).await;
+        let latest = db.mcp_version(name, None).await.unwrap().unwrap();
+        assert_eq!(latest.version, "1.0.0", "a release beats its candidates");
+        assert_eq!(db.mcp_versions(name).await.unwrap().len(), 3);
+        assert_eq!(
+            db.mcp_owner("IO.GITHUB.ALICE/WEATHER")
+                .await
+                .unwrap()
+                .unwrap()
+                .1,
+            "alice"
+        );
+
+        // Deleting the latest moves "latest" back; deleting all hides the server from search.
+        let changed = db
+            .set_mcp_status(
+                name,
+                Some("1.0.0"),
+                McpStatus::Deleted,
+                Some("pulled"),
+                event("mcp.status"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+        assert_eq!(
+            db.mcp_version(name, None).await.unwrap().unwrap().version,
+            "1.0.0-rc.10"
+        );
+        let pulled = db.mcp_version(name, Some("1.0.0")).await.unwrap().unwrap();
+        assert_eq!(
+            (pulled.status, pulled.status_message.as_deref()),
+            (McpStatus::Deleted, Some("pulled"))
+        );
+        assert_eq!(
+            db.search_mcp("weather", false, 10, 0).await.unwrap().len(),
+            1
+        );
+        db.set_mcp_status(name, None, McpStatus::Deleted, None, event("mcp.status"))
+            .await
+            .unwrap();
+        assert!(db
+            .search_mcp("weather", false, 10, 0)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            db.set_mcp_status("no.such/server", None, McpStatus::Active, None, event("x"))
+                .await
+                .unwrap(),
+            0
+        );
+    }
+);
+
+db_test!(
+    mcp_listing_pages_filters_and_search_ranks_names_first,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        publish_ok(
+            &db,
+            mcp_version("com.acme/forecast", "1.0.0", &alice, "Tells the weather"),
+        )
+        .await;
+        publish_ok(
+            &db,
+            mcp_version("com.acme/weather", "1.0.0", &alice, "Reads gauges"),
+        )
+        .await;
+        publish_ok(
+            &db,
+            mcp_version("com.acme/weather", "1.1.0", &alice, "Reads gauges"),
+        )
+        .await;
+        publish_ok(
+            &db,
+            mcp_version("com.acme/zeta", "0.1.0", &alice, "Unrelated"),
+        )
+        .await;
+
+        let all = db
+            .list_mcp(&McpListQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let keys: Vec<(String, String)> = all
+            .iter()
+            .map(|v| (v.name.clone(), v.version.clone()))
+            .collect();
+        assert_eq!(keys.len(), 4);
+        assert_eq!(keys[0].0, "com.acme/forecast");
+        let page = db
+            .list_mcp(&McpListQuery {
+                after: Some(("com.acme/weather".into(), "1.0.0".into())),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let rest: Vec<&str> = page.iter().map(|v| v.version.as_str()).collect();
+        assert_eq!(rest, ["1.1.0", "0.1.0"]);
+        let latest = db
+            .list_mcp(&McpListQuery {
+                limit: 10,
+                version: Some("latest".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(latest.len(), 3);
+        let exact = db
+            .list_mcp(&McpListQuery {
+                limit: 10,
+                version: Some("1.0.0".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(exact.len(), 2);
+        let future = db
+            .list_mcp(&McpListQuery {
+                limit: 10,
+                updated_since: Some(Timestamp(Timestamp::now().micros() + 60_000_000)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(future.is_empty());
+
+        let hits = db.search_mcp("weather", false, 10, 0).await.unwrap();
+        let names: Vec<&str> = hits.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["com.acme/weather", "com.acme/forecast"],
+            "the name match ranks first"
+        );
+        assert_eq!(hits[0].version, "1.1.0", "search shows the latest version");
+        assert_eq!(
+            db.search_mcp("weather", false, 1, 1).await.unwrap()[0].name,
+            "com.acme/forecast"
+        );
+        assert!(db
+            .search_mcp("\"; DROP TABLE mcp_versions; --", false, 10, 0)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);
+
+db_test!(
+    namespace_grants_are_case_insensitive_and_revocable,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        assert!(db
+            .grant_namespace("com.Acme/*", alice.id, event("g"))
+            .await
+            .unwrap());
+        assert!(!db
+            .grant_namespace("COM.ACME/*", alice.id, event("g"))
+            .await
+            .unwrap());
+        let grants = db.namespace_grants(Some(alice.id)).await.unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(
+            (grants[0].glob.as_str(), grants[0].user.as_str()),
+            ("com.Acme/*", "alice")
+        );
+        assert!(db
+            .revoke_namespace("com.acme/*", alice.id, event("r"))
+            .await
+            .unwrap());
+        assert!(!db
+            .revoke_namespace("com.acme/*", alice.id, event("r"))
+            .await
+            .unwrap());
+        assert!(db.namespace_grants(None).await.unwrap().is_empty());
+    }
+);

@@ -58,6 +58,12 @@ pub fn router(app: App) -> Router {
         .route("/api/v1/auth/device/token", post(device::token))
         .route("/api/v1/whoami", get(api::whoami))
         .route("/api/v1/search", get(search::search))
+        .route(
+            "/api/v1/mcp/servers/{name}/publishers",
+            post(mcp::add_publisher),
+        )
+        .nest("/v0", mcp::registry_api())
+        .nest("/v0.1", mcp::registry_api())
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(uploads)
         .merge(routes::web::router())

@@ -25,6 +25,7 @@ pub struct Ports {
     pub devices: Arc<dyn DeviceRepo>,
     pub search: Arc<dyn SearchRepo>,
     pub verification: Arc<dyn VerificationRepo>,
+    pub mcp: Arc<dyn McpRepo>,
     pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -41,6 +42,7 @@ impl Ports {
             devices: db.clone(),
             search: db.clone(),
             verification: db.clone(),
+            mcp: db.clone(),
             jobs: db.clone(),
             audit: db,
             blobs,
@@ -66,6 +68,8 @@ pub struct AppInner {
     pub file_index: FileCache,
     /// Scan slots for verification in this process.
     pub verifier: crate::services::verify::Verifier,
+    /// Look-ups in the configured upstream registries, cached.
+    pub upstream: wharf_upstream::Upstream,
 }
 
 impl std::ops::Deref for App {
@@ -177,6 +181,8 @@ impl App {
             pages: PageCache::new(ttl),
             file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
             verifier: crate::services::verify::Verifier::new(config.verification.workers),
+            upstream: wharf_upstream::Upstream::new(config.upstream.clone())
+                .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
             config,
             ports,
             db,

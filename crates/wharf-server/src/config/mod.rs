@@ -3,6 +3,7 @@
 //! once at start-up with errors that name the field and the fix.
 
 mod security;
+mod upstream;
 mod verification;
 
 pub use security::{secret_weakness, IpNet, Security, MIN_SECRET_BYTES};
@@ -49,6 +50,8 @@ pub struct Config {
     /// default. Keep it on an internal network: it is never on `listen`.
     pub metrics_listen: Option<SocketAddr>,
     pub verification: Verification,
+    /// Upstream npm and PyPI registries for MCP package checks; none by default.
+    pub upstream: wharf_upstream::UpstreamSettings,
 }
 
 /// `[jwt]`: accept bearer JWTs from an identity provider.
@@ -110,6 +113,7 @@ impl Default for Config {
             jwt: None,
             metrics_listen: None,
             verification: Verification::default(),
+            upstream: wharf_upstream::UpstreamSettings::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ struct FileConfig {
     jwt: Option<FileJwt>,
     metrics_listen: Option<String>,
     verification: Option<verification::FileVerification>,
+    upstream: Option<upstream::FileUpstream>,
 }
 
 /// `[jwt]`. The HS256 secret is deliberately not here: environment only.
@@ -216,6 +221,8 @@ pub enum ConfigError {
     },
     #[error("production mode refuses to start:\n  - {0}")]
     Production(String),
+    #[error("invalid upstream setting: {0}")]
+    Upstream(String),
     #[error("invalid setting {field} = '{value}': {fix}")]
     Invalid {
         field: &'static str,
@@ -325,6 +332,7 @@ impl Config {
             config.redis_key_prefix = prefix;
         }
         config.verification = verification::load(from_file.verification.take(), &env)?;
+        config.upstream = upstream::load(from_file.upstream.take(), &env)?;
         let limits = from_file.rate_limits.unwrap_or_default();
         let r = &mut config.rate_limits;
         for (policy, name, from_file, field, var) in [

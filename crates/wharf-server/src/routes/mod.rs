@@ -7,6 +7,7 @@ pub mod device;
 pub mod extract;
 pub mod files;
 pub mod health;
+pub mod mcp;
 pub mod review;
 pub mod search;
 pub mod simple;

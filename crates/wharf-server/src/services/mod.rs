@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod device;
+pub mod mcp;
 pub mod passwords;
 pub mod review;
 pub mod sessions;

@@ -1,0 +1,523 @@
+//! The MCP server catalog: servers, immutable versions, publishers and
+//! namespace grants. Only search differs per backend.
+
+use crate::error::repo_error;
+use crate::{audit, Backend, Database};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::cmp::Ordering;
+use wharf_core::model::{
+    McpListQuery, McpPublishOutcome, McpStatus, McpVersion, NamespaceGrant, NewAuditEvent,
+    NewMcpVersion,
+};
+use wharf_core::ports::{McpRepo, RepoError};
+use wharf_core::Timestamp;
+
+const VERSION_COLUMNS: &str =
+    "v.id, v.server_id, s.name, v.version, v.document, v.checks, v.status, \
+     v.status_message, v.is_latest, v.published_at, v.updated_at";
+
+/// Words beyond this many are ignored; they would only narrow the result.
+const MAX_WORDS: usize = 8;
+
+fn version(row: &AnyRow) -> Result<McpVersion, RepoError> {
+    let status: String = row.try_get("status").map_err(repo_error)?;
+    let status = McpStatus::parse(&status)
+        .ok_or_else(|| RepoError::Internal(format!("stored MCP status '{status}' is not valid")))?;
+    let get = || -> Result<McpVersion, sqlx::Error> {
+        Ok(McpVersion {
+            id: row.try_get("id")?,
+            server_id: row.try_get("server_id")?,
+            name: row.try_get("name")?,
+            version: row.try_get("version")?,
+            document: row.try_get("document")?,
+            checks: row.try_get("checks")?,
+            status,
+            status_message: row.try_get("status_message")?,
+            is_latest: row.try_get::<i64, _>("is_latest")? != 0,
+            published_at: Timestamp(row.try_get("published_at")?),
+            updated_at: Timestamp(row.try_get("updated_at")?),
+        })
+    };
+    get().map_err(repo_error)
+}
+
+/// Whether `candidate` should be "latest" over `best`: semver order where
+/// both are semver (a semver version beats one that is not), else the later
+/// publication.
+fn newer(candidate: (&str, i64), best: (&str, i64)) -> bool {
+    match wharf_core::mcp::compare_versions(candidate.0, best.0) {
+        Some(order) => order == Ordering::Greater,
+        None => candidate.1 > best.1,
+    }
+}
+
+/// Recomputes the latest version of a server (deleted versions never are)
+/// and points its search row at it.
+async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result<(), RepoError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, version, document FROM mcp_versions WHERE server_id = $1 AND status <> 'deleted' ORDER BY id",
+    )
+    .bind(server_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(repo_error)?;
+    let mut best: Option<&(i64, String, String)> = None;
+    for row in &rows {
+        if best.is_none_or(|b| newer((&row.1, row.0), (&b.1, b.0))) {
+            best = Some(row);
+        }
+    }
+    sqlx::query("UPDATE mcp_versions SET is_latest = CASE WHEN id = $2 THEN 1 ELSE 0 END WHERE server_id = $1")
+        .bind(server_id)
+        .bind(best.map_or(0, |b| b.0))
+        .execute(&mut **tx)
+        .await
+        .map_err(repo_error)?;
+    match best {
+        Some((_, _, document)) => {
+            let doc: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+            let text = |key: &str| {
+                doc.get(key)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            sqlx::query(
+                "INSERT INTO mcp_search (server_id, name, title, description) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (server_id) DO UPDATE SET name = excluded.name, title = excluded.title,
+                     description = excluded.description",
+            )
+            .bind(server_id)
+            .bind(text("name"))
+            .bind(text("title"))
+            .bind(text("description"))
+            .execute(&mut **tx)
+            .await
+            .map_err(repo_error)?;
+        }
+        // Nothing left to find: every version is deleted.
+        None => {
+            sqlx::query("DELETE FROM mcp_search WHERE server_id = $1")
+                .bind(server_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(repo_error)?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl McpRepo for Database {
+    async fn publish_mcp(&self, new: NewMcpVersion) -> Result<McpPublishOutcome, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let at = new.at.micros();
+        let lower = new.name.to_lowercase();
+        let inserted = sqlx::query(
+            "INSERT INTO mcp_servers (name, name_lower, owner_user_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (name_lower) DO NOTHING RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(&lower)
+        .bind(new.publisher_id)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        let server_id: i64 = match inserted {
+            Some(row) => row.try_get("id").map_err(repo_error)?,
+            None => {
+                let (id, owner_id, owner): (i64, i64, String) = sqlx::query_as(
+                    "SELECT s.id, s.owner_user_id, u.name FROM mcp_servers s JOIN users u ON u.id = s.owner_user_id
+                     WHERE s.name_lower = $1",
+                )
+                .bind(&lower)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+                let added = sqlx::query(
+                    "SELECT 1 FROM mcp_publishers WHERE server_id = $1 AND user_id = $2",
+                )
+                .bind(id)
+                .bind(new.publisher_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+                if owner_id != new.publisher_id && added.is_none() {
+                    return Ok(McpPublishOutcome::NotPublisher { owner });
+                }
+                id
+            }
+        };
+        let row = sqlx::query(
+            "INSERT INTO mcp_versions (server_id, version, document, checks, status, is_latest,
+                                       published_by, published_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'active', 0, $5, $6, $6)
+             ON CONFLICT (server_id, version) DO NOTHING RETURNING id",
+        )
+        .bind(server_id)
+        .bind(&new.version)
+        .bind(&new.document)
+        .bind(&new.checks)
+        .bind(new.publisher_id)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        let Some(row) = row else {
+            return Ok(McpPublishOutcome::DuplicateVersion);
+        };
+        let id: i64 = row.try_get("id").map_err(repo_error)?;
+        sqlx::query("UPDATE mcp_servers SET updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(server_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+        refresh_latest(&mut tx, server_id).await?;
+        audit::insert(&mut *tx, &new.audit).await?;
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id WHERE v.id = $1"
+        );
+        let stored = sqlx::query(&sql)
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+        let stored = version(&stored)?;
+        tx.commit().await.map_err(repo_error)?;
+        Ok(McpPublishOutcome::Published(stored))
+    }
+
+    async fn mcp_version(
+        &self,
+        name: &str,
+        wanted: Option<&str>,
+    ) -> Result<Option<McpVersion>, RepoError> {
+        let sql =
+            format!(
+            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
+             WHERE s.name_lower = $1 AND {}",
+            if wanted.is_some() { "v.version = $2" } else { "v.is_latest = 1" }
+        );
+        let mut query = sqlx::query(&sql).bind(name.to_lowercase());
+        if let Some(v) = wanted {
+            query = query.bind(v);
+        }
+        let row = query.fetch_optional(&self.pool).await.map_err(repo_error)?;
+        row.as_ref().map(version).transpose()
+    }
+
+    async fn mcp_versions(&self, name: &str) -> Result<Vec<McpVersion>, RepoError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
+             WHERE s.name_lower = $1 ORDER BY v.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(name.to_lowercase())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        rows.iter().map(version).collect()
+    }
+
+    async fn list_mcp(&self, q: &McpListQuery) -> Result<Vec<McpVersion>, RepoError> {
+        // Conditions are added only when given, binding in order, so the SQL
+        // stays portable (no untyped NULL parameters for PostgreSQL).
+        let mut conditions: Vec<String> = Vec::new();
+        let mut binds: Vec<Bind> = Vec::new();
+        if let Some((name, after_version)) = &q.after {
+            let n = binds.len();
+            conditions.push(format!(
+                "(s.name_lower > ${a} OR (s.name_lower = ${a} AND v.id > COALESCE(
+                    (SELECT v2.id FROM mcp_versions v2 WHERE v2.server_id = s.id AND v2.version = ${b}), 0)))",
+                a = n + 1,
+                b = n + 2
+            ));
+            binds.push(Bind::Text(name.to_lowercase()));
+            binds.push(Bind::Text(after_version.clone()));
+        }
+        if let Some(since) = q.updated_since {
+            conditions.push(format!("v.updated_at >= ${}", binds.len() + 1));
+            binds.push(Bind::Int(since.micros()));
+        }
+        match q.version.as_deref() {
+            Some("latest") => conditions.push("v.is_latest = 1".into()),
+            Some(exact) => {
+                conditions.push(format!("v.version = ${}", binds.len() + 1));
+                binds.push(Bind::Text(exact.to_owned()));
+            }
+            None => {}
+        }
+        if !q.include_deleted {
+            conditions.push("v.status <> 'deleted'".into());
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
+             {filter} ORDER BY s.name_lower, v.id LIMIT ${}",
+            binds.len() + 1
+        );
+        let mut query = sqlx::query(&sql);
+        for bind in &binds {
+            query = match bind {
+                Bind::Text(t) => query.bind(t.clone()),
+                Bind::Int(i) => query.bind(*i),
+            };
+        }
+        let rows = query
+            .bind(q.limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        rows.iter().map(version).collect()
+    }
+
+    async fn search_mcp(
+        &self,
+        text: &str,
+        include_deleted: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<McpVersion>, RepoError> {
+        let words: Vec<&str> = text.split_whitespace().take(MAX_WORDS).collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deleted = if include_deleted {
+            ""
+        } else {
+            "AND v.status <> 'deleted'"
+        };
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                // The name weighs ten times the title and twenty times the
+                // description, so a name match ranks first.
+                let sql = format!(
+                    "WITH hits AS (
+                         SELECT rowid AS id, bm25(mcp_fts, 20.0, 2.0, 1.0) AS score
+                         FROM mcp_fts WHERE mcp_fts MATCH $1)
+                     SELECT {VERSION_COLUMNS} FROM hits
+                     JOIN mcp_servers s ON s.id = hits.id
+                     JOIN mcp_versions v ON v.server_id = s.id AND v.is_latest = 1 {deleted}
+                     ORDER BY hits.score, s.name_lower LIMIT $2 OFFSET $3"
+                );
+                sqlx::query(&sql)
+                    .bind(crate::search::fts5_query(&words))
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            Backend::Postgres => {
+                let text = words.join(" ");
+                let sql = format!(
+                    "SELECT {VERSION_COLUMNS} FROM mcp_search m
+                     JOIN mcp_servers s ON s.id = m.server_id
+                     JOIN mcp_versions v ON v.server_id = s.id AND v.is_latest = 1 {deleted}
+                     WHERE m.document @@ plainto_tsquery('simple', $1) OR lower(m.name) % lower($1)
+                     ORDER BY greatest(ts_rank(m.document, plainto_tsquery('simple', $1)),
+                                       similarity(lower(m.name), lower($1))) DESC,
+                              s.name_lower
+                     LIMIT $2 OFFSET $3"
+                );
+                sqlx::query(&sql)
+                    .bind(text)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(repo_error)?;
+        rows.iter().map(version).collect()
+    }
+
+    async fn set_mcp_status(
+        &self,
+        name: &str,
+        wanted: Option<&str>,
+        status: McpStatus,
+        message: Option<&str>,
+        event: NewAuditEvent,
+    ) -> Result<usize, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let server: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM mcp_servers WHERE name_lower = $1")
+                .bind(name.to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+        let Some((server_id,)) = server else {
+            return Ok(0);
+        };
+        let now = Timestamp::now().micros();
+        let mut sql = "UPDATE mcp_versions SET status = $1, status_message = $2, updated_at = $3
+                       WHERE server_id = $4"
+            .to_owned();
+        if wanted.is_some() {
+            sql.push_str(" AND version = $5");
+        }
+        let mut query = sqlx::query(&sql)
+            .bind(status.as_str())
+            .bind(message)
+            .bind(now)
+            .bind(server_id);
+        if let Some(v) = wanted {
+            query = query.bind(v);
+        }
+        let changed = query
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?
+            .rows_affected();
+        if changed > 0 {
+            refresh_latest(&mut tx, server_id).await?;
+            audit::insert(&mut *tx, &event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    async fn mcp_owner(&self, name: &str) -> Result<Option<(i64, String)>, RepoError> {
+        sqlx::query_as(
+            "SELECT u.id, u.name FROM mcp_servers s JOIN users u ON u.id = s.owner_user_id WHERE s.name_lower = $1",
+        )
+        .bind(name.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(repo_error)
+    }
+
+    async fn is_mcp_publisher(&self, name: &str, user_id: i64) -> Result<bool, RepoError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM mcp_servers s WHERE s.name_lower = $1 AND (s.owner_user_id = $2 OR EXISTS
+               (SELECT 1 FROM mcp_publishers p WHERE p.server_id = s.id AND p.user_id = $2))",
+        )
+        .bind(name.to_lowercase())
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        Ok(row.is_some())
+    }
+
+    async fn add_mcp_publisher(
+        &self,
+        name: &str,
+        user_id: i64,
+        event: NewAuditEvent,
+    ) -> Result<bool, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let added = sqlx::query(
+            "INSERT INTO mcp_publishers (server_id, user_id, added_at)
+             SELECT id, $2, $3 FROM mcp_servers WHERE name_lower = $1
+             ON CONFLICT (server_id, user_id) DO NOTHING",
+        )
+        .bind(name.to_lowercase())
+        .bind(user_id)
+        .bind(Timestamp::now().micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(repo_error)?
+        .rows_affected()
+            == 1;
+        if added {
+            audit::insert(&mut *tx, &event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(added)
+    }
+
+    async fn grant_namespace(
+        &self,
+        glob: &str,
+        user_id: i64,
+        event: NewAuditEvent,
+    ) -> Result<bool, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let added = sqlx::query(
+            "INSERT INTO mcp_namespace_grants (glob, glob_lower, user_id, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (glob_lower, user_id) DO NOTHING",
+        )
+        .bind(glob)
+        .bind(glob.to_lowercase())
+        .bind(user_id)
+        .bind(Timestamp::now().micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(repo_error)?
+        .rows_affected()
+            == 1;
+        if added {
+            audit::insert(&mut *tx, &event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(added)
+    }
+
+    async fn revoke_namespace(
+        &self,
+        glob: &str,
+        user_id: i64,
+        event: NewAuditEvent,
+    ) -> Result<bool, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let removed =
+            sqlx::query("DELETE FROM mcp_namespace_grants WHERE glob_lower = $1 AND user_id = $2")
+                .bind(glob.to_lowercase())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(repo_error)?
+                .rows_affected()
+                == 1;
+        if removed {
+            audit::insert(&mut *tx, &event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(removed)
+    }
+
+    async fn namespace_grants(
+        &self,
+        user_id: Option<i64>,
+    ) -> Result<Vec<NamespaceGrant>, RepoError> {
+        let mut sql = "SELECT g.glob, u.name, g.created_at FROM mcp_namespace_grants g JOIN users u ON u.id = g.user_id"
+            .to_owned();
+        if user_id.is_some() {
+            sql.push_str(" WHERE g.user_id = $1");
+        }
+        sql.push_str(" ORDER BY g.glob_lower, u.name_lower");
+        let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
+        if let Some(id) = user_id {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(repo_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(glob, user, at)| NamespaceGrant {
+                glob,
+                user,
+                created_at: Timestamp(at),
+            })
+            .collect())
+    }
+}
+
+/// A bound value of a query built from optional filters.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
