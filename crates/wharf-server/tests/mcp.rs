@@ -721,3 +721,50 @@ fn urlencode(raw: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn concurrent_publishes_of_one_uncached_package_ask_upstream_once() {
+    let c = catalog().await;
+    let t = Arc::new(c.t);
+    let publishes = (0..100).map(|i| {
+        let t = t.clone();
+        let token = c.alice.clone();
+        tokio::spawn(async move {
+            // Different servers, one package whose mcpName names none of them:
+            // every check fails on the marker, after one shared look-up.
+            let doc = server(
+                &format!("io.github.alice/w{i}"),
+                "1.0.0",
+                npm_package("weather-npm", "1.2.3"),
+            );
+            publish(&t, &token, &doc).await.status
+        })
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(publishes)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::BAD_REQUEST),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        c.upstream.requests.load(Ordering::SeqCst),
+        1,
+        "one upstream request for 100 checks"
+    );
+    // A second wave within the TTL is answered from the cache.
+    let r = publish(
+        &t,
+        &c.alice,
+        &server(
+            "io.github.alice/weather",
+            "1.0.0",
+            npm_package("weather-npm", "1.2.3"),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(c.upstream.requests.load(Ordering::SeqCst), 1);
+}
