@@ -768,3 +768,26 @@ async fn concurrent_publishes_of_one_uncached_package_ask_upstream_once() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(c.upstream.requests.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn publishing_shares_the_per_token_upload_limit() {
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.upload = wharf_core::ratelimit::RatePolicy::parse("upload", "2/min").unwrap();
+    })
+    .await;
+    accounts::create_user(&t.app.ports, "root", true)
+        .await
+        .unwrap();
+    let root = t.token("root", "publish", &[]).await;
+    let doc = |v: &str| {
+        json!({ "name": "com.acme/remote", "description": "Remote", "version": v,
+        "remotes": [{ "type": "streamable-http", "url": "https://mcp.acme.example/x" }] })
+    };
+    for v in ["1.0.0", "1.0.1"] {
+        assert_eq!(publish(&t, &root, &doc(v)).await.status, StatusCode::OK);
+    }
+    let r = publish(&t, &root, &doc("1.0.2")).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert_eq!(r.header("content-type"), "application/problem+json");
+    assert!(!r.header("retry-after").is_empty());
+}

@@ -4,6 +4,7 @@
 
 use super::extract::MaybeAuth;
 use crate::error::AppError;
+use crate::ratelimit::{self, OnOutage};
 use crate::services::auth::Principal;
 use crate::services::mcp::entries::{self, ListParams};
 use crate::services::mcp::status::{self, StatusBody};
@@ -170,6 +171,9 @@ async fn publish_server(
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
     let who = required(auth)?;
+    // Publishing shares the upload limit: per token, and closed when Redis is down.
+    let policy = &app.config.rate_limits.upload;
+    ratelimit::check(&app, &who.rate_key(), policy, OnOutage::FailClosed).await?;
     let stored = publish::publish(&app, &who, &body).await?;
     Ok(Json(entries::entry(&stored)))
 }
