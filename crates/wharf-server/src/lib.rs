@@ -62,6 +62,7 @@ pub fn router(app: App) -> Router {
             "/api/v1/mcp/servers/{name}/publishers",
             post(mcp::add_publisher),
         )
+        .route("/api/v1/deployments/validate", post(deploy::validate))
         .nest("/v0", mcp::registry_api())
         .nest("/v0.1", mcp::registry_api())
         .route("/api/{*rest}", axum::routing::any(api::not_found))

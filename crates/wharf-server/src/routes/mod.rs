@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod deploy;
 pub mod device;
 pub mod extract;
 pub mod files;

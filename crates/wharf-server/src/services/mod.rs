@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod deploy;
 pub mod device;
 pub mod mcp;
 pub mod passwords;

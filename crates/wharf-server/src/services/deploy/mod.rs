@@ -1,0 +1,88 @@
+//! Deployment validation: everything about a requested deployment of an MCP
+//! server is checked, and every problem collected, before any side effect.
+//! The result is a launch plan: an argv array (never a shell string) with
+//! the version pinned, and the names of exactly the declared variables.
+
+pub mod checks;
+pub mod plan;
+pub mod request;
+
+use crate::state::App;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use wharf_core::ports::RepoError;
+
+pub use plan::Plan;
+
+/// One problem with a request. `message` and `hint` never quote a value the
+/// caller sent: credentials are secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+    pub hint: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// Every problem found; nothing was stored.
+    #[error("the deployment is not valid: {} problem(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// An upstream registry could not answer; retry later. Nothing was stored.
+    #[error("an upstream registry could not be reached to check the package")]
+    UpstreamUnavailable(Vec<FieldError>),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// A deployment that passed every check.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The catalog server and its exact version, when deployed from the catalog.
+    pub server: Option<(String, String)>,
+    pub registry_type: String,
+    pub identifier: String,
+    /// Always exact: `latest` was resolved.
+    pub version: String,
+    pub plan: Plan,
+    /// Validated values by variable name, to be stored encrypted. Never logged.
+    pub credentials: BTreeMap<String, String>,
+}
+
+/// Runs every check on a request body; collects all problems.
+pub async fn validate(app: &App, body: &serde_json::Value) -> Result<Validated, DeployError> {
+    let request = request::parse(body).map_err(DeployError::Invalid)?;
+    let resolved = checks::resolve(app, &request).await?;
+    let mut errors = Vec::new();
+    let credentials = checks::credentials(&resolved.package, &request.credentials, &mut errors);
+    let arguments = checks::arguments(&resolved.package, &request.arguments, &mut errors);
+    if !errors.is_empty() {
+        return Err(DeployError::Invalid(errors));
+    }
+    let plan = plan::build(&resolved, &arguments).map_err(|e| DeployError::Invalid(vec![e]))?;
+    Ok(Validated {
+        server: resolved.server.clone(),
+        registry_type: resolved.package.registry_type.clone(),
+        identifier: resolved.package.identifier.clone(),
+        version: resolved.version.clone(),
+        plan,
+        credentials,
+    })
+}
