@@ -33,6 +33,9 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: NamespaceCommand,
     },
+    /// Re-wrap every deployment credential's data key from WHARF_MASTER_KEY_PREVIOUS
+    /// to WHARF_MASTER_KEY, online; safe to interrupt and run again.
+    RotateKey,
     /// Re-run the current verification rules over stored files; a published
     /// file that newly fails goes to quarantine.
     Rescan {
@@ -157,6 +160,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Quarantine { command } => return quarantine(config, command).await,
         AdminCommand::Rescan { project } => return rescan(config, project).await,
         AdminCommand::Namespace { command } => return namespace(config, command).await,
+        AdminCommand::RotateKey => return rotate_key(config).await,
         _ => {}
     }
     let db = open_database(&config, false).await?;
@@ -166,7 +170,8 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Quarantine { .. }
         | AdminCommand::Rescan { .. }
-        | AdminCommand::Namespace { .. } => {}
+        | AdminCommand::Namespace { .. }
+        | AdminCommand::RotateKey => {}
         AdminCommand::User {
             command:
                 UserCommand::Create {
@@ -448,5 +453,53 @@ async fn namespace(config: Config, command: NamespaceCommand) -> anyhow::Result<
             }
         }
     }
+    Ok(())
+}
+
+async fn rotate_key(config: Config) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        config.security.master_key.is_some() && config.security.master_key_previous.is_some(),
+        "set WHARF_MASTER_KEY to the new key and WHARF_MASTER_KEY_PREVIOUS to the current one \
+         (on every instance too, so they open both while this runs), then run this again"
+    );
+    let app = App::attach(config).await?;
+    let previous = app
+        .vault_previous
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("WHARF_MASTER_KEY_PREVIOUS is not set"))?;
+    anyhow::ensure!(
+        previous.id() != app.vault.id(),
+        "WHARF_MASTER_KEY and WHARF_MASTER_KEY_PREVIOUS are the same key"
+    );
+    let started = std::time::Instant::now();
+    let done = wharf_server::services::deploy::store::rotate(&app, &previous, &app.vault).await?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "re-wrapped {} secrets from key {} to key {} in {:.2} s ({:.0} secrets/s)",
+        done.rewrapped,
+        previous.id(),
+        app.vault.id(),
+        secs,
+        done.rewrapped as f64 / secs.max(1e-9)
+    );
+    app.ports
+        .audit
+        .record(
+            wharf_core::model::NewAuditEvent::new(
+                "vault.rotate_key",
+                format!("key:{}", app.vault.id()),
+            )
+            .detail(
+                serde_json::json!({ "from": previous.id(), "rewrapped": done.rewrapped })
+                    .to_string(),
+            ),
+        )
+        .await?;
+    anyhow::ensure!(
+        done.foreign == 0,
+        "{} secrets are under a key that is neither of these; they were left as they are",
+        done.foreign
+    );
+    eprintln!("now remove WHARF_MASTER_KEY_PREVIOUS from every instance");
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod credentials;
+mod deploy;
 mod login;
 mod mcp;
 mod scan;
@@ -76,6 +77,11 @@ enum Command {
     Whoami,
     /// Forget the stored token (revoke it in the web UI to end it server-side).
     Logout,
+    /// Deployments of MCP servers: validate one before a platform runs it.
+    Deploy {
+        #[command(subcommand)]
+        command: deploy::DeployCommand,
+    },
     /// The MCP server catalog: validate, publish, search.
     Mcp {
         #[command(subcommand)]
@@ -135,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Scan { json, ref files } => return scan::run(files, json),
         Command::Mcp { command } => return mcp::run(command).await,
+        Command::Deploy { command } => return deploy::run(command).await,
         Command::Serve {
             ref listen,
             production,
@@ -172,7 +179,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Whoami
         | Command::Logout
         | Command::Scan { .. }
-        | Command::Mcp { .. } => {}
+        | Command::Mcp { .. }
+        | Command::Deploy { .. } => {}
     }
     Ok(())
 }

@@ -564,3 +564,58 @@ pub struct NamespaceGrant {
     pub user: String,
     pub created_at: Timestamp,
 }
+
+/// One encrypted credential as stored: never the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub deployment_id: String,
+    pub name: String,
+    /// The master key that wraps `wrapped_key`.
+    pub key_id: String,
+    pub wrapped_key: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSecret")
+            .field("deployment_id", &self.deployment_id)
+            .field("name", &self.name)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A deployment to store, with its credentials already encrypted.
+#[derive(Debug, Clone)]
+pub struct NewDeployment {
+    pub id: String,
+    pub owner_user_id: i64,
+    pub server_name: Option<String>,
+    pub server_version: Option<String>,
+    pub registry_type: String,
+    pub identifier: String,
+    pub version: String,
+    /// The launch plan as JSON (variable names only).
+    pub plan: String,
+    pub secrets: Vec<StoredSecret>,
+    pub created_at: Timestamp,
+    pub audit: NewAuditEvent,
+}
+
+/// A stored deployment's metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub id: String,
+    pub owner_user_id: i64,
+    pub owner: String,
+    pub server_name: Option<String>,
+    pub server_version: Option<String>,
+    pub registry_type: String,
+    pub identifier: String,
+    pub version: String,
+    pub plan: String,
+    /// Names of the stored credentials, sorted.
+    pub secret_names: Vec<String>,
+    pub created_at: Timestamp,
+}

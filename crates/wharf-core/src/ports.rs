@@ -286,6 +286,32 @@ pub trait McpRepo: Send + Sync {
     ) -> Result<Vec<NamespaceGrant>, RepoError>;
 }
 
+/// Deployments and their encrypted credentials.
+#[async_trait]
+pub trait DeploymentRepo: Send + Sync {
+    /// In one transaction: the deployment, its secrets and the audit event.
+    async fn create_deployment(&self, new: NewDeployment) -> Result<(), RepoError>;
+    async fn deployment(&self, id: &str) -> Result<Option<Deployment>, RepoError>;
+    async fn deployment_secrets(&self, id: &str) -> Result<Vec<StoredSecret>, RepoError>;
+    /// Deletes the deployment and destroys its ciphertexts; false if absent.
+    async fn delete_deployment(&self, id: &str, audit: NewAuditEvent) -> Result<bool, RepoError>;
+    /// Up to `limit` secrets whose key is not `key_id`, for rotation.
+    async fn secrets_not_under(
+        &self,
+        key_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredSecret>, RepoError>;
+    /// Replaces one secret's wrapping if it is still under `old.key_id`
+    /// (so concurrent rotations cannot clobber each other); false if not.
+    async fn rewrap_secret(
+        &self,
+        old: &StoredSecret,
+        new: &StoredSecret,
+    ) -> Result<bool, RepoError>;
+    /// How many secrets each master key wraps.
+    async fn secrets_by_key(&self) -> Result<Vec<(String, i64)>, RepoError>;
+}
+
 /// Project search: SQLite FTS5, or PostgreSQL tsvector plus pg_trgm.
 #[async_trait]
 pub trait SearchRepo: Send + Sync {

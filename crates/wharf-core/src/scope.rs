@@ -12,6 +12,8 @@ pub enum Scope {
     Publish,
     /// Administer the registry.
     Admin,
+    /// Fetch a deployment's launch plan with its credentials (a runner).
+    Deploy,
 }
 
 impl Scope {
@@ -20,6 +22,7 @@ impl Scope {
             Self::Read => "read",
             Self::Publish => "publish",
             Self::Admin => "admin",
+            Self::Deploy => "deploy",
         }
     }
 
@@ -28,10 +31,11 @@ impl Scope {
             "read" => Ok(Self::Read),
             "publish" => Ok(Self::Publish),
             "admin" => Ok(Self::Admin),
+            "deploy" => Ok(Self::Deploy),
             other => Err(ValidationError::new(
                 "invalid_scope",
                 format!(
-                    "unknown scope '{}': use read, publish or admin",
+                    "unknown scope '{}': use read, publish, admin or deploy",
                     crate::name::printable(other)
                 ),
             )),
@@ -57,7 +61,7 @@ impl Scopes {
         if scopes.is_empty() {
             return Err(ValidationError::new(
                 "invalid_scope",
-                "give at least one scope: read, publish or admin",
+                "give at least one scope: read, publish, admin or deploy",
             ));
         }
         Ok(Self(scopes))

@@ -4,6 +4,7 @@
 //! per backend.
 
 mod audit;
+mod deployments;
 mod devices;
 mod error;
 mod files;

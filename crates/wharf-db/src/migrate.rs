@@ -24,6 +24,7 @@ macro_rules! migrations_for {
             migration!($backend, 4, "jobs", "0004_jobs"),
             migration!($backend, 5, "verification", "0005_verification"),
             migration!($backend, 6, "mcp", "0006_mcp"),
+            migration!($backend, 7, "deployments", "0007_deployments"),
         ]
     };
 }

@@ -1444,3 +1444,84 @@ db_test!(
         assert!(db.namespace_grants(None).await.unwrap().is_empty());
     }
 );
+
+fn stored(deployment: &str, name: &str, key: &str, byte: u8) -> StoredSecret {
+    StoredSecret {
+        deployment_id: deployment.into(),
+        name: name.into(),
+        key_id: key.into(),
+        wrapped_key: vec![byte; 60],
+        ciphertext: vec![byte ^ 0xff, 0, 1, 2, 255],
+    }
+}
+
+db_test!(
+    deployments_store_ciphertexts_rotate_and_destroy_them,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let new = NewDeployment {
+            id: "d1".into(),
+            owner_user_id: alice.id,
+            server_name: Some("com.acme/weather".into()),
+            server_version: Some("1.0.0".into()),
+            registry_type: "npm".into(),
+            identifier: "weather".into(),
+            version: "1.2.3".into(),
+            plan: "{}".into(),
+            secrets: vec![
+                stored("d1", "TOKEN", "k1", 7),
+                stored("d1", "API_URL", "k1", 9),
+            ],
+            created_at: Timestamp::now(),
+            audit: event("deployment.create"),
+        };
+        db.create_deployment(new).await.unwrap();
+        let d = db.deployment("d1").await.unwrap().unwrap();
+        assert_eq!((d.owner.as_str(), d.version.as_str()), ("alice", "1.2.3"));
+        assert_eq!(d.secret_names, ["API_URL", "TOKEN"]);
+        let secrets = db.deployment_secrets("d1").await.unwrap();
+        assert_eq!(
+            secrets[1],
+            stored("d1", "TOKEN", "k1", 7),
+            "bytes come back exactly"
+        );
+        assert!(
+            !format!("{secrets:?}").contains("ciphertext: ["),
+            "Debug hides the bytes"
+        );
+
+        assert_eq!(db.secrets_by_key().await.unwrap(), [("k1".to_owned(), 2)]);
+        let pending = db.secrets_not_under("k2", 10).await.unwrap();
+        assert_eq!(pending.len(), 2);
+        let moved = StoredSecret {
+            key_id: "k2".into(),
+            wrapped_key: vec![1; 60],
+            ..pending[0].clone()
+        };
+        assert!(db.rewrap_secret(&pending[0], &moved).await.unwrap());
+        assert!(
+            !db.rewrap_secret(&pending[0], &moved).await.unwrap(),
+            "only from the old key"
+        );
+        assert_eq!(db.secrets_not_under("k2", 10).await.unwrap().len(), 1);
+        let after = db.deployment_secrets("d1").await.unwrap();
+        assert_eq!(
+            after[0].ciphertext, pending[0].ciphertext,
+            "rotation leaves the ciphertext"
+        );
+
+        assert!(db
+            .delete_deployment("d1", event("deployment.delete"))
+            .await
+            .unwrap());
+        assert!(db.deployment("d1").await.unwrap().is_none());
+        assert!(
+            db.deployment_secrets("d1").await.unwrap().is_empty(),
+            "ciphertexts destroyed"
+        );
+        assert!(!db
+            .delete_deployment("d1", event("deployment.delete"))
+            .await
+            .unwrap());
+    }
+);

@@ -63,6 +63,12 @@ pub fn router(app: App) -> Router {
             post(mcp::add_publisher),
         )
         .route("/api/v1/deployments/validate", post(deploy::validate))
+        .route("/api/v1/deployments", post(deploy::create))
+        .route(
+            "/api/v1/deployments/{id}",
+            get(deploy::get).delete(deploy::delete),
+        )
+        .route("/api/v1/deployments/{id}/plan", get(deploy::plan))
         .nest("/v0", mcp::registry_api())
         .nest("/v0.1", mcp::registry_api())
         .route("/api/{*rest}", axum::routing::any(api::not_found))

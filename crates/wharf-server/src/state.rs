@@ -26,6 +26,7 @@ pub struct Ports {
     pub search: Arc<dyn SearchRepo>,
     pub verification: Arc<dyn VerificationRepo>,
     pub mcp: Arc<dyn McpRepo>,
+    pub deployments: Arc<dyn DeploymentRepo>,
     pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -43,6 +44,7 @@ impl Ports {
             search: db.clone(),
             verification: db.clone(),
             mcp: db.clone(),
+            deployments: db.clone(),
             jobs: db.clone(),
             audit: db,
             blobs,
@@ -70,6 +72,10 @@ pub struct AppInner {
     pub verifier: crate::services::verify::Verifier,
     /// Look-ups in the configured upstream registries, cached.
     pub upstream: wharf_upstream::Upstream,
+    /// Wraps the data keys of deployment credentials.
+    pub vault: Arc<wharf_vault::MasterKey>,
+    /// During a rotation, the key being retired: it only opens.
+    pub vault_previous: Option<Arc<wharf_vault::MasterKey>>,
 }
 
 impl std::ops::Deref for App {
@@ -118,7 +124,10 @@ impl App {
         config.check_production()?;
         let db = open_database(&config, migrate).await?;
         if config.security.session_secret.is_none() {
-            config.security.session_secret = Some(dev_session_secret(&config)?);
+            config.security.session_secret = Some(dev_secret(&config, "session-secret")?);
+        }
+        if config.security.master_key.is_none() {
+            config.security.master_key = Some(dev_secret(&config, "master-key")?);
         }
         let (blobs, staged): (Arc<dyn BlobStore>, usize) = match &config.s3 {
             Some(s3) if clean_staging => (
@@ -183,6 +192,22 @@ impl App {
             verifier: crate::services::verify::Verifier::new(config.verification.workers),
             upstream: wharf_upstream::Upstream::new(config.upstream.clone())
                 .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
+            // Tests that build an app from parts without a key get a random one.
+            vault: Arc::new(match &config.security.master_key {
+                Some(key) => wharf_vault::MasterKey::from_config(key.expose_secret())
+                    .map_err(|e| crate::config::ConfigError::MasterKey(e.to_string()))?,
+                None => wharf_vault::MasterKey::generate(),
+            }),
+            vault_previous: match &config.security.master_key_previous {
+                Some(key) => Some(Arc::new(
+                    wharf_vault::MasterKey::from_config(key.expose_secret()).map_err(|e| {
+                        crate::config::ConfigError::MasterKey(format!(
+                            "WHARF_MASTER_KEY_PREVIOUS: {e}"
+                        ))
+                    })?,
+                )),
+                None => None,
+            },
             config,
             ports,
             db,
@@ -214,10 +239,11 @@ pub async fn open_database(config: &Config, migrate: bool) -> Result<Database, S
 /// Dev mode without `WHARF_SESSION_SECRET`: a random secret kept in the data
 /// directory (mode 0600), so IP hashes stay comparable across restarts.
 /// Production mode never gets here: it refuses to start without a secret.
-fn dev_session_secret(config: &Config) -> Result<SecretString, StartError> {
+/// A dev-mode secret kept in `data_dir/NAME` (0600), made on first start.
+fn dev_secret(config: &Config, name: &str) -> Result<SecretString, StartError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let path = config.data_dir.join("session-secret");
+    let path = config.data_dir.join(name);
     let fail = |e: std::io::Error| StartError::DataDir {
         path: path.display().to_string(),
         reason: e.to_string(),

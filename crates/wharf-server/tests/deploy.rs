@@ -388,3 +388,368 @@ async fn unknown_servers_missing_packages_and_upstream_outages() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+async fn create(t: &TestApp, token: &str, body: &Value) -> common::TestResponse {
+    t.post_json("/api/v1/deployments", Some(token), &body.to_string())
+        .await
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+#[tokio::test]
+async fn created_deployments_show_names_never_values_and_only_to_their_owner() {
+    let (t, alice) = deployable().await;
+    let r = create(&t, &alice, &good_request()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert!(!r.text().contains(SECRET));
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.json()["plan"]["argv"][2], "weather-npm@1.2.3");
+    let path = format!("/api/v1/deployments/{id}");
+    let got = t.get(&path, &[("authorization", &bearer(&alice))]).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    let body = got.json();
+    let names: Vec<&str> = body["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["API_URL", "GITHUB_TOKEN", "LOG_LEVEL"],
+        "the default LOG_LEVEL is stored too"
+    );
+    assert!(!got.text().contains(SECRET));
+    let bob = t.token("bob", "publish", &[]).await;
+    got_not_found(&t, &path, &bob).await;
+    wharf_server::services::accounts::create_user(&t.app.ports, "root", true)
+        .await
+        .unwrap();
+    let root = t.token("root", "admin", &[]).await;
+    assert_eq!(
+        t.get(&path, &[("authorization", &bearer(&root))])
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The plan without secrets for the owner; with them only for a runner.
+    let plan = t
+        .get(
+            &format!("{path}/plan"),
+            &[("authorization", &bearer(&alice))],
+        )
+        .await;
+    assert_eq!(plan.status, StatusCode::OK);
+    assert!(plan.json().get("envValues").is_none());
+    let refused = t
+        .get(
+            &format!("{path}/plan?include=secrets"),
+            &[("authorization", &bearer(&alice))],
+        )
+        .await;
+    refused.assert_error(StatusCode::FORBIDDEN, "insufficient_scope", "deploy");
+    let runner = t.token("alice", "deploy", &[]).await;
+    let full = t
+        .get(
+            &format!("{path}/plan?include=secrets"),
+            &[("authorization", &bearer(&runner))],
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text());
+    assert_eq!(full.header("cache-control"), "no-store");
+    let values = full.json()["envValues"].clone();
+    assert_eq!(values["GITHUB_TOKEN"], SECRET);
+    assert_eq!(values["LOG_LEVEL"], "info");
+    let keys: Vec<String> = values.as_object().unwrap().keys().cloned().collect();
+    let declared: Vec<String> = full.json()["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        keys.iter().all(|k| declared.contains(k)),
+        "only declared names: {keys:?}"
+    );
+    let bob_runner = t.token("bob", "deploy", &[]).await;
+    got_not_found(&t, &format!("{path}/plan?include=secrets"), &bob_runner).await;
+    let audit = t
+        .get(
+            "/api/v1/admin/audit?action=deployment.secrets_read",
+            &[("authorization", &bearer(&root))],
+        )
+        .await;
+    assert_eq!(audit.json()["events"].as_array().unwrap().len(), 1);
+    assert!(
+        !audit.text().contains(SECRET),
+        "the audit log never holds a value"
+    );
+
+    // Delete destroys the ciphertexts.
+    let gone = t
+        .send(
+            axum::http::Request::delete(&path)
+                .header("authorization", bearer(&alice))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    got_not_found(&t, &path, &alice).await;
+    assert!(t
+        .app
+        .ports
+        .deployments
+        .deployment_secrets(&id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn got_not_found(t: &TestApp, path: &str, token: &str) {
+    t.get(path, &[("authorization", &bearer(token))])
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found", "no deployment");
+}
+
+#[tokio::test]
+async fn no_plaintext_secret_is_stored_anywhere_in_the_database() {
+    let (t, alice) = deployable().await;
+    assert_eq!(
+        create(&t, &alice, &good_request()).await.status,
+        StatusCode::CREATED
+    );
+    if t.app.config.is_embedded_database() {
+        let dir = t.app.config.data_dir.clone();
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("wharf.db")
+            {
+                bytes.extend(std::fs::read(&path).unwrap());
+            }
+        }
+        assert!(bytes.len() > 10_000, "read the database and its WAL");
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "plaintext in the database file"
+        );
+        assert!(
+            bytes.windows(11).any(|w| w == b"weather-npm"),
+            "the search itself finds stored text"
+        );
+    }
+    // On either backend: what the repository returns holds no plaintext.
+    let id = t.app.ports.deployments.secrets_by_key().await.unwrap();
+    assert_eq!(id.len(), 1, "one master key");
+    let audit = t
+        .app
+        .ports
+        .audit
+        .query(&wharf_core::model::AuditFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(audit.iter().all(|e| !e.detail.contains(SECRET)));
+}
+
+#[tokio::test]
+async fn swapped_ciphertexts_fail_to_decrypt() {
+    use wharf_core::model::{NewDeployment, StoredSecret};
+    let (t, alice) = deployable().await;
+    let first = create(&t, &alice, &good_request()).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secrets = t
+        .app
+        .ports
+        .deployments
+        .deployment_secrets(&first)
+        .await
+        .unwrap();
+    let token = secrets
+        .iter()
+        .find(|s| s.name == "GITHUB_TOKEN")
+        .unwrap()
+        .clone();
+    let url = secrets
+        .iter()
+        .find(|s| s.name == "API_URL")
+        .unwrap()
+        .clone();
+    let user = t
+        .app
+        .ports
+        .users
+        .find_user_by_name("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let plan = t
+        .app
+        .ports
+        .deployments
+        .deployment(&first)
+        .await
+        .unwrap()
+        .unwrap()
+        .plan;
+    // A second deployment whose rows carry the first one's ciphertexts, and
+    // whose two variables swapped theirs.
+    let moved = |name: &str, from: &StoredSecret| StoredSecret {
+        deployment_id: "other".into(),
+        name: name.into(),
+        ..from.clone()
+    };
+    t.app
+        .ports
+        .deployments
+        .create_deployment(NewDeployment {
+            id: "other".into(),
+            owner_user_id: user.id,
+            server_name: None,
+            server_version: None,
+            registry_type: "npm".into(),
+            identifier: "weather-npm".into(),
+            version: "1.2.3".into(),
+            plan,
+            secrets: vec![moved("GITHUB_TOKEN", &token), moved("API_URL", &url)],
+            created_at: wharf_core::Timestamp::now(),
+            audit: wharf_core::model::NewAuditEvent::new("test", "x"),
+        })
+        .await
+        .unwrap();
+    let runner = t.token("alice", "deploy", &[]).await;
+    let r = t
+        .get(
+            "/api/v1/deployments/other/plan?include=secrets",
+            &[("authorization", &bearer(&runner))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
+    assert!(!r.text().contains(SECRET));
+    // Within one deployment, swapping two variables' ciphertexts fails too.
+    let vault = &t.app.vault;
+    let sealed = |s: &StoredSecret| wharf_vault::Sealed {
+        key_id: s.key_id.clone(),
+        wrapped_key: s.wrapped_key.clone(),
+        ciphertext: s.ciphertext.clone(),
+    };
+    assert!(wharf_vault::open(
+        vault,
+        wharf_vault::Binding::new(&first, "API_URL"),
+        &sealed(&token)
+    )
+    .is_err());
+    assert!(wharf_vault::open(
+        vault,
+        wharf_vault::Binding::new(&first, "GITHUB_TOKEN"),
+        &sealed(&token)
+    )
+    .is_ok());
+}
+
+#[tokio::test]
+async fn rotate_key_rewraps_everything_and_the_old_key_opens_nothing() {
+    let (t, alice) = deployable().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            create(&t, &alice, &good_request()).await.json()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let new_key = wharf_vault::MasterKey::generate();
+    let done = wharf_server::services::deploy::store::rotate(&t.app, &t.app.vault, &new_key)
+        .await
+        .unwrap();
+    assert_eq!(done.rewrapped, 9, "three variables in three deployments");
+    let again = wharf_server::services::deploy::store::rotate(&t.app, &t.app.vault, &new_key)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.rewrapped, 0,
+        "a second run finds nothing left: resumable"
+    );
+    assert_eq!(
+        t.app.ports.deployments.secrets_by_key().await.unwrap(),
+        [(new_key.id().to_owned(), 9)]
+    );
+    for id in &ids {
+        for s in t
+            .app
+            .ports
+            .deployments
+            .deployment_secrets(id)
+            .await
+            .unwrap()
+        {
+            let sealed = wharf_vault::Sealed {
+                key_id: s.key_id.clone(),
+                wrapped_key: s.wrapped_key.clone(),
+                ciphertext: s.ciphertext.clone(),
+            };
+            let binding = wharf_vault::Binding::new(id, &s.name);
+            assert!(
+                wharf_vault::open(&t.app.vault, binding, &sealed).is_err(),
+                "the old key opens nothing"
+            );
+            assert!(
+                wharf_vault::open(&new_key, binding, &sealed).is_ok(),
+                "the new key opens everything"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_upstream_outage_during_create_stores_nothing() {
+    let (t, alice) = deployable().await;
+    let r = create(
+        &t,
+        &alice,
+        &json!({ "package": { "registryType": "npm", "identifier": "down", "version": "1.0.0" },
+        "environmentVariables": [{ "name": "TOKEN" }], "credentials": { "TOKEN": SECRET } }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert!(
+        t.app
+            .ports
+            .deployments
+            .secrets_by_key()
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
+    let r = create(
+        &t,
+        &alice,
+        &json!({ "server": "io.github.alice/weather", "credentials": {} }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        t.app
+            .ports
+            .deployments
+            .secrets_by_key()
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
+}

@@ -223,6 +223,8 @@ pub enum ConfigError {
     Production(String),
     #[error("invalid upstream setting: {0}")]
     Upstream(String),
+    #[error("the master key (WHARF_MASTER_KEY) cannot be used: {0}")]
+    MasterKey(String),
     #[error("invalid setting {field} = '{value}': {fix}")]
     Invalid {
         field: &'static str,
@@ -422,6 +424,8 @@ impl Config {
         )?;
         // The secret comes from the environment only, like the S3 keys.
         sec.session_secret = env("WHARF_SESSION_SECRET").map(SecretString::from);
+        sec.master_key = env("WHARF_MASTER_KEY").map(SecretString::from);
+        sec.master_key_previous = env("WHARF_MASTER_KEY_PREVIOUS").map(SecretString::from);
         if let Some(raw) = from_file.session_ttl {
             sec.session_ttl = humantime::parse_duration(&raw)
                 .ok()

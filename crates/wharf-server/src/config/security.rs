@@ -22,6 +22,13 @@ pub struct Security {
     /// Keys the audit log's IP hashes. From `WHARF_SESSION_SECRET`; in dev
     /// mode a random one is kept in the data directory when unset.
     pub session_secret: Option<SecretString>,
+    /// Wraps deployment credentials' data keys (wharf-vault). From
+    /// `WHARF_MASTER_KEY` only; in dev mode a random one kept in
+    /// `data_dir/master-key` stands in.
+    pub master_key: Option<SecretString>,
+    /// The key being rotated away from (`WHARF_MASTER_KEY_PREVIOUS`): still
+    /// opens what it wraps until `wharf admin rotate-key` has re-wrapped it.
+    pub master_key_previous: Option<SecretString>,
     /// How long a web session lives. Default 12 h.
     pub session_ttl: Duration,
     /// Most device-login requests pending at once. Default 10,000.
@@ -39,6 +46,8 @@ impl Default for Security {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             session_secret: None,
+            master_key: None,
+            master_key_previous: None,
             session_ttl: Duration::from_secs(12 * 3600),
             device_code_cap: 10_000,
             public_url: None,
@@ -111,6 +120,27 @@ pub fn production_problems(
                     "session secret (WHARF_SESSION_SECRET) is weak: {why}; use at least 32 random bytes, \
                      e.g. the output of `openssl rand -base64 48`"
                 ));
+            }
+        }
+    }
+    match &security.master_key {
+        None => problems.push(
+            "master key (WHARF_MASTER_KEY) is missing: deployment credentials are encrypted under it; \
+             set it to at least 32 random bytes, e.g. the output of `openssl rand -base64 32`"
+                .to_owned(),
+        ),
+        Some(key) => {
+            if let Err(e) = wharf_vault::MasterKey::from_config(key.expose_secret()) {
+                problems.push(format!("master key (WHARF_MASTER_KEY): {e}"));
+            }
+            let same = security
+                .session_secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret() == key.expose_secret());
+            if same {
+                problems.push(
+                    "master key (WHARF_MASTER_KEY) is the same as WHARF_SESSION_SECRET: give each its own".to_owned(),
+                );
             }
         }
     }

@@ -2,9 +2,10 @@
 
 use super::extract::Auth;
 use crate::error::AppError;
+use crate::services::deploy::store::{self, StoreError};
 use crate::services::deploy::{self, DeployError};
 use crate::state::App;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::Json;
 use bytes::Bytes;
@@ -70,4 +71,87 @@ pub async fn validate(
         },
         "plan": validated.plan,
     })))
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Deploy(d) => d.into(),
+            StoreError::NotFound => AppError::not_found(e.to_string()),
+            StoreError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
+            // Never says which bytes failed; a failure here is ours, not the caller's.
+            StoreError::Vault(what) => {
+                AppError::internal(format!("decrypting stored credentials ({what})"))
+            }
+            StoreError::Repo(r) => r.into(),
+        }
+    }
+}
+
+/// `POST /api/v1/deployments`: the same checks, then the deployment is stored
+/// with its credentials encrypted, and the plan returned.
+pub async fn create(
+    State(app): State<App>,
+    Auth(who): Auth,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let request = body_json(&body)?;
+    let (stored, plan) = store::create(&app, &who, &request).await?;
+    let mut answer = store::metadata(&stored);
+    answer["plan"] = serde_json::to_value(&plan).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// `GET /api/v1/deployments/{id}`: metadata and variable names.
+pub async fn get(
+    State(app): State<App>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(store::get(&app, &who, &id).await?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanQuery {
+    include: Option<String>,
+}
+
+/// `GET /api/v1/deployments/{id}/plan[?include=secrets]`.
+pub async fn plan(
+    State(app): State<App>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+    query: Result<Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response, AppError> {
+    let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+    let include_secrets = match query.include.as_deref() {
+        None => false,
+        Some("secrets") => true,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                "invalid_query",
+                "include takes one value: secrets",
+            ))
+        }
+    };
+    let plan = store::plan(&app, &who, &id, include_secrets).await?;
+    let mut response = axum::response::IntoResponse::into_response(Json(plan));
+    if include_secrets {
+        // Credentials must not be kept by any cache on the way.
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}
+
+/// `DELETE /api/v1/deployments/{id}`: the ciphertexts are destroyed.
+pub async fn delete(
+    State(app): State<App>,
+    Auth(who): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    store::delete(&app, &who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

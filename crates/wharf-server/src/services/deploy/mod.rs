@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod plan;
 pub mod request;
+pub mod store;
 
 use crate::state::App;
 use serde::Serialize;

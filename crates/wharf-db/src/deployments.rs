@@ -1,0 +1,189 @@
+//! Deployments and their encrypted credentials. Bytes are stored as base64
+//! text, which reads the same on both backends.
+
+use crate::error::repo_error;
+use crate::{audit, Database};
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sqlx::Row;
+use wharf_core::model::{Deployment, NewAuditEvent, NewDeployment, StoredSecret};
+use wharf_core::ports::{DeploymentRepo, RepoError};
+use wharf_core::Timestamp;
+
+fn decode(column: &str, raw: &str) -> Result<Vec<u8>, RepoError> {
+    STANDARD
+        .decode(raw)
+        .map_err(|_| RepoError::Internal(format!("stored {column} is not base64")))
+}
+
+fn secret(row: &sqlx::any::AnyRow) -> Result<StoredSecret, RepoError> {
+    let text = |c: &str| row.try_get::<String, _>(c).map_err(repo_error);
+    Ok(StoredSecret {
+        deployment_id: text("deployment_id")?,
+        name: text("name")?,
+        key_id: text("key_id")?,
+        wrapped_key: decode("wrapped_key", &text("wrapped_key")?)?,
+        ciphertext: decode("ciphertext", &text("ciphertext")?)?,
+    })
+}
+
+#[async_trait]
+impl DeploymentRepo for Database {
+    async fn create_deployment(&self, new: NewDeployment) -> Result<(), RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        sqlx::query(
+            "INSERT INTO deployments (id, owner_user_id, server_name, server_version, registry_type,
+                                      identifier, version, plan, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&new.id)
+        .bind(new.owner_user_id)
+        .bind(&new.server_name)
+        .bind(&new.server_version)
+        .bind(&new.registry_type)
+        .bind(&new.identifier)
+        .bind(&new.version)
+        .bind(&new.plan)
+        .bind(new.created_at.micros())
+        .execute(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        for s in &new.secrets {
+            sqlx::query(
+                "INSERT INTO deployment_secrets (deployment_id, name, key_id, wrapped_key, ciphertext)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&new.id)
+            .bind(&s.name)
+            .bind(&s.key_id)
+            .bind(STANDARD.encode(&s.wrapped_key))
+            .bind(STANDARD.encode(&s.ciphertext))
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+        }
+        audit::insert(&mut *tx, &new.audit).await?;
+        tx.commit().await.map_err(repo_error)
+    }
+
+    async fn deployment(&self, id: &str) -> Result<Option<Deployment>, RepoError> {
+        let row = sqlx::query(
+            "SELECT d.id, d.owner_user_id, u.name AS owner, d.server_name, d.server_version, d.registry_type,
+                    d.identifier, d.version, d.plan, d.created_at
+             FROM deployments d JOIN users u ON u.id = d.owner_user_id WHERE d.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM deployment_secrets WHERE deployment_id = $1 ORDER BY name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        let get = || -> Result<Deployment, sqlx::Error> {
+            Ok(Deployment {
+                id: row.try_get("id")?,
+                owner_user_id: row.try_get("owner_user_id")?,
+                owner: row.try_get("owner")?,
+                server_name: row.try_get("server_name")?,
+                server_version: row.try_get("server_version")?,
+                registry_type: row.try_get("registry_type")?,
+                identifier: row.try_get("identifier")?,
+                version: row.try_get("version")?,
+                plan: row.try_get("plan")?,
+                secret_names: names.into_iter().map(|(n,)| n).collect(),
+                created_at: Timestamp(row.try_get("created_at")?),
+            })
+        };
+        get().map(Some).map_err(repo_error)
+    }
+
+    async fn deployment_secrets(&self, id: &str) -> Result<Vec<StoredSecret>, RepoError> {
+        let rows = sqlx::query(
+            "SELECT deployment_id, name, key_id, wrapped_key, ciphertext FROM deployment_secrets
+             WHERE deployment_id = $1 ORDER BY name",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        rows.iter().map(secret).collect()
+    }
+
+    async fn delete_deployment(&self, id: &str, event: NewAuditEvent) -> Result<bool, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        sqlx::query("DELETE FROM deployment_secrets WHERE deployment_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+        let deleted = sqlx::query("DELETE FROM deployments WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?
+            .rows_affected()
+            == 1;
+        if deleted {
+            audit::insert(&mut *tx, &event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(deleted)
+    }
+
+    async fn secrets_not_under(
+        &self,
+        key_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredSecret>, RepoError> {
+        let rows = sqlx::query(
+            "SELECT deployment_id, name, key_id, wrapped_key, ciphertext FROM deployment_secrets
+             WHERE key_id <> $1 ORDER BY deployment_id, name LIMIT $2",
+        )
+        .bind(key_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        rows.iter().map(secret).collect()
+    }
+
+    async fn rewrap_secret(
+        &self,
+        old: &StoredSecret,
+        new: &StoredSecret,
+    ) -> Result<bool, RepoError> {
+        let _guard = self.writer().await;
+        let done = sqlx::query(
+            "UPDATE deployment_secrets SET key_id = $1, wrapped_key = $2
+             WHERE deployment_id = $3 AND name = $4 AND key_id = $5",
+        )
+        .bind(&new.key_id)
+        .bind(STANDARD.encode(&new.wrapped_key))
+        .bind(&old.deployment_id)
+        .bind(&old.name)
+        .bind(&old.key_id)
+        .execute(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn secrets_by_key(&self) -> Result<Vec<(String, i64)>, RepoError> {
+        sqlx::query_as(
+            "SELECT key_id, COUNT(*) FROM deployment_secrets GROUP BY key_id ORDER BY key_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)
+    }
+}
