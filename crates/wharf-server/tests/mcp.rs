@@ -464,6 +464,7 @@ async fn private_and_loopback_remote_urls_are_refused_outside_dev_mode() {
         c.security.production = true;
         c.security.session_secret =
             Some("k7Qp2vX9mZ4rT8wL1nB6yH3cF5dJ0sGaKeUiOoPq".to_owned().into());
+        c.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".into());
     })
     .await;
     accounts::create_user(&t.app.ports, "root", true)

@@ -463,6 +463,24 @@ async fn secrets_internal_secret_has_minimum_length() {
         .to_string();
     assert!(err.contains("missing"), "{err}");
     config.security.session_secret = Some("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1".into());
+    // The master key has the same rule: missing or short refuses the start.
+    let err = App::open(config.clone(), true)
+        .await
+        .err()
+        .expect("refused without a master key")
+        .to_string();
+    assert!(
+        err.contains("WHARF_MASTER_KEY") && err.contains("missing"),
+        "{err}"
+    );
+    config.security.master_key = Some("only-twenty-bytes-ok".into());
+    let err = App::open(config.clone(), true)
+        .await
+        .err()
+        .expect("refused with a short master key")
+        .to_string();
+    assert!(err.contains("WHARF_MASTER_KEY"), "{err}");
+    config.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".into());
     if wharf_db::testing::backend_is_postgres() {
         config.database_url = Some(
             wharf_db::testing::fresh_postgres_schema(&wharf_db::testing::postgres_base_url())

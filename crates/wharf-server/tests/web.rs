@@ -91,6 +91,8 @@ async fn session_cookies_are_secure_outside_dev_mode() {
     let t = TestApp::with_config(|c| {
         c.security.production = true;
         c.security.session_secret = Some("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1".into());
+        c.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".into());
+        c.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".to_owned().into());
     })
     .await;
     add_user(&t, "alice", false).await;

@@ -287,12 +287,14 @@ mod tests {
             "0.0.0.0:8080".parse().unwrap(),
             Some("http://idp.internal/jwks"),
         );
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems[0].contains("WHARF_SESSION_SECRET") && problems[0].contains("32"));
-        assert!(problems[1].contains("behind_tls_proxy"));
-        assert!(problems[2].contains("jwt.jwks_url") && problems[2].contains("https"));
+        assert!(problems[1].contains("WHARF_MASTER_KEY") && problems[1].contains("missing"));
+        assert!(problems[2].contains("behind_tls_proxy"));
+        assert!(problems[3].contains("jwt.jwks_url") && problems[3].contains("https"));
         let fine = Security {
             session_secret: Some("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1".into()),
+            master_key: Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".into()),
             behind_tls_proxy: true,
             ..security
         };
@@ -300,6 +302,41 @@ mod tests {
             &fine,
             "0.0.0.0:8080".parse().unwrap(),
             Some("https://idp/jwks")
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn production_refuses_a_weak_example_or_reused_master_key() {
+        let with_key = |key: &str| Security {
+            production: true,
+            session_secret: Some("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1".into()),
+            master_key: Some(key.to_owned().into()),
+            ..Security::default()
+        };
+        let loopback = "127.0.0.1:8080".parse().unwrap();
+        for weak in [
+            "tiny1",
+            "changeme-changeme-changeme-changeme-x",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
+            let problems = production_problems(&with_key(weak), loopback, None);
+            assert_eq!(problems.len(), 1, "{weak}: {problems:?}");
+            assert!(problems[0].contains("WHARF_MASTER_KEY"), "{problems:?}");
+            assert!(!problems[0].contains(weak), "the value is never echoed");
+        }
+        let reused = with_key("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1");
+        let problems = production_problems(&reused, loopback, None);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("same as WHARF_SESSION_SECRET")),
+            "{problems:?}"
+        );
+        assert!(production_problems(
+            &with_key("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3"),
+            loopback,
+            None
         )
         .is_empty());
     }
