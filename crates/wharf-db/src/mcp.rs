@@ -416,26 +416,15 @@ impl McpRepo for Database {
         user_id: i64,
         event: NewAuditEvent,
     ) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let added = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO mcp_publishers (server_id, user_id, added_at)
              SELECT id, $2, $3 FROM mcp_servers WHERE name_lower = $1
              ON CONFLICT (server_id, user_id) DO NOTHING",
         )
         .bind(name.to_lowercase())
         .bind(user_id)
-        .bind(Timestamp::now().micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(repo_error)?
-        .rows_affected()
-            == 1;
-        if added {
-            audit::insert(&mut *tx, &event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
-        Ok(added)
+        .bind(Timestamp::now().micros());
+        self.audited_change(insert, &event).await
     }
 
     async fn grant_namespace(
@@ -444,26 +433,15 @@ impl McpRepo for Database {
         user_id: i64,
         event: NewAuditEvent,
     ) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let added = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO mcp_namespace_grants (glob, glob_lower, user_id, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (glob_lower, user_id) DO NOTHING",
         )
         .bind(glob)
         .bind(glob.to_lowercase())
         .bind(user_id)
-        .bind(Timestamp::now().micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(repo_error)?
-        .rows_affected()
-            == 1;
-        if added {
-            audit::insert(&mut *tx, &event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
-        Ok(added)
+        .bind(Timestamp::now().micros());
+        self.audited_change(insert, &event).await
     }
 
     async fn revoke_namespace(
@@ -472,22 +450,11 @@ impl McpRepo for Database {
         user_id: i64,
         event: NewAuditEvent,
     ) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let removed =
+        let delete =
             sqlx::query("DELETE FROM mcp_namespace_grants WHERE glob_lower = $1 AND user_id = $2")
                 .bind(glob.to_lowercase())
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(repo_error)?
-                .rows_affected()
-                == 1;
-        if removed {
-            audit::insert(&mut *tx, &event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
-        Ok(removed)
+                .bind(user_id);
+        self.audited_change(delete, &event).await
     }
 
     async fn namespace_grants(
@@ -513,6 +480,30 @@ impl McpRepo for Database {
                 created_at: Timestamp(at),
             })
             .collect())
+    }
+}
+
+impl Database {
+    /// Runs one statement with its audit event in a transaction; the event
+    /// is written only if the statement changed a row. Whether it did.
+    async fn audited_change<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        event: &NewAuditEvent,
+    ) -> Result<bool, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let changed = statement
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?
+            .rows_affected()
+            == 1;
+        if changed {
+            audit::insert(&mut *tx, event).await?;
+        }
+        tx.commit().await.map_err(repo_error)?;
+        Ok(changed)
     }
 }
 

@@ -54,6 +54,25 @@ fn report(row: &AnyRow) -> Result<Option<ScanReport>, RepoError> {
     get().map_err(repo_error)
 }
 
+/// Moves a file to `to` if it is in one of `from`; whether it moved.
+async fn move_status(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    file_id: i64,
+    from: &[FileStatus],
+    to: FileStatus,
+) -> Result<bool, RepoError> {
+    let sql = format!(
+        "UPDATE files SET status = $1 WHERE id = $2 AND status IN ({})",
+        placeholders(3, from.len())
+    );
+    let mut update = sqlx::query(&sql).bind(to.as_str()).bind(file_id);
+    for status in from {
+        update = update.bind(status.as_str());
+    }
+    let done = update.execute(&mut **tx).await.map_err(repo_error)?;
+    Ok(done.rows_affected() == 1)
+}
+
 fn held(row: &AnyRow) -> Result<HeldFile, RepoError> {
     Ok(HeldFile {
         file: rows::file(row)?,
@@ -110,20 +129,7 @@ impl VerificationRepo for Database {
                 return Ok(VerdictOutcome::JobLost);
             }
         }
-        let sql = format!(
-            "UPDATE files SET status = $1 WHERE id = $2 AND status IN ({})",
-            placeholders(3, v.from.len())
-        );
-        let mut update = sqlx::query(&sql).bind(v.to.as_str()).bind(v.file_id);
-        for status in &v.from {
-            update = update.bind(status.as_str());
-        }
-        let applied = update
-            .execute(&mut *tx)
-            .await
-            .map_err(repo_error)?
-            .rows_affected()
-            == 1;
+        let applied = move_status(&mut tx, v.file_id, &v.from, v.to).await?;
         let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM files WHERE id = $1")
             .bind(v.file_id)
             .fetch_optional(&mut *tx)
@@ -202,20 +208,7 @@ impl VerificationRepo for Database {
     async fn review(&self, r: NewReview) -> Result<Option<FileStatus>, RepoError> {
         let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let sql = format!(
-            "UPDATE files SET status = $1 WHERE id = $2 AND status IN ({})",
-            placeholders(3, r.from.len())
-        );
-        let mut update = sqlx::query(&sql).bind(r.to.as_str()).bind(r.file_id);
-        for status in &r.from {
-            update = update.bind(status.as_str());
-        }
-        let applied = update
-            .execute(&mut *tx)
-            .await
-            .map_err(repo_error)?
-            .rows_affected()
-            == 1;
+        let applied = move_status(&mut tx, r.file_id, &r.from, r.to).await?;
         if applied {
             let at = r.at.micros();
             let updated = sqlx::query(
