@@ -3,13 +3,14 @@
 //! Each pattern is a *signal*. A capability (exec, network, subprocess) is ordinary on its
 //! own; a threat (a decoded payload, a credential path, obfuscation, a hidden process,
 //! the clipboard) is worth a warning; a threat beside the capability that would complete
-//! an attack, in the same file, is worth a quarantine. One `RegexSet` pass finds which
+//! an attack, in the same file, is worth a quarantine. One multi-pattern pass finds which
 //! signals occur at all, so clean files cost one scan.
 
 use crate::collect::Role;
 use crate::excerpt::{excerpt, line_at};
 use crate::report::{Finding, Severity};
-use regex::{Regex, RegexSet};
+use regex_automata::meta::Regex;
+use regex_automata::{Input, MatchKind, PatternSet};
 use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +162,9 @@ const PATTERNS: &[(Signal, &str)] = &[
 ];
 
 struct Compiled {
-    set: RegexSet,
+    /// Every pattern at once: which of them occur at all.
+    set: Regex,
+    /// Each pattern alone: where it first occurs.
     each: Vec<Regex>,
 }
 
@@ -174,11 +177,15 @@ fn ascii_boundaries(pattern: &str) -> String {
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
     let sources: Vec<String> = PATTERNS.iter().map(|(_, p)| ascii_boundaries(p)).collect();
-    let sources = sources.iter();
     Compiled {
         // The patterns are constants; a bad one is a bug that every test catches.
-        set: RegexSet::new(sources.clone()).expect("valid signal patterns"),
+        // `All`, as a set needs: every pattern that matches anywhere is reported.
+        set: Regex::builder()
+            .configure(Regex::config().match_kind(MatchKind::All))
+            .build_many(&sources)
+            .expect("valid signal patterns"),
         each: sources
+            .iter()
             .map(|p| Regex::new(p).expect("valid signal pattern"))
             .collect(),
     }
@@ -200,12 +207,17 @@ impl Signals {
     fn find(text: &str) -> Self {
         let compiled = &*COMPILED;
         let mut hits: Vec<(Signal, Hit)> = Vec::new();
-        for index in compiled.set.matches(text).iter() {
+        let mut present = PatternSet::new(compiled.set.pattern_len());
+        compiled
+            .set
+            .which_overlapping_matches(&Input::new(text), &mut present);
+        for index in present.iter().map(|id| id.as_usize()) {
             let signal = PATTERNS[index].0;
             if let Some(m) = compiled.each[index].find(text) {
+                let matched = &text[m.range()];
                 // Patterns anchored on a preceding non-word character point past it.
-                let lead = m.len()
-                    - m.as_str()
+                let lead = matched.len()
+                    - matched
                         .trim_start_matches(|c: char| {
                             c.is_whitespace() || "(=;,:!&|{}+".contains(c)
                         })
