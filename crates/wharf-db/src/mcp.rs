@@ -56,14 +56,14 @@ fn newer(candidate: (&str, i64), best: (&str, i64)) -> bool {
 /// Recomputes the latest version of a server (deleted versions never are)
 /// and points its search row at it.
 async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result<(), RepoError> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, version, document FROM mcp_versions WHERE server_id = $1 AND status <> 'deleted' ORDER BY id",
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, version FROM mcp_versions WHERE server_id = $1 AND status <> 'deleted' ORDER BY id",
     )
     .bind(server_id)
     .fetch_all(&mut **tx)
     .await
     .map_err(repo_error)?;
-    let mut best: Option<&(i64, String, String)> = None;
+    let mut best: Option<&(i64, String)> = None;
     for row in &rows {
         if best.is_none_or(|b| newer((&row.1, row.0), (&b.1, b.0))) {
             best = Some(row);
@@ -76,8 +76,15 @@ async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result
         .await
         .map_err(repo_error)?;
     match best {
-        Some((_, _, document)) => {
-            let doc: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+        Some((id, _)) => {
+            // Only the latest version's document feeds the search row.
+            let (document,): (String,) =
+                sqlx::query_as("SELECT document FROM mcp_versions WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(repo_error)?;
+            let doc: serde_json::Value = serde_json::from_str(&document).unwrap_or_default();
             let text = |key: &str| {
                 doc.get(key)
                     .and_then(|v| v.as_str())

@@ -25,11 +25,7 @@ async fn start_upstream() -> std::net::SocketAddr {
             _ => StatusCode::NOT_FOUND.into_response(),
         }
     }
-    let router = axum::Router::new().route("/npm/{name}/{version}", get(npm));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
+    common::serve_on_loopback(axum::Router::new().route("/npm/{name}/{version}", get(npm))).await
 }
 
 /// An app whose catalog holds io.github.alice/weather 1.2.0 (npm weather-npm@1.2.3)

@@ -71,10 +71,7 @@ async fn start_upstream() -> (SocketAddr, Upstream) {
         .route("/npm/{name}/{version}", get(npm))
         .route("/pypi/{name}/{version}/json", get(pypi))
         .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, state)
+    (common::serve_on_loopback(router).await, state)
 }
 
 struct Catalog {

@@ -123,6 +123,15 @@ pub(super) fn check_template_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// A POSIX-style environment variable name: letters, digits and '_', not
+/// starting with a digit, at most [`MAX_INPUT_NAME_LEN`] bytes.
+pub fn is_env_var_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_INPUT_NAME_LEN
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// An environment variable: a POSIX-style name plus the input members.
 /// Returns the name when it is valid, for duplicate and template checks.
 pub(super) fn check_env_var<'v>(
@@ -133,11 +142,7 @@ pub(super) fn check_env_var<'v>(
     let obj = report.object(value, path)?;
     check_input(report, obj);
     let name = report.req_str(obj, "name")?;
-    let is_valid = !name.is_empty()
-        && name.len() <= MAX_INPUT_NAME_LEN
-        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !is_valid {
+    if !is_env_var_name(name) {
         report.fail(
             &child(path, "name"),
             format!(

@@ -34,6 +34,7 @@ mod walk;
 use std::fmt;
 
 pub use identifier::{check_npm_name, check_pypi_name};
+pub use input::is_env_var_name;
 pub use marker::has_pypi_marker;
 pub use model::{
     Argument, Icon, Input, InputFormat, KeyValueInput, Meta, Package, RegistryType, Remote,

@@ -155,9 +155,7 @@ pub async fn upload(
 /// Refusals by a verification rule (a hostile or inconsistent archive), as
 /// opposed to form mistakes: security reviewers want to see those attempts.
 fn is_rule(code: &str) -> bool {
-    ["archive.", "wheel.", "sdist.", "metadata."]
-        .iter()
-        .any(|family| code.starts_with(family))
+    wharf_scan::RULES.iter().any(|rule| rule.id == code)
 }
 
 async fn audit_refusal(

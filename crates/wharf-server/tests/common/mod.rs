@@ -391,3 +391,12 @@ impl TestResponse {
         text[start..].split('"').next().unwrap().to_owned()
     }
 }
+
+/// Serves `router` on a free 127.0.0.1 port for the rest of the test: a
+/// stand-in for an upstream registry.
+pub async fn serve_on_loopback(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}

@@ -198,7 +198,7 @@ pub async fn resolve(app: &App, request: &DeployRequest) -> Result<Resolved, Dep
         ));
     }
     for (i, var) in package.environment_variables.iter().enumerate() {
-        if !valid_env_name(&var.name) {
+        if !wharf_core::mcp::is_env_var_name(&var.name) {
             errors.push(FieldError::new(
                 format!("environmentVariables[{i}].name"),
                 "invalid_name",
@@ -286,14 +286,6 @@ async fn exists(
     }
 }
 
-fn valid_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Whether a variable holds a URL, by its name or its declared placeholder.
 fn is_url_variable(name: &str, input: &Input) -> bool {
     let upper = name.to_ascii_uppercase();
@@ -379,7 +371,7 @@ pub fn credentials(
     let mut out = BTreeMap::new();
     for name in given.keys() {
         let field = format!("credentials.{}", wharf_core::name::printable(name));
-        if !valid_env_name(name) {
+        if !wharf_core::mcp::is_env_var_name(name) {
             errors.push(FieldError::new(
                 field,
                 "invalid_name",
