@@ -1,21 +1,61 @@
 //! Name policy: standard-library names, typosquats of popular and local projects, and
 //! names that collide with an existing one once separators and look-alikes are ignored.
 //!
-//! Names arrive PEP 503-normalized (lowercase, runs of `-_.` as one `-`). The popular list
-//! ships with Wharf (`data/popular-pypi.txt`, source in its header).
+//! Two ecosystems have popular lists shipped with Wharf (`data/popular-pypi.txt` and
+//! `data/popular-npm.txt`, sources in their headers): PyPI names are compared
+//! PEP 503-normalized, npm names lowercased, since npm keeps `.` and `_` distinct.
 
 use crate::report::{Finding, Severity};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-const BUNDLED_POPULAR: &str = include_str!("../data/popular-pypi.txt");
+const BUNDLED_PYPI: &str = include_str!("../data/popular-pypi.txt");
+const BUNDLED_NPM: &str = include_str!("../data/popular-npm.txt");
 const BUNDLED_STDLIB: &str = include_str!("../data/stdlib.txt");
 
 /// Edit-distance matches against names shorter than this are too likely to be chance.
 const MIN_EDIT_TARGET: usize = 5;
 
+/// The registry whose naming rules a name follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ecosystem {
+    /// Python packages: PEP 503 names.
+    Pypi,
+    /// npm packages, scoped or not.
+    Npm,
+}
+
+impl Ecosystem {
+    /// The form names are compared in.
+    pub fn normalize(self, name: &str) -> String {
+        match self {
+            Self::Pypi => wharf_core::name::normalize(name),
+            Self::Npm => name.to_ascii_lowercase(),
+        }
+    }
+
+    /// Affixes a squatter adds to a real name to make it look official.
+    fn affixes(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            Self::Pypi => (
+                &["python-", "py-", "python", "py"],
+                &["-python", "-py", "python", "py"],
+            ),
+            Self::Npm => (&["node-", "js-"], &["-js", ".js", "js", "-node"]),
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Pypi => "project",
+            Self::Npm => "npm package",
+        }
+    }
+}
+
 /// The names a squatter would imitate, with their comparison forms precomputed.
 pub struct PopularNames {
+    ecosystem: Ecosystem,
     entries: Vec<Forms>,
     exact: HashSet<String>,
 }
@@ -30,9 +70,13 @@ struct Forms {
 }
 
 impl Forms {
-    fn of(name: &str) -> Self {
+    fn of(name: &str, ecosystem: Ecosystem) -> Self {
         let ultra = ultra_normalize(name);
-        let mut words: Vec<String> = name.split('-').map(str::to_owned).collect();
+        let mut words: Vec<String> = name
+            .split(['-', '.', '_'])
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
         let words = (words.len() > 1).then(|| {
             words.sort();
             words
@@ -42,33 +86,57 @@ impl Forms {
             skeleton: skeleton(&ultra),
             ultra,
             words,
-            unprefixed: without_py(name),
+            unprefixed: without_affix(name, ecosystem),
         }
     }
 }
 
 impl PopularNames {
-    /// Parses one name per line; `#` starts a comment line.
+    /// Parses one PyPI name per line; `#` starts a comment line.
     pub fn from_lines(text: &str) -> Self {
+        Self::from_lines_for(text, Ecosystem::Pypi)
+    }
+
+    /// Parses one name per line of `ecosystem`; `#` starts a comment line.
+    pub fn from_lines_for(text: &str, ecosystem: Ecosystem) -> Self {
         let mut entries = Vec::new();
         let mut exact = HashSet::new();
         for line in text.lines().map(str::trim) {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let name = wharf_core::name::normalize(line);
+            let name = ecosystem.normalize(line);
             if exact.insert(name.clone()) {
-                entries.push(Forms::of(&name));
+                entries.push(Forms::of(&name, ecosystem));
             }
         }
-        Self { entries, exact }
+        Self {
+            ecosystem,
+            entries,
+            exact,
+        }
     }
 
-    /// The list shipped with Wharf.
+    /// The PyPI list shipped with Wharf.
     pub fn bundled() -> &'static Self {
-        static BUNDLED: LazyLock<PopularNames> =
-            LazyLock::new(|| PopularNames::from_lines(BUNDLED_POPULAR));
-        &BUNDLED
+        Self::bundled_for(Ecosystem::Pypi)
+    }
+
+    /// The list shipped with Wharf for `ecosystem`.
+    pub fn bundled_for(ecosystem: Ecosystem) -> &'static Self {
+        static PYPI: LazyLock<PopularNames> =
+            LazyLock::new(|| PopularNames::from_lines_for(BUNDLED_PYPI, Ecosystem::Pypi));
+        static NPM: LazyLock<PopularNames> =
+            LazyLock::new(|| PopularNames::from_lines_for(BUNDLED_NPM, Ecosystem::Npm));
+        match ecosystem {
+            Ecosystem::Pypi => &PYPI,
+            Ecosystem::Npm => &NPM,
+        }
+    }
+
+    /// The ecosystem its names belong to.
+    pub fn ecosystem(&self) -> Ecosystem {
+        self.ecosystem
     }
 
     /// How many names it holds.
@@ -94,11 +162,11 @@ static STDLIB: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-/// What a new project's name is compared with.
+/// What a new name is compared with.
 pub struct NameContext<'a> {
-    /// Popular names from elsewhere.
+    /// Popular names from elsewhere; their ecosystem is the name's.
     pub popular: &'a PopularNames,
-    /// This registry's projects owned by someone else, PEP 503-normalized.
+    /// This registry's names owned by someone else, normalized.
     pub local: &'a [String],
 }
 
@@ -122,15 +190,15 @@ fn skeleton(ultra: &str) -> String {
         .replace("c1", "d")
 }
 
-/// The name without a `py`/`python` prefix or suffix, if it had one.
-fn without_py(name: &str) -> Option<String> {
-    let prefixes = ["python-", "py-", "python", "py"];
-    let suffixes = ["-python", "-py", "python", "py"];
+/// The name without its ecosystem's decorating prefix or suffix (`py`, `python`,
+/// `node`, `js`), if it had one.
+fn without_affix(name: &str, ecosystem: Ecosystem) -> Option<String> {
+    let (prefixes, suffixes) = ecosystem.affixes();
     let stripped = prefixes
         .iter()
         .find_map(|p| name.strip_prefix(p))
         .or_else(|| suffixes.iter().find_map(|s| name.strip_suffix(s)))?;
-    let stripped = stripped.trim_matches('-');
+    let stripped = stripped.trim_matches(['-', '.']);
     (stripped.len() >= 3).then(|| stripped.to_owned())
 }
 
@@ -152,8 +220,20 @@ fn one_edit_apart(a: &str, b: &str) -> bool {
     }
 }
 
+/// `listr2` beside `listr`, `json3` beside `json5`: npm packages number their
+/// generations as new packages, so there a digit-only difference is not counted as
+/// an edit. On PyPI the same shape is the classic `beautifulsoup4` confusion.
+fn differ_only_in_digits(a: &str, b: &str) -> bool {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<String>()
+    };
+    letters(a) == letters(b)
+}
+
 /// How `candidate` imitates `target`, if it does.
-fn resemblance(candidate: &Forms, target: &Forms) -> Option<&'static str> {
+fn resemblance(candidate: &Forms, target: &Forms, ecosystem: Ecosystem) -> Option<&'static str> {
     if candidate.name == target.name {
         return None;
     }
@@ -169,9 +249,12 @@ fn resemblance(candidate: &Forms, target: &Forms) -> Option<&'static str> {
     let bare_c = candidate.unprefixed.as_deref().unwrap_or(&candidate.name);
     let bare_t = target.unprefixed.as_deref().unwrap_or(&target.name);
     if (candidate.unprefixed.is_some() || target.unprefixed.is_some()) && bare_c == bare_t {
-        return Some("it adds or drops a py/python prefix or suffix");
+        return Some("it adds or drops a decorating prefix or suffix (py, python, node, js)");
     }
-    if target.ultra.len() >= MIN_EDIT_TARGET && one_edit_apart(&candidate.ultra, &target.ultra) {
+    if target.ultra.len() >= MIN_EDIT_TARGET
+        && one_edit_apart(&candidate.ultra, &target.ultra)
+        && !(ecosystem == Ecosystem::Npm && differ_only_in_digits(&candidate.name, &target.name))
+    {
         return Some("one character is added, removed, changed or swapped");
     }
     None
@@ -188,29 +271,37 @@ fn finding(rule: &str, evidence: String, explanation: &str) -> Finding {
     }
 }
 
-/// The name-policy findings for `project` (PEP 503-normalized).
+/// The name-policy findings for `project`, a name of the popular list's ecosystem.
+/// The standard-library rule applies to PyPI names only.
 pub fn check(project: &str, context: &NameContext<'_>) -> Vec<Finding> {
+    let ecosystem = context.popular.ecosystem;
+    let project = ecosystem.normalize(project);
+    let project = project.as_str();
     let mut out = Vec::new();
     let popular = context.popular.contains(project);
-    if !popular && STDLIB.contains(project.replace('-', "_").as_str()) {
+    if ecosystem == Ecosystem::Pypi
+        && !popular
+        && STDLIB.contains(project.replace('-', "_").as_str())
+    {
         out.push(finding(
             "name.stdlib",
             format!("'{project}' is a standard-library module"),
             "installing it would shadow or confuse the standard-library module of that name",
         ));
     }
-    let forms = Forms::of(project);
+    let forms = Forms::of(project, ecosystem);
     if !popular {
         if let Some((target, how)) = context
             .popular
             .entries
             .iter()
-            .find_map(|t| resemblance(&forms, t).map(|how| (t, how)))
+            .find_map(|t| resemblance(&forms, t, ecosystem).map(|how| (t, how)))
         {
             out.push(finding(
                 "name.typosquat",
                 format!(
-                    "'{project}' resembles the popular project '{}': {how}",
+                    "'{project}' resembles the popular {} '{}': {how}",
+                    ecosystem.noun(),
                     target.name
                 ),
                 "the name imitates a widely used project",
@@ -218,8 +309,8 @@ pub fn check(project: &str, context: &NameContext<'_>) -> Vec<Finding> {
         }
     }
     for local in context.local.iter().filter(|l| l.as_str() != project) {
-        let target = Forms::of(local);
-        let Some(how) = resemblance(&forms, &target) else {
+        let target = Forms::of(local, ecosystem);
+        let Some(how) = resemblance(&forms, &target, ecosystem) else {
             continue;
         };
         let rule = if forms.ultra == target.ultra {
@@ -327,6 +418,77 @@ mod tests {
         );
         assert_eq!(rules("acme-biling", &["acme-billing"]), ["name.typosquat"]);
         assert_eq!(rules("billing-acme", &["acme-billing"]), ["name.typosquat"]);
+    }
+
+    fn npm_rules(package: &str) -> Vec<String> {
+        let context = NameContext {
+            popular: PopularNames::bundled_for(Ecosystem::Npm),
+            local: &[],
+        };
+        check(package, &context)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn the_npm_list_is_loaded_with_scopes_and_dots_kept() {
+        let popular = PopularNames::bundled_for(Ecosystem::Npm);
+        assert_eq!(popular.ecosystem(), Ecosystem::Npm);
+        assert!(popular.len() >= 4000, "{}", popular.len());
+        for name in ["express", "@types/node", "lodash.merge", "jsonstream"] {
+            assert!(popular.contains(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn popular_and_unrelated_npm_names_pass() {
+        for name in [
+            "express",
+            "@types/node",
+            "lodash.merge",
+            "JSONStream",
+            "@acme/mcp-server-billing",
+            "acme-mcp-server",
+            // A Python standard-library name means nothing on npm.
+            "subprocess",
+            // Generations are numbered, not squatted.
+            "listr",
+            "json3",
+        ] {
+            assert!(npm_rules(name).is_empty(), "{name}: {:?}", npm_rules(name));
+        }
+    }
+
+    #[test]
+    fn the_classic_npm_squats_are_caught() {
+        for squat in [
+            "expresss",
+            "exprses",
+            "crossenv",
+            "cross_env",
+            "mongose",
+            "jquery.js",
+            "node-lodash",
+            "lodash-merge",
+            "@types/nodes",
+            "event-strearn",
+        ] {
+            let found = check(
+                squat,
+                &NameContext {
+                    popular: PopularNames::bundled_for(Ecosystem::Npm),
+                    local: &[],
+                },
+            );
+            assert_eq!(
+                found.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+                ["name.typosquat"],
+                "{squat}"
+            );
+            let evidence = found[0].evidence.as_deref().unwrap_or_default();
+            assert!(evidence.contains("popular npm package"), "{evidence}");
+        }
     }
 
     #[test]

@@ -385,6 +385,37 @@ async fn unknown_servers_missing_packages_and_upstream_outages() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
+#[tokio::test]
+async fn a_direct_reference_named_like_a_popular_package_is_refused() {
+    let (t, token) = deployable().await;
+    for (registry, typo, popular) in [
+        ("npm", "expresss", "'express'"),
+        ("npm", "crossenv", "'cross-env'"),
+        ("pypi", "reqeusts", "'requests'"),
+    ] {
+        let body = json!({
+            "package": { "registryType": registry, "identifier": typo, "version": "1.0.0" },
+            "environmentVariables": [{ "name": "API_KEY", "isRequired": true, "isSecret": true }],
+            "credentials": { "API_KEY": SECRET }
+        });
+        let r = validate(&t, &token, &body).await;
+        r.assert_error(StatusCode::BAD_REQUEST, "validation_failed", "");
+        assert!(
+            has(&r, "package.identifier", "suspected_typosquat"),
+            "{typo}: {:?}",
+            errors(&r)
+        );
+        let message = r.json()["details"]["errors"][0]["message"].to_string();
+        assert!(message.contains(popular), "{message}");
+        assert!(message.contains(&format!("{registry}:{typo}")), "{message}");
+        assert!(!r.text().contains(SECRET));
+        let r = create(&t, &token, &body).await;
+        assert!(has(&r, "package.identifier", "suspected_typosquat"));
+    }
+    let stored = t.app.ports.deployments.secrets_by_key().await.unwrap();
+    assert!(stored.is_empty(), "a refused deployment stores nothing");
+}
+
 async fn create(t: &TestApp, token: &str, body: &Value) -> common::TestResponse {
     t.post_json("/api/v1/deployments", Some(token), &body.to_string())
         .await

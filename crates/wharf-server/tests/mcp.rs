@@ -39,6 +39,7 @@ async fn npm(
     match name.as_str() {
         "weather-npm" if version == "1.2.3" => doc(Some("io.github.alice/weather")),
         "@acme/tool" if version == "2.0.0" => doc(Some("io.github.alice/acme-tool")),
+        "expresss" => doc(Some("io.github.alice/express-tools")),
         "no-marker" => doc(None),
         "rate-limited" => StatusCode::TOO_MANY_REQUESTS.into_response(),
         "broken" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -83,11 +84,16 @@ struct Catalog {
 /// An app with the stand-in upstream configured, and alice allowed to
 /// publish under `io.github.alice/*`.
 async fn catalog() -> Catalog {
+    catalog_with(|_| {}).await
+}
+
+async fn catalog_with(tweak: impl FnOnce(&mut wharf_server::config::Config)) -> Catalog {
     let (addr, upstream) = start_upstream().await;
     let t = TestApp::with_config(|c| {
         c.upstream.npm_url = Some(format!("http://{addr}/npm"));
         c.upstream.pypi_url = Some(format!("http://{addr}/pypi"));
         c.upstream.timeout = Duration::from_millis(500);
+        tweak(c);
     })
     .await;
     let alice = t.token("alice", "publish", &[]).await;
@@ -411,6 +417,89 @@ async fn npm_and_pypi_packages_upstream_are_checked_and_fail_closed() {
             .await
             .json();
     assert_eq!(versions["metadata"]["count"], 2);
+}
+
+#[tokio::test]
+async fn upstream_packages_named_like_popular_or_local_ones_are_refused_unless_trusted() {
+    let c = catalog().await;
+    let bob = c.t.token("bob", "publish", &[]).await;
+    upload_wheel(&c.t, &bob, "acme-billing", "Bob's internal billing client").await;
+    let before = c.upstream.requests.load(Ordering::SeqCst);
+    let npm = publish(
+        &c.t,
+        &c.alice,
+        &server(
+            "io.github.alice/express-tools",
+            "1.0.0",
+            npm_package("expresss", "4.0.0"),
+        ),
+    )
+    .await;
+    assert_problem(
+        &npm,
+        StatusCode::BAD_REQUEST,
+        "packages[0].identifier",
+        "'expresss' resembles the popular npm package 'express'",
+    );
+    assert!(npm.text().contains("name.typosquat") && npm.text().contains("npm:expresss"));
+    let popular = publish(
+        &c.t,
+        &c.alice,
+        &server(
+            "io.github.alice/http",
+            "1.0.0",
+            pypi_package("reqeusts", "1.0"),
+        ),
+    )
+    .await;
+    assert_problem(
+        &popular,
+        StatusCode::BAD_REQUEST,
+        "packages[0].identifier",
+        "resembles the popular project 'requests'",
+    );
+    // An upstream look-alike of a project hosted here is dependency confusion.
+    let local = publish(
+        &c.t,
+        &c.alice,
+        &server(
+            "io.github.alice/billing",
+            "1.0.0",
+            pypi_package("acme-bi11ing", "1.0"),
+        ),
+    )
+    .await;
+    assert_problem(
+        &local,
+        StatusCode::BAD_REQUEST,
+        "packages[0].identifier",
+        "resembles 'acme-billing' in this registry",
+    );
+    assert_eq!(
+        c.upstream.requests.load(Ordering::SeqCst),
+        before,
+        "a refused name is never looked up upstream"
+    );
+
+    let trusted = catalog_with(|cfg| {
+        cfg.verification.trusted_names = vec!["npm:expresss".into()];
+    })
+    .await;
+    let ok = publish(
+        &trusted.t,
+        &trusted.alice,
+        &server(
+            "io.github.alice/express-tools",
+            "1.0.0",
+            npm_package("expresss", "4.0.0"),
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(
+        ok.json()["_meta"]["io.wharf/verification"]["packages"][0]["ownership"],
+        "marker"
+    );
 }
 
 #[tokio::test]

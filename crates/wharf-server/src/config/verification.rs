@@ -20,6 +20,9 @@ pub struct Verification {
     /// How long an upload waits for its own verdict before answering with the
     /// file still pending (so `twine upload` then `pip install` just works).
     pub upload_wait: Duration,
+    /// Upstream packages an administrator checked and trusts although their
+    /// names resemble popular ones, as `npm:name` or `pypi:name`, normalized.
+    pub trusted_names: Vec<String>,
 }
 
 impl Default for Verification {
@@ -30,6 +33,7 @@ impl Default for Verification {
             lease: Duration::from_secs(120),
             poll_interval: Duration::from_secs(1),
             upload_wait: Duration::from_secs(30),
+            trusted_names: Vec::new(),
         }
     }
 }
@@ -43,6 +47,7 @@ pub(super) struct FileVerification {
     lease: Option<String>,
     poll_interval: Option<String>,
     upload_wait: Option<String>,
+    trusted_names: Option<Vec<String>>,
 }
 
 /// Environment variables win over the file.
@@ -98,7 +103,39 @@ pub(super) fn load(
         v.upload_wait,
         Duration::ZERO,
     )?;
+    let trusted = match env("WHARF_VERIFY_TRUSTED_NAMES") {
+        Some(raw) => raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => file.trusted_names.unwrap_or_default(),
+    };
+    v.trusted_names = trusted
+        .iter()
+        .map(|entry| trusted_name(entry))
+        .collect::<Result<_, _>>()?;
     Ok(v)
+}
+
+/// `npm:Name` or `pypi:Name`, in the form the name check compares.
+fn trusted_name(entry: &str) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        field: "verification.trusted_names (WHARF_VERIFY_TRUSTED_NAMES)",
+        value: entry.to_owned(),
+        fix: "give registry:name entries such as npm:left-pad or pypi:requests",
+    };
+    let (registry, name) = entry.split_once(':').ok_or_else(invalid)?;
+    let ecosystem = match registry {
+        "npm" => wharf_scan::names::Ecosystem::Npm,
+        "pypi" => wharf_scan::names::Ecosystem::Pypi,
+        _ => return Err(invalid()),
+    };
+    if name.is_empty() {
+        return Err(invalid());
+    }
+    Ok(format!("{registry}:{}", ecosystem.normalize(name)))
 }
 
 #[cfg(test)]
@@ -145,5 +182,29 @@ mod tests {
         assert!(err.to_string().contains("verification.lease"), "{err}");
         let err = load(None, &env_of(&[("WHARF_VERIFY_WORKERS", "many")])).unwrap_err();
         assert!(err.to_string().contains("WHARF_VERIFY_WORKERS"), "{err}");
+    }
+
+    #[test]
+    fn trusted_names_are_normalized_per_registry_and_checked() {
+        let file = FileVerification {
+            trusted_names: Some(vec!["pypi:Foo_Bar".into(), "npm:JSONStream2".into()]),
+            ..FileVerification::default()
+        };
+        let v = load(Some(file), &env_of(&[])).unwrap();
+        assert_eq!(v.trusted_names, ["pypi:foo-bar", "npm:jsonstream2"]);
+        let v = load(
+            None,
+            &env_of(&[("WHARF_VERIFY_TRUSTED_NAMES", "npm:a.b , pypi:c.d")]),
+        )
+        .unwrap();
+        assert_eq!(v.trusted_names, ["npm:a.b", "pypi:c-d"]);
+        for bad in ["left-pad", "cargo:serde", "npm:"] {
+            let file = FileVerification {
+                trusted_names: Some(vec![bad.into()]),
+                ..FileVerification::default()
+            };
+            let err = load(Some(file), &env_of(&[])).unwrap_err();
+            assert!(err.to_string().contains("registry:name"), "{bad}: {err}");
+        }
     }
 }

@@ -56,11 +56,11 @@ fn body_json(body: &Bytes) -> Result<Value, AppError> {
 /// `POST /api/v1/deployments/validate`: every check, no side effect.
 pub async fn validate(
     State(app): State<App>,
-    Auth(_who): Auth,
+    Auth(who): Auth,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let request = body_json(&body)?;
-    let validated = deploy::validate(&app, &request).await?;
+    let validated = deploy::validate(&app, &who, &request).await?;
     Ok(Json(json!({
         "valid": true,
         "server": validated.server.as_ref().map(|(n, v)| json!({ "name": n, "version": v })),

@@ -5,6 +5,8 @@
 
 use super::request::{DeployRequest, PackageChoice, Target};
 use super::{DeployError, FieldError};
+use crate::services::auth::Principal;
+use crate::services::reference_names;
 use crate::state::App;
 use std::collections::BTreeMap;
 use wharf_core::mcp::{Argument, Input, InputFormat, Package, Transport};
@@ -93,7 +95,11 @@ fn check_version(field: &str, version: &str, errors: &mut Vec<FieldError>) -> bo
 }
 
 /// Finds what to deploy and checks that it exists.
-pub async fn resolve(app: &App, request: &DeployRequest) -> Result<Resolved, DeployError> {
+pub async fn resolve(
+    app: &App,
+    who: &Principal,
+    request: &DeployRequest,
+) -> Result<Resolved, DeployError> {
     let mut errors = Vec::new();
     let (server, package, field) = match &request.target {
         Target::Server {
@@ -204,6 +210,25 @@ pub async fn resolve(app: &App, request: &DeployRequest) -> Result<Resolved, Dep
                 "invalid_name",
                 "an environment variable name is letters, digits and '_', not starting with a digit",
                 "e.g. GITHUB_TOKEN",
+            ));
+        }
+    }
+    // A catalog server's packages met this check when they were published;
+    // a direct reference is a name someone typed, where typos happen.
+    if errors.is_empty() && server.is_none() {
+        let found = reference_names::suspicious(
+            app,
+            &package.registry_type,
+            &package.identifier,
+            who.user.id,
+        )
+        .await?;
+        if let Some(finding) = found {
+            errors.push(FieldError::new(
+                format!("{field}.identifier"),
+                "suspected_typosquat",
+                reference_names::explain(&finding, &package.registry_type, &package.identifier),
+                "check the spelling of the package name",
             ));
         }
     }

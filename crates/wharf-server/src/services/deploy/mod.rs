@@ -8,6 +8,7 @@ pub mod plan;
 pub mod request;
 pub mod store;
 
+use crate::services::auth::Principal;
 use crate::state::App;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -67,10 +68,14 @@ pub struct Validated {
     pub credentials: BTreeMap<String, String>,
 }
 
-/// Runs every check on a request body; collects all problems.
-pub async fn validate(app: &App, body: &serde_json::Value) -> Result<Validated, DeployError> {
+/// Runs every check on a request body from `who`; collects all problems.
+pub async fn validate(
+    app: &App,
+    who: &Principal,
+    body: &serde_json::Value,
+) -> Result<Validated, DeployError> {
     let request = request::parse(body).map_err(DeployError::Invalid)?;
-    let resolved = checks::resolve(app, &request).await?;
+    let resolved = checks::resolve(app, who, &request).await?;
     let mut errors = Vec::new();
     let credentials = checks::credentials(&resolved.package, &request.credentials, &mut errors);
     let arguments = checks::arguments(&resolved.package, &request.arguments, &mut errors);

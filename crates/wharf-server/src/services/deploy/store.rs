@@ -58,7 +58,7 @@ pub async fn create(
         version,
         plan,
         credentials,
-    } = validate(app, body).await?;
+    } = validate(app, who, body).await?;
     // 128 random bits: the ID is also bound into every ciphertext's AAD.
     let id = hex::encode(rand::random::<[u8; 16]>());
     let mut secrets = Vec::with_capacity(credentials.len());

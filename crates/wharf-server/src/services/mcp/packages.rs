@@ -2,11 +2,13 @@
 //! package: syntax (done by validation), existence of the pinned version
 //! (this registry first, then the configured upstream), and proof that the
 //! package belongs to the server (the `mcpName` / `mcp-name:` marker, or,
-//! for packages hosted here, the same owner). Problems are collected for
-//! all packages; an unreachable upstream fails the whole publish, closed.
+//! for packages hosted here, the same owner). An upstream package's name is
+//! checked for typosquatting before it is looked up. Problems are collected
+//! for all packages; an unreachable upstream fails the whole publish, closed.
 
 use super::{McpError, McpProblem};
 use crate::services::auth::Principal;
+use crate::services::reference_names;
 use crate::state::App;
 use serde::Serialize;
 use wharf_core::mcp::{has_pypi_marker, Package, ServerJson};
@@ -59,7 +61,7 @@ pub async fn check_all(
         }
         let outcome = match package.registry_type.as_str() {
             "pypi" => check_pypi(app, who, &server.name, index, package).await,
-            "npm" => check_npm(app, &server.name, index, package).await,
+            "npm" => check_npm(app, who, &server.name, index, package).await,
             // Other ecosystems are checked by syntax only (validation).
             _ => Ok(PackageCheck {
                 registry_type: package.registry_type.clone(),
@@ -229,6 +231,7 @@ async fn check_pypi(
             ),
         ));
     }
+    check_name(app, who, index, package).await?;
     match app
         .upstream
         .pypi_version(&package.identifier, version)
@@ -265,6 +268,32 @@ async fn check_pypi(
     }
 }
 
+/// An upstream package whose name imitates a popular or local one is refused
+/// before it is looked up: the catalog would send every deployer to it.
+async fn check_name(
+    app: &App,
+    who: &Principal,
+    index: usize,
+    package: &Package,
+) -> Result<(), Failure> {
+    let found = reference_names::suspicious(
+        app,
+        &package.registry_type,
+        &package.identifier,
+        who.user.id,
+    )
+    .await
+    .map_err(|e| Failure::Unavailable(McpProblem::at("", e.to_string())))?;
+    match found {
+        Some(finding) => Err(problem(
+            index,
+            "identifier",
+            reference_names::explain(&finding, &package.registry_type, &package.identifier),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A hosted wheel's METADATA description, read from its PEP 658 file.
 async fn local_description(app: &App, sha256: &str) -> Option<String> {
     let copy = tempfile::NamedTempFile::new_in(app.config.tmp_dir()).ok()?;
@@ -279,11 +308,13 @@ async fn local_description(app: &App, sha256: &str) -> Option<String> {
 
 async fn check_npm(
     app: &App,
+    who: &Principal,
     server_name: &str,
     index: usize,
     package: &Package,
 ) -> Result<PackageCheck, Failure> {
     let version = pinned(index, package)?;
+    check_name(app, who, index, package).await?;
     match app.upstream.npm_version(&package.identifier, version).await {
         Ok(Lookup::Found(found)) => match found.mcp_name.as_deref() {
             Some(name) if name == server_name => Ok(PackageCheck {

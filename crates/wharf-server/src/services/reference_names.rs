@@ -1,0 +1,53 @@
+//! The name check for packages this registry does not host but points at: an
+//! MCP server's upstream packages and a deployment's direct reference. They
+//! meet the same typosquat rules as an upload's first file, against the
+//! popular list of their ecosystem and, for PyPI, this registry's projects
+//! (an upstream look-alike of an internal project is dependency confusion).
+//! An administrator who checked a package trusts it in
+//! `[verification] trusted_names`.
+
+use crate::state::App;
+use wharf_core::ports::RepoError;
+use wharf_scan::names::{Ecosystem, NameContext, PopularNames};
+use wharf_scan::Finding;
+
+/// The first name-policy finding for `identifier`, if any; ecosystems without
+/// a popular list have none.
+pub async fn suspicious(
+    app: &App,
+    registry_type: &str,
+    identifier: &str,
+    user_id: i64,
+) -> Result<Option<Finding>, RepoError> {
+    let ecosystem = match registry_type {
+        "npm" => Ecosystem::Npm,
+        "pypi" => Ecosystem::Pypi,
+        _ => return Ok(None),
+    };
+    let trusted = format!("{registry_type}:{}", ecosystem.normalize(identifier));
+    if app.config.verification.trusted_names.contains(&trusted) {
+        return Ok(None);
+    }
+    let local = match ecosystem {
+        Ecosystem::Pypi => app.ports.verification.names_not_owned_by(user_id).await?,
+        Ecosystem::Npm => Vec::new(),
+    };
+    let context = NameContext {
+        popular: PopularNames::bundled_for(ecosystem),
+        local: &local,
+    };
+    Ok(wharf_scan::scan_name(identifier, &context)
+        .into_iter()
+        .next())
+}
+
+/// One line for an error message: the rule, what the name resembles, and the
+/// way out.
+pub fn explain(finding: &Finding, registry_type: &str, identifier: &str) -> String {
+    format!(
+        "{} (rule {}): if this is the package you mean, an administrator can trust it with \
+         [verification] trusted_names = [\"{registry_type}:{identifier}\"]",
+        finding.evidence.as_deref().unwrap_or(&finding.explanation),
+        finding.rule
+    )
+}
