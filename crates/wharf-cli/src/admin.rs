@@ -138,6 +138,11 @@ pub enum TokenCommand {
         /// Restrict the token to this project (repeatable).
         #[arg(long = "project")]
         projects: Vec<String>,
+        /// Restrict the token to MCP servers matching this glob, e.g.
+        /// com.acme/* (repeatable). A restricted token reaches only what its
+        /// --project and --namespace lists name.
+        #[arg(long = "namespace")]
+        namespaces: Vec<String>,
         /// Lifetime, e.g. 30d or 12h; default: no expiry.
         #[arg(long)]
         expires: Option<String>,
@@ -244,6 +249,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 user,
                 scope,
                 projects,
+                namespaces,
                 expires,
                 name,
             } => {
@@ -252,6 +258,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                     label: &name,
                     scopes: &scope,
                     projects: &projects,
+                    namespaces: &namespaces,
                     expires_in: expires.as_deref(),
                     ip_hash: None,
                 };
@@ -267,11 +274,16 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 writeln!(
                     out,
                     "{:<6} {:<20} {:<22} {:<20} {:<28} STATUS",
-                    "ID", "NAME", "SCOPES", "PROJECTS", "EXPIRES"
+                    "ID", "NAME", "SCOPES", "RESTRICTED TO", "EXPIRES"
                 )?;
                 let now = Timestamp::now();
                 for t in tokens {
-                    let projects: Vec<&str> = t.projects.iter().map(|p| p.as_str()).collect();
+                    let reach: Vec<&str> = t
+                        .projects
+                        .iter()
+                        .map(|p| p.as_str())
+                        .chain(t.namespaces.iter().map(String::as_str))
+                        .collect();
                     let status = if t.is_revoked() {
                         "revoked"
                     } else if t.is_expired_at(now) {
@@ -282,15 +294,15 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                     let expires = t
                         .expires_at
                         .map_or_else(|| "never".to_owned(), Timestamp::to_rfc3339_micros);
-                    let projects = if projects.is_empty() {
+                    let reach = if reach.is_empty() {
                         "*".to_owned()
                     } else {
-                        projects.join(",")
+                        reach.join(",")
                     };
                     writeln!(
                         out,
                         "{:<6} {:<20} {:<22} {:<20} {:<28} {status}",
-                        t.id, t.name, t.scopes, projects, expires
+                        t.id, t.name, t.scopes, reach, expires
                     )?;
                 }
             }

@@ -139,6 +139,8 @@ struct WhoAmI {
     scopes: Vec<String>,
     #[serde(default)]
     projects: Vec<String>,
+    #[serde(default)]
+    namespaces: Vec<String>,
     token: Option<WhoToken>,
 }
 
@@ -180,6 +182,9 @@ pub async fn whoami() -> anyhow::Result<String> {
     );
     if !me.projects.is_empty() {
         out.push_str(&format!("projects: {}\n", me.projects.join(", ")));
+    }
+    if !me.namespaces.is_empty() {
+        out.push_str(&format!("namespaces: {}\n", me.namespaces.join(", ")));
     }
     if let Some(t) = me.token {
         out.push_str(&format!(

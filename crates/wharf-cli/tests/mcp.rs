@@ -134,3 +134,80 @@ fn publish_with_the_stored_login_then_search() {
     ]));
     assert!(server.admin(&["namespace", "list"]).trim().is_empty());
 }
+
+#[test]
+fn a_token_restricted_to_a_namespace_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    run(wharf(&data).args(["admin", "user", "create", "alice"]));
+    run(wharf(&data).args([
+        "admin",
+        "namespace",
+        "grant",
+        "com.acme/*",
+        "--user",
+        "alice",
+    ]));
+    let token = server.admin(&[
+        "token",
+        "create",
+        "--user",
+        "alice",
+        "--scope",
+        "publish",
+        "--namespace",
+        "com.acme/weather*",
+    ]);
+    let credentials = dir.path().join("credentials.toml");
+    write(
+        &credentials,
+        &format!(
+            "url = \"{}\"\ntoken = \"{}\"\n",
+            server.url(""),
+            token.trim()
+        ),
+    );
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let me = run(wharf(&data)
+        .env("WHARF_CREDENTIALS", &credentials)
+        .arg("whoami"));
+    let me = String::from_utf8_lossy(&me.stdout).into_owned();
+    assert!(me.contains("namespaces: com.acme/weather*"), "{me}");
+    let listed = server.admin(&["token", "list", "--user", "alice"]);
+    assert!(listed.contains("com.acme/weather*"), "{listed}");
+
+    let publish = |name: &str| {
+        let doc = dir.path().join(format!("{}.json", name.replace('/', "_")));
+        write(
+            &doc,
+            &format!(
+                r#"{{"name": "{name}", "description": "Forecasts", "version": "1.0.0",
+                "remotes": [{{"type": "streamable-http", "url": "https://mcp.acme.example/w"}}]}}"#
+            ),
+        );
+        let mut cmd = wharf(&data);
+        cmd.env("WHARF_CREDENTIALS", &credentials)
+            .args(["mcp", "publish"])
+            .arg(&doc);
+        cmd
+    };
+    run(&mut publish("com.acme/weather-eu"));
+    let refused = run_failing(&mut publish("com.acme/billing"));
+    assert!(
+        refused.contains("do not cover 'com.acme/billing'") && refused.contains("403"),
+        "{refused}"
+    );
+    let bad = run_failing(wharf(&data).args([
+        "admin",
+        "token",
+        "create",
+        "--user",
+        "alice",
+        "--scope",
+        "publish",
+        "--namespace",
+        "acme",
+    ]));
+    assert!(bad.contains("NAMESPACE/NAME"), "{bad}");
+}

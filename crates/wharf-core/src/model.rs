@@ -17,8 +17,12 @@ pub struct TokenRecord {
     pub user_id: i64,
     pub name: String,
     pub scopes: Scopes,
-    /// Projects this token is restricted to; empty means every project the user may touch.
+    /// Projects this token is restricted to. With no namespaces either, empty
+    /// means every project the user may touch.
     pub projects: Vec<NormalizedName>,
+    /// MCP server-name globs this token is restricted to (`com.acme/*`). A
+    /// token restricted in either way reaches only what its lists name.
+    pub namespaces: Vec<String>,
     pub created_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
@@ -34,9 +38,14 @@ impl TokenRecord {
         self.revoked_at.is_some()
     }
 
-    /// Whether a project restriction, if any, lets this token touch `project`.
+    /// Whether the token is restricted to projects or namespaces at all.
+    pub fn is_restricted(&self) -> bool {
+        !self.projects.is_empty() || !self.namespaces.is_empty()
+    }
+
+    /// Whether the token's restriction, if any, lets it touch `project`.
     pub fn allows_project(&self, project: &NormalizedName) -> bool {
-        self.projects.is_empty() || self.projects.contains(project)
+        !self.is_restricted() || self.projects.contains(project)
     }
 }
 
@@ -48,6 +57,7 @@ pub struct NewToken {
     pub hash_hex: String,
     pub scopes: Scopes,
     pub projects: Vec<NormalizedName>,
+    pub namespaces: Vec<String>,
     pub expires_at: Option<Timestamp>,
 }
 

@@ -8,7 +8,7 @@ use wharf_core::{DistKind, NormalizedName, Scopes, Timestamp};
 
 pub(crate) const USER_COLUMNS: &str = "id, name, is_admin, created_at";
 pub(crate) const TOKEN_COLUMNS: &str =
-    "id, user_id, name, scopes, projects, created_at, expires_at, last_used_at, revoked_at";
+    "id, user_id, name, scopes, projects, namespaces, created_at, expires_at, last_used_at, revoked_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, normalized, created_at";
 pub(crate) const RELEASE_COLUMNS: &str =
     "id, project_id, version, is_yanked, yank_reason, created_at";
@@ -56,6 +56,9 @@ pub(crate) fn user(row: &AnyRow) -> Result<User, RepoError> {
 pub(crate) fn token(row: &AnyRow) -> Result<TokenRecord, RepoError> {
     let scopes: String = row.try_get("scopes").map_err(crate::error::repo_error)?;
     let projects: String = row.try_get("projects").map_err(crate::error::repo_error)?;
+    let namespaces: String = row
+        .try_get("namespaces")
+        .map_err(crate::error::repo_error)?;
     let get = || -> Result<TokenRecord, sqlx::Error> {
         Ok(TokenRecord {
             id: row.try_get("id")?,
@@ -63,6 +66,7 @@ pub(crate) fn token(row: &AnyRow) -> Result<TokenRecord, RepoError> {
             name: row.try_get("name")?,
             scopes: Scopes::default(),
             projects: Vec::new(),
+            namespaces: Vec::new(),
             created_at: ts(row, "created_at")?,
             expires_at: opt_ts(row, "expires_at")?,
             last_used_at: opt_ts(row, "last_used_at")?,
@@ -76,6 +80,12 @@ pub(crate) fn token(row: &AnyRow) -> Result<TokenRecord, RepoError> {
         .filter(|p| !p.is_empty())
         .map(|p| NormalizedName::parse(p).map_err(|_| corrupt("project restriction", p)))
         .collect::<Result<_, _>>()?;
+    // Globs hold no ',' (the service checks their shape).
+    record.namespaces = namespaces
+        .split(',')
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect();
     Ok(record)
 }
 

@@ -131,6 +131,7 @@ db_test!(
             hash_hex: "a".repeat(64),
             scopes: Scopes::parse("read,publish").unwrap(),
             projects: vec![NormalizedName::parse("Demo.Pkg").unwrap()],
+            namespaces: vec!["com.acme/*".into(), "io.github.alice/weather".into()],
             expires_at: Some(Timestamp(i64::MAX / 2)),
         };
         let created = db.create_token(new, event("token.create")).await.unwrap();
@@ -143,6 +144,8 @@ db_test!(
         assert_eq!(owner.name, "alice");
         assert_eq!(stored, "a".repeat(64));
         assert_eq!(found.projects[0].as_str(), "demo-pkg");
+        assert_eq!(found.namespaces, ["com.acme/*", "io.github.alice/weather"]);
+        assert!(found.is_restricted());
         assert!(db
             .find_token_by_hash(&"b".repeat(64))
             .await
@@ -549,6 +552,7 @@ fn device_token(user: &User, hash: &str) -> NewToken {
         hash_hex: hash.repeat(64),
         scopes: Scopes::parse("read,publish").unwrap(),
         projects: Vec::new(),
+        namespaces: Vec::new(),
         expires_at: None,
     }
 }

@@ -122,8 +122,8 @@ pub(crate) async fn insert(
 ) -> Result<TokenRecord, RepoError> {
     let projects: Vec<&str> = token.projects.iter().map(|p| p.as_str()).collect();
     let sql = format!(
-            "INSERT INTO api_tokens (user_id, name, token_hash, scopes, projects, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {}",
+            "INSERT INTO api_tokens (user_id, name, token_hash, scopes, projects, namespaces, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {}",
             rows::TOKEN_COLUMNS
         );
     let row = sqlx::query(&sql)
@@ -132,6 +132,7 @@ pub(crate) async fn insert(
         .bind(&token.hash_hex)
         .bind(token.scopes.to_string())
         .bind(projects.join(","))
+        .bind(token.namespaces.join(","))
         .bind(Timestamp::now().micros())
         .bind(token.expires_at.map(Timestamp::micros))
         .fetch_one(&mut **tx)

@@ -652,6 +652,103 @@ async fn namespaces_owners_publishers_and_restricted_tokens() {
     assert_problem(&r, StatusCode::UNAUTHORIZED, "", "authentication required");
 }
 
+/// A remote-only server: no package, so no upstream look-up.
+fn remote(name: &str, version: &str) -> Value {
+    json!({ "name": name, "description": "Weather", "version": version,
+        "remotes": [{ "type": "streamable-http", "url": "https://mcp.example.org/weather" }] })
+}
+
+async fn patch_status(t: &TestApp, token: &str, name: &str, body: &str) -> common::TestResponse {
+    t.send(
+        axum::http::Request::patch(format!("/v0/servers/{}/status", urlencode(name)))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_token_restricted_to_namespaces_reaches_only_the_servers_they_name() {
+    let c = catalog().await;
+    assert_eq!(
+        publish(&c.t, &c.alice, &remote("io.github.alice/other", "1.0.0"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let narrow =
+        c.t.restricted_token("alice", "publish", &[], &["IO.GitHub.Alice/weather*"])
+            .await;
+    for name in ["io.github.alice/weather", "io.github.alice/Weather-EU"] {
+        let r = publish(&c.t, &narrow, &remote(name, "1.0.0")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.text());
+    }
+    let r = publish(&c.t, &narrow, &remote("io.github.alice/other", "2.0.0")).await;
+    assert_problem(
+        &r,
+        StatusCode::FORBIDDEN,
+        "",
+        "restricted to the namespaces io.github.alice/weather*, which do not cover 'io.github.alice/other'",
+    );
+    let r = patch_status(
+        &c.t,
+        &narrow,
+        "io.github.alice/other",
+        r#"{"status":"deprecated"}"#,
+    )
+    .await;
+    assert_problem(&r, StatusCode::FORBIDDEN, "", "do not cover");
+    let r = patch_status(
+        &c.t,
+        &narrow,
+        "io.github.alice/weather",
+        r#"{"status":"deprecated"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // The namespace restriction is a restriction: no project is reachable.
+    let wheel = WheelBuilder::new("alice-tool", "1.0");
+    let r =
+        c.t.upload(
+            Some(&narrow),
+            &UploadForm::wheel(&wheel, "alice-tool", "1.0"),
+        )
+        .await;
+    r.assert_error(
+        StatusCode::FORBIDDEN,
+        "token_project_restricted",
+        "restricted to MCP namespaces",
+    );
+    let me =
+        c.t.get(
+            "/api/v1/whoami",
+            &[("authorization", &format!("Bearer {narrow}"))],
+        )
+        .await;
+    assert_eq!(me.json()["namespaces"], json!(["io.github.alice/weather*"]));
+    // Globs are checked when the token is made.
+    let bad = wharf_server::services::accounts::create_token(
+        &c.t.app.ports,
+        accounts::TokenRequest {
+            user: "alice",
+            label: "bad",
+            scopes: "publish",
+            projects: &[],
+            namespaces: &["$(id)/*".to_owned()],
+            expires_in: None,
+            ip_hash: None,
+        },
+    )
+    .await;
+    let Err(err) = bad else {
+        panic!("an unsafe glob is refused")
+    };
+    let err = err.to_string();
+    assert!(err.contains("may use only letters"), "{err}");
+}
+
 #[tokio::test]
 async fn latest_follows_semver_and_statuses_hide_deleted_versions() {
     let c = catalog().await;

@@ -136,6 +136,7 @@ pub async fn whoami(Auth(who): Auth) -> Json<Value> {
         "user": { "name": who.user.name, "is_admin": who.user.is_admin },
         "scopes": who.scopes.to_string().split(',').collect::<Vec<_>>(),
         "projects": who.projects.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+        "namespaces": who.namespaces,
         "token": token,
     }))
 }

@@ -55,6 +55,8 @@ pub struct TokenRequest<'a> {
     pub label: &'a str,
     pub scopes: &'a str,
     pub projects: &'a [String],
+    /// MCP server-name globs (`com.acme/*`) the token is restricted to.
+    pub namespaces: &'a [String],
     pub expires_in: Option<&'a str>,
     /// The requester's salted IP hash, when the request came over HTTP.
     pub ip_hash: Option<String>,
@@ -71,6 +73,12 @@ pub async fn create_token(
         .iter()
         .map(|p| NormalizedName::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut namespaces = Vec::with_capacity(req.namespaces.len());
+    for glob in req.namespaces {
+        crate::services::mcp::namespaces::check_glob(glob)
+            .map_err(|reason| ValidationError::new("invalid_namespace", reason))?;
+        namespaces.push(glob.to_ascii_lowercase());
+    }
     let expires_at = req
         .expires_in
         .map(parse_lifetime)
@@ -95,6 +103,7 @@ pub async fn create_token(
         hash_hex: token.hash().to_hex(),
         scopes: scopes.clone(),
         projects,
+        namespaces,
         expires_at,
     };
     let detail = serde_json::json!({ "user": user.name, "scopes": scopes.to_string() }).to_string();

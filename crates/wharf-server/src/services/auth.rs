@@ -18,8 +18,11 @@ pub struct Principal {
     /// The API token presented; `None` for an identity provider's JWT.
     pub token: Option<TokenRecord>,
     pub scopes: Scopes,
-    /// Projects the credential is restricted to; empty means no restriction.
+    /// Projects the credential is restricted to; with no namespaces either,
+    /// empty means no restriction.
     pub projects: Vec<NormalizedName>,
+    /// MCP server-name globs the credential is restricted to.
+    pub namespaces: Vec<String>,
     /// The salted hash of the client's IP, for the audit log.
     pub ip_hash: Option<String>,
 }
@@ -87,6 +90,7 @@ pub async fn authenticate(ports: &Ports, raw: &str) -> Result<Principal, AuthFai
         user,
         scopes: record.scopes.clone(),
         projects: record.projects.clone(),
+        namespaces: record.namespaces.clone(),
         token: Some(record),
         ip_hash: None,
     })
@@ -143,6 +147,7 @@ pub async fn authenticate_jwt(
         token: None,
         scopes: config.scopes.clone(),
         projects: Vec::new(),
+        namespaces: Vec::new(),
         ip_hash: None,
     })
 }
@@ -152,9 +157,25 @@ impl Principal {
         self.scopes.contains(scope)
     }
 
-    /// Whether the credential's project restriction (if any) covers `project`.
+    /// Whether the credential is restricted to projects or namespaces.
+    pub fn is_restricted(&self) -> bool {
+        !self.projects.is_empty() || !self.namespaces.is_empty()
+    }
+
+    /// Whether the credential's restriction (if any) covers `project`: a
+    /// token restricted to namespaces only reaches no project.
     pub fn may_touch(&self, project: &NormalizedName) -> bool {
-        self.projects.is_empty() || self.projects.contains(project)
+        !self.is_restricted() || self.projects.contains(project)
+    }
+
+    /// Whether the credential's restriction (if any) covers the MCP server
+    /// `name`: a token restricted to projects only reaches no server.
+    pub fn may_touch_server(&self, name: &str) -> bool {
+        !self.is_restricted()
+            || self
+                .namespaces
+                .iter()
+                .any(|glob| crate::services::mcp::namespaces::glob_matches(glob, name))
     }
 
     /// The per-credential rate-limit key: the token, or the user for a JWT.

@@ -251,6 +251,7 @@ pub async fn poll(
                 hash_hex: token.hash().to_hex(),
                 scopes: request.scopes.clone(),
                 projects: Vec::new(),
+                namespaces: Vec::new(),
                 expires_at: Some(now.plus(TOKEN_LIFETIME)),
             };
             // The target (the new token) is filled in by the repository.

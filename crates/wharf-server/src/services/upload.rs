@@ -113,9 +113,15 @@ async fn check_project_rights(
     if !who.may_touch(project) {
         return Err(forbidden(
             "token_project_restricted",
-            format!(
-                "this API token is restricted to other projects and may not upload to '{project}'"
-            ),
+            if who.projects.is_empty() {
+                format!(
+                    "this API token is restricted to MCP namespaces and may not upload to '{project}'"
+                )
+            } else {
+                format!(
+                    "this API token is restricted to other projects and may not upload to '{project}'"
+                )
+            },
         ));
     }
     if let Some(existing) = ports.projects.find_project(project).await? {

@@ -118,6 +118,18 @@ impl TestApp {
 
     /// A user (created if needed) and a token for them.
     pub async fn token(&self, user: &str, scopes: &str, projects: &[&str]) -> String {
+        self.restricted_token(user, scopes, projects, &[]).await
+    }
+
+    /// A user (created if needed) and a token restricted to projects and MCP
+    /// namespaces.
+    pub async fn restricted_token(
+        &self,
+        user: &str,
+        scopes: &str,
+        projects: &[&str],
+        namespaces: &[&str],
+    ) -> String {
         if self
             .app
             .ports
@@ -130,11 +142,13 @@ impl TestApp {
             self.user(user).await;
         }
         let projects: Vec<String> = projects.iter().map(|s| s.to_string()).collect();
+        let namespaces: Vec<String> = namespaces.iter().map(|s| s.to_string()).collect();
         let req = TokenRequest {
             user,
             label: "test",
             scopes,
             projects: &projects,
+            namespaces: &namespaces,
             expires_in: None,
             ip_hash: None,
         };
@@ -160,6 +174,7 @@ impl TestApp {
             hash_hex: token.hash().to_hex(),
             scopes: Scopes::parse("read,publish").unwrap(),
             projects: Vec::<NormalizedName>::new(),
+            namespaces: Vec::new(),
             expires_at: Some(Timestamp(Timestamp::now().micros() - 1_000_000)),
         };
         let event = wharf_core::model::NewAuditEvent {

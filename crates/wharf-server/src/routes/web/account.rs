@@ -225,14 +225,15 @@ impl TokenRow {
             id: t.id,
             name: t.name.clone(),
             scopes: t.scopes.to_string(),
-            projects: if t.projects.is_empty() {
-                "all".to_owned()
-            } else {
+            projects: if t.is_restricted() {
                 t.projects
                     .iter()
                     .map(|p| p.as_str())
+                    .chain(t.namespaces.iter().map(String::as_str))
                     .collect::<Vec<_>>()
                     .join(", ")
+            } else {
+                "all".to_owned()
             },
             created: day(t.created_at),
             expires: match t.expires_at {
@@ -300,6 +301,8 @@ pub struct NewTokenForm {
     #[serde(default)]
     projects: String,
     #[serde(default)]
+    namespaces: String,
+    #[serde(default)]
     expires_in: String,
 }
 
@@ -350,18 +353,21 @@ pub async fn create_token(
         )
         .await;
     }
-    let projects: Vec<String> = form
-        .projects
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let list = |raw: &str| -> Vec<String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let projects = list(&form.projects);
+    let namespaces = list(&form.namespaces);
     let request = TokenRequest {
         user: &user.session.user.name,
         label: form.name.trim(),
         scopes: &scopes.join(","),
         projects: &projects,
+        namespaces: &namespaces,
         expires_in: Some(form.expires_in.as_str()).filter(|e| !e.is_empty()),
         ip_hash: user.ip_hash.clone(),
     };

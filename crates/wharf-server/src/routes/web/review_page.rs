@@ -135,6 +135,7 @@ pub async fn decide(
         token: None,
         scopes: Scopes::parse("read publish admin").unwrap_or_default(),
         projects: Vec::new(),
+        namespaces: Vec::new(),
         ip_hash: user.ip_hash.clone(),
     };
     match review::decide(&app, id, decision, &form.reason, Some(&who)).await {

@@ -58,6 +58,24 @@ pub fn check_glob(glob: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A restricted token reaches only the servers its namespaces name, whoever
+/// holds it: the restriction is the token's, on top of its user's rights.
+pub fn check_token_covers(who: &Principal, name: &str) -> Result<(), McpError> {
+    if who.may_touch_server(name) {
+        return Ok(());
+    }
+    Err(McpError::Forbidden(if who.namespaces.is_empty() {
+        "this token is restricted to projects, so it cannot manage MCP servers; use a token \
+         restricted to namespaces (--namespace GLOB) or an unrestricted one"
+            .to_owned()
+    } else {
+        format!(
+            "this token is restricted to the namespaces {}, which do not cover '{name}'",
+            who.namespaces.join(", ")
+        )
+    }))
+}
+
 /// Administrators publish anywhere; everyone else needs a matching grant.
 pub async fn check_permission(app: &App, who: &Principal, name: &str) -> Result<(), McpError> {
     if who.user.is_admin {

@@ -30,13 +30,6 @@ pub async fn publish(app: &App, who: &Principal, body: &[u8]) -> Result<McpVersi
             "this token lacks the 'publish' scope; create one with --scope publish".into(),
         ));
     }
-    if !who.projects.is_empty() {
-        return Err(McpError::Forbidden(
-            "this token is restricted to projects, so it cannot publish MCP servers; use an \
-             unrestricted publish token"
-                .into(),
-        ));
-    }
     if body.len() > MAX_DOCUMENT_BYTES {
         return Err(McpError::invalid(
             format!("server.json is larger than {MAX_DOCUMENT_BYTES} bytes"),
@@ -58,6 +51,7 @@ pub async fn publish(app: &App, who: &Principal, body: &[u8]) -> Result<McpVersi
                 .collect(),
         )
     })?;
+    namespaces::check_token_covers(who, &server.name)?;
     namespaces::check_permission(app, who, &server.name).await?;
     if let Some((owner_id, owner)) = app.ports.mcp.mcp_owner(&server.name).await? {
         if owner_id != who.user.id

@@ -23,6 +23,7 @@ async fn may_manage(app: &App, who: &Principal, name: &str) -> Result<(), McpErr
     if app.ports.mcp.mcp_owner(name).await?.is_none() {
         return Err(not_found(name));
     }
+    super::namespaces::check_token_covers(who, name)?;
     let admin = who.user.is_admin && who.has_scope(Scope::Admin);
     if admin
         || (who.has_scope(Scope::Publish)
