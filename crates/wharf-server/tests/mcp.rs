@@ -708,6 +708,14 @@ async fn a_token_restricted_to_namespaces_reaches_only_the_servers_they_name() {
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r =
+        c.t.post_json(
+            "/api/v1/mcp/servers/io.github.alice%2Fother/publishers",
+            Some(&narrow),
+            r#"{"user":"alice"}"#,
+        )
+        .await;
+    assert_problem(&r, StatusCode::FORBIDDEN, "", "do not cover");
     // The namespace restriction is a restriction: no project is reachable.
     let wheel = WheelBuilder::new("alice-tool", "1.0");
     let r =

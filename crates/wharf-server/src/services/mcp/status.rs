@@ -89,6 +89,7 @@ pub async fn add_publisher(
     let Some((owner_id, _)) = app.ports.mcp.mcp_owner(name).await? else {
         return Err(not_found(name));
     };
+    super::namespaces::check_token_covers(who, name)?;
     let admin = who.user.is_admin && who.has_scope(Scope::Admin);
     if !(admin || (owner_id == who.user.id && who.has_scope(Scope::Publish))) {
         return Err(McpError::Forbidden(format!(
