@@ -292,6 +292,14 @@ pub trait DeploymentRepo: Send + Sync {
     /// In one transaction: the deployment, its secrets and the audit event.
     async fn create_deployment(&self, new: NewDeployment) -> Result<(), RepoError>;
     async fn deployment(&self, id: &str) -> Result<Option<Deployment>, RepoError>;
+    /// Newest first: `owner`'s deployments, or everyone's; after the
+    /// `(created_at, id)` of the previous page's last one.
+    async fn list_deployments(
+        &self,
+        owner: Option<i64>,
+        after: Option<(Timestamp, String)>,
+        limit: i64,
+    ) -> Result<Vec<Deployment>, RepoError>;
     async fn deployment_secrets(&self, id: &str) -> Result<Vec<StoredSecret>, RepoError>;
     /// Deletes the deployment and destroys its ciphertexts; false if absent.
     async fn delete_deployment(&self, id: &str, audit: NewAuditEvent) -> Result<bool, RepoError>;

@@ -17,6 +17,44 @@ fn decode(column: &str, raw: &str) -> Result<Vec<u8>, RepoError> {
         .map_err(|_| RepoError::Internal(format!("stored {column} is not base64")))
 }
 
+const SELECT_DEPLOYMENTS: &str =
+    "SELECT d.id, d.owner_user_id, u.name AS owner, d.server_name, d.server_version, d.registry_type,
+            d.identifier, d.version, d.plan, d.created_at
+     FROM deployments d JOIN users u ON u.id = d.owner_user_id";
+
+/// A deployment row; its secret names are read separately.
+fn deployment(row: &sqlx::any::AnyRow) -> Result<Deployment, RepoError> {
+    let get = || -> Result<Deployment, sqlx::Error> {
+        Ok(Deployment {
+            id: row.try_get("id")?,
+            owner_user_id: row.try_get("owner_user_id")?,
+            owner: row.try_get("owner")?,
+            server_name: row.try_get("server_name")?,
+            server_version: row.try_get("server_version")?,
+            registry_type: row.try_get("registry_type")?,
+            identifier: row.try_get("identifier")?,
+            version: row.try_get("version")?,
+            plan: row.try_get("plan")?,
+            secret_names: Vec::new(),
+            created_at: Timestamp(row.try_get("created_at")?),
+        })
+    };
+    get().map_err(repo_error)
+}
+
+impl Database {
+    async fn secret_names(&self, deployment_id: &str) -> Result<Vec<String>, RepoError> {
+        let names: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM deployment_secrets WHERE deployment_id = $1 ORDER BY name",
+        )
+        .bind(deployment_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        Ok(names.into_iter().map(|(n,)| n).collect())
+    }
+}
+
 fn secret(row: &sqlx::any::AnyRow) -> Result<StoredSecret, RepoError> {
     let text = |c: &str| row.try_get::<String, _>(c).map_err(repo_error);
     Ok(StoredSecret {
@@ -69,41 +107,85 @@ impl DeploymentRepo for Database {
     }
 
     async fn deployment(&self, id: &str) -> Result<Option<Deployment>, RepoError> {
-        let row = sqlx::query(
-            "SELECT d.id, d.owner_user_id, u.name AS owner, d.server_name, d.server_version, d.registry_type,
-                    d.identifier, d.version, d.plan, d.created_at
-             FROM deployments d JOIN users u ON u.id = d.owner_user_id WHERE d.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(repo_error)?;
+        let sql = format!("{SELECT_DEPLOYMENTS} WHERE d.id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?;
         let Some(row) = row else {
             return Ok(None);
         };
-        let names: Vec<(String,)> = sqlx::query_as(
-            "SELECT name FROM deployment_secrets WHERE deployment_id = $1 ORDER BY name",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(repo_error)?;
-        let get = || -> Result<Deployment, sqlx::Error> {
-            Ok(Deployment {
-                id: row.try_get("id")?,
-                owner_user_id: row.try_get("owner_user_id")?,
-                owner: row.try_get("owner")?,
-                server_name: row.try_get("server_name")?,
-                server_version: row.try_get("server_version")?,
-                registry_type: row.try_get("registry_type")?,
-                identifier: row.try_get("identifier")?,
-                version: row.try_get("version")?,
-                plan: row.try_get("plan")?,
-                secret_names: names.into_iter().map(|(n,)| n).collect(),
-                created_at: Timestamp(row.try_get("created_at")?),
-            })
+        let mut found = deployment(&row)?;
+        found.secret_names = self.secret_names(&found.id).await?;
+        Ok(Some(found))
+    }
+
+    async fn list_deployments(
+        &self,
+        owner: Option<i64>,
+        after: Option<(Timestamp, String)>,
+        limit: i64,
+    ) -> Result<Vec<Deployment>, RepoError> {
+        // Conditions are added only when given, binding in order, so the SQL
+        // stays portable (no untyped NULL parameters for PostgreSQL).
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        if owner.is_some() {
+            n += 1;
+            conditions.push(format!("d.owner_user_id = ${n}"));
+        }
+        if after.is_some() {
+            conditions.push(format!(
+                "(d.created_at < ${a} OR (d.created_at = ${a} AND d.id < ${b}))",
+                a = n + 1,
+                b = n + 2
+            ));
+            n += 2;
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
         };
-        get().map(Some).map_err(repo_error)
+        let sql = format!(
+            "{SELECT_DEPLOYMENTS} {filter} ORDER BY d.created_at DESC, d.id DESC LIMIT ${}",
+            n + 1
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(owner) = owner {
+            query = query.bind(owner);
+        }
+        if let Some((at, id)) = after {
+            query = query.bind(at.micros()).bind(id);
+        }
+        let rows = query
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        let mut out = rows.iter().map(deployment).collect::<Result<Vec<_>, _>>()?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        // One query for the whole page's variable names.
+        let marks: Vec<String> = (1..=out.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT deployment_id, name FROM deployment_secrets WHERE deployment_id IN ({})
+             ORDER BY name",
+            marks.join(", ")
+        );
+        let mut names = sqlx::query_as::<_, (String, String)>(&sql);
+        for d in &out {
+            names = names.bind(d.id.clone());
+        }
+        let names = names.fetch_all(&self.pool).await.map_err(repo_error)?;
+        for (id, name) in names {
+            if let Some(d) = out.iter_mut().find(|d| d.id == id) {
+                d.secret_names.push(name);
+            }
+        }
+        Ok(out)
     }
 
     async fn deployment_secrets(&self, id: &str) -> Result<Vec<StoredSecret>, RepoError> {

@@ -1460,6 +1460,55 @@ fn stored(deployment: &str, name: &str, key: &str, byte: u8) -> StoredSecret {
 }
 
 db_test!(
+    deployments_list_newest_first_per_owner_in_pages,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        // Two share a timestamp, so the page boundary must break the tie by ID.
+        for (id, owner, at) in [
+            ("a1", &alice, 10),
+            ("a2", &alice, 20),
+            ("a3", &alice, 20),
+            ("b1", &bob, 15),
+        ] {
+            db.create_deployment(NewDeployment {
+                id: id.into(),
+                owner_user_id: owner.id,
+                server_name: None,
+                server_version: None,
+                registry_type: "npm".into(),
+                identifier: "weather".into(),
+                version: "1.0.0".into(),
+                plan: "{}".into(),
+                secrets: vec![stored(id, "TOKEN", "k1", 1), stored(id, "A_URL", "k1", 2)],
+                created_at: Timestamp(at),
+                audit: event("deployment.create"),
+            })
+            .await
+            .unwrap();
+        }
+        let ids = |list: &[wharf_core::model::Deployment]| {
+            list.iter().map(|d| d.id.clone()).collect::<Vec<_>>()
+        };
+        let all = db.list_deployments(None, None, 10).await.unwrap();
+        assert_eq!(ids(&all), ["a3", "a2", "b1", "a1"]);
+        assert!(all.iter().all(|d| d.secret_names == ["A_URL", "TOKEN"]));
+        let first = db.list_deployments(Some(alice.id), None, 1).await.unwrap();
+        assert_eq!(ids(&first), ["a3"]);
+        let last = &first[0];
+        let rest = db
+            .list_deployments(Some(alice.id), Some((last.created_at, last.id.clone())), 10)
+            .await
+            .unwrap();
+        assert_eq!(ids(&rest), ["a2", "a1"]);
+        assert_eq!(
+            ids(&db.list_deployments(Some(bob.id), None, 10).await.unwrap()),
+            ["b1"]
+        );
+    }
+);
+
+db_test!(
     deployments_store_ciphertexts_rotate_and_destroy_them,
     |db: Database| async move {
         let alice = db.create_user("alice", false).await.unwrap();

@@ -63,7 +63,10 @@ pub fn router(app: App) -> Router {
             post(mcp::add_publisher),
         )
         .route("/api/v1/deployments/validate", post(deploy::validate))
-        .route("/api/v1/deployments", post(deploy::create))
+        .route(
+            "/api/v1/deployments",
+            post(deploy::create).get(deploy::list),
+        )
         .route(
             "/api/v1/deployments/{id}",
             get(deploy::get).delete(deploy::delete),

@@ -536,6 +536,87 @@ async fn created_deployments_show_names_never_values_and_only_to_their_owner() {
         .is_empty());
 }
 
+#[tokio::test]
+async fn listing_shows_each_caller_their_own_deployments_in_pages() {
+    let (t, alice) = deployable().await;
+    let bob = t.token("bob", "publish", &[]).await;
+    for _ in 0..3 {
+        assert_eq!(
+            create(&t, &alice, &good_request()).await.status,
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(
+        create(&t, &bob, &good_request()).await.status,
+        StatusCode::CREATED
+    );
+    let list = |token: String, query: &'static str| {
+        let t = &t;
+        async move {
+            t.get(
+                &format!("/api/v1/deployments{query}"),
+                &[("authorization", &bearer(&token))],
+            )
+            .await
+        }
+    };
+    let first = list(alice.clone(), "?limit=2").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let body = first.json();
+    assert_eq!(body["deployments"].as_array().unwrap().len(), 2);
+    assert!(body["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["owner"] == "alice" && d["variables"].as_array().is_some()));
+    assert!(!first.text().contains(SECRET));
+    let cursor = body["nextCursor"].as_str().unwrap().to_owned();
+    let second = t
+        .get(
+            &format!("/api/v1/deployments?limit=2&cursor={cursor}"),
+            &[("authorization", &bearer(&alice))],
+        )
+        .await;
+    let second = second.json();
+    assert_eq!(second["deployments"].as_array().unwrap().len(), 1);
+    assert!(second["nextCursor"].is_null());
+    let ids: std::collections::HashSet<String> = body["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["deployments"].as_array().unwrap())
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3, "the pages neither repeat nor skip");
+
+    let theirs = list(bob.clone(), "").await.json();
+    assert_eq!(theirs["deployments"].as_array().unwrap().len(), 1);
+    assert_eq!(theirs["deployments"][0]["owner"], "bob");
+    wharf_server::services::accounts::create_user(&t.app.ports, "root", true)
+        .await
+        .unwrap();
+    let root = t.token("root", "admin", &[]).await;
+    let everyone = list(root, "?limit=100").await.json();
+    assert_eq!(everyone["deployments"].as_array().unwrap().len(), 4);
+
+    for (query, fragment) in [
+        ("?limit=0", "limit must be a whole number from 1 to 100"),
+        ("?limit=101", "limit must be a whole number from 1 to 100"),
+        ("?limit=ten", "limit must be a whole number"),
+        ("?cursor=abc", "cursor is not one this API returned"),
+        ("?cursor=12.not-hex", "cursor is not one this API returned"),
+        ("?owner=bob", "unknown field"),
+    ] {
+        list(alice.clone(), query).await.assert_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            fragment,
+        );
+    }
+    let anonymous = t.get("/api/v1/deployments", &[]).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
 async fn got_not_found(t: &TestApp, path: &str, token: &str) {
     t.get(path, &[("authorization", &bearer(token))])
         .await

@@ -79,6 +79,7 @@ impl From<StoreError> for AppError {
             StoreError::Deploy(d) => d.into(),
             StoreError::NotFound => AppError::not_found(e.to_string()),
             StoreError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
+            StoreError::BadQuery(m) => AppError::bad_request("invalid_query", m),
             // Never says which bytes failed; a failure here is ours, not the caller's.
             StoreError::Vault(what) => {
                 AppError::internal(format!("decrypting stored credentials ({what})"))
@@ -100,6 +101,26 @@ pub async fn create(
     let mut answer = store::metadata(&stored);
     answer["plan"] = serde_json::to_value(&plan).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(answer)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/deployments[?limit=N&cursor=C]`: the caller's deployments
+/// (an administrator's: everyone's), newest first, as metadata.
+pub async fn list(
+    State(app): State<App>,
+    Auth(who): Auth,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Query(q) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+    Ok(Json(
+        store::list(&app, &who, q.limit.as_deref(), q.cursor.as_deref()).await?,
+    ))
 }
 
 /// `GET /api/v1/deployments/{id}`: metadata and variable names.

@@ -21,6 +21,8 @@ pub enum StoreError {
     NotFound,
     #[error("{0}")]
     Forbidden(&'static str),
+    #[error("{0}")]
+    BadQuery(String),
     #[error("the stored credentials could not be decrypted: {0}")]
     Vault(String),
     #[error(transparent)]
@@ -107,11 +109,69 @@ pub async fn create(
 /// The owner, or an administrator acting with the admin scope.
 async fn readable(app: &App, who: &Principal, id: &str) -> Result<Deployment, StoreError> {
     let found = app.ports.deployments.deployment(id).await?;
-    let admin = who.user.is_admin && (who.has_scope(Scope::Admin) || who.has_scope(Scope::Deploy));
     match found {
-        Some(d) if d.owner_user_id == who.user.id || admin => Ok(d),
+        Some(d) if d.owner_user_id == who.user.id || reads_all(who) => Ok(d),
         _ => Err(StoreError::NotFound),
     }
+}
+
+/// The most deployments one page lists.
+pub const MAX_PAGE: i64 = 100;
+
+/// Whether `who` reads every deployment, not only their own.
+fn reads_all(who: &Principal) -> bool {
+    who.user.is_admin && (who.has_scope(Scope::Admin) || who.has_scope(Scope::Deploy))
+}
+
+/// A page of the deployments `who` may read, newest first, as metadata.
+/// The cursor is the last entry's `createdAt` micros and ID.
+pub async fn list(
+    app: &App,
+    who: &Principal,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<Value, StoreError> {
+    let limit = match limit {
+        None => 50,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                StoreError::BadQuery(format!("limit must be a whole number from 1 to {MAX_PAGE}"))
+            })?,
+    };
+    let after = cursor
+        .map(|raw| {
+            let parsed = raw.split_once('.').and_then(|(at, id)| {
+                let valid_id =
+                    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+                Some((Timestamp(at.parse().ok()?), id.to_owned())).filter(|_| valid_id)
+            });
+            parsed.ok_or_else(|| {
+                StoreError::BadQuery("cursor is not one this API returned".to_owned())
+            })
+        })
+        .transpose()?;
+    let owner = (!reads_all(who)).then_some(who.user.id);
+    let page = app
+        .ports
+        .deployments
+        .list_deployments(owner, after, limit + 1)
+        .await?;
+    let more = page.len() as i64 > limit;
+    let shown = &page[..page.len().min(limit as usize)];
+    let next = if more {
+        shown
+            .last()
+            .map(|d| format!("{}.{}", d.created_at.micros(), d.id))
+    } else {
+        None
+    };
+    Ok(json!({
+        "deployments": shown.iter().map(metadata).collect::<Vec<_>>(),
+        "nextCursor": next,
+    }))
 }
 
 /// Metadata and variable names, never values.
