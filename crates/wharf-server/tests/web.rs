@@ -92,7 +92,6 @@ async fn session_cookies_are_secure_outside_dev_mode() {
         c.security.production = true;
         c.security.session_secret = Some("q8VfT2pL0xZr7YwN3mKc9sHd4bJg6uEa1".into());
         c.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".into());
-        c.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".to_owned().into());
     })
     .await;
     add_user(&t, "alice", false).await;
@@ -254,6 +253,58 @@ async fn tokens_are_created_shown_once_and_revoked_from_the_web() {
         )
         .await;
     me.assert_error(StatusCode::UNAUTHORIZED, "token_revoked", "revoked");
+}
+
+#[tokio::test]
+async fn the_web_form_makes_deploy_and_namespace_restricted_tokens() {
+    let t = app_with_user("alice", false).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let create = |namespaces: &'static str| {
+        let (t, cookie, csrf) = (&t, cookie.clone(), csrf.clone());
+        async move {
+            t.post_form(
+                "/account/tokens",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "runner"),
+                    ("deploy", "1"),
+                    ("namespaces", namespaces),
+                    ("expires_in", "30d"),
+                ],
+            )
+            .await
+        }
+    };
+    let r = create(" com.acme/* , io.github.alice/weather ").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.text();
+    let start = body.find("id=\"new-token-value\">").unwrap() + "id=\"new-token-value\">".len();
+    let token = &body[start..start + body[start..].find('<').unwrap()];
+    let me = t
+        .get(
+            "/api/v1/whoami",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await
+        .json();
+    assert_eq!(me["scopes"], serde_json::json!(["deploy"]));
+    assert_eq!(
+        me["namespaces"],
+        serde_json::json!(["com.acme/*", "io.github.alice/weather"])
+    );
+    let list = t
+        .get("/account/tokens", &[("cookie", &cookie)])
+        .await
+        .text();
+    assert!(
+        list.contains("com.acme/*, io.github.alice/weather"),
+        "{list}"
+    );
+    let r = create("$(id)").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("NAMESPACE/NAME"), "{}", r.text());
 }
 
 #[tokio::test]

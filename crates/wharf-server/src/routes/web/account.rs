@@ -297,6 +297,8 @@ pub struct NewTokenForm {
     #[serde(default)]
     publish: Option<String>,
     #[serde(default)]
+    deploy: Option<String>,
+    #[serde(default)]
     admin: Option<String>,
     #[serde(default)]
     projects: String,
@@ -328,6 +330,7 @@ pub async fn create_token(
     for (on, name) in [
         (&form.read, "read"),
         (&form.publish, "publish"),
+        (&form.deploy, "deploy"),
         (&form.admin, "admin"),
     ] {
         if on.is_some() {
