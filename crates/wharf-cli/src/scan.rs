@@ -5,6 +5,7 @@
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use wharf_core::DistKind;
+use wharf_scan::names::Ecosystem;
 use wharf_scan::{NameContext, PopularNames, Report, Verdict};
 
 pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
@@ -64,7 +65,7 @@ fn scan_one(path: &Path) -> anyhow::Result<(Report, u64)> {
         &wharf_artifact::Limits::default(),
     )?;
     let context = NameContext {
-        popular: PopularNames::bundled(),
+        popular: PopularNames::bundled(Ecosystem::Pypi),
         local: &[],
     };
     let project = wharf_core::name::normalize(project);

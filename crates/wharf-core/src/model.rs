@@ -42,11 +42,6 @@ impl TokenRecord {
     pub fn is_restricted(&self) -> bool {
         !self.projects.is_empty() || !self.namespaces.is_empty()
     }
-
-    /// Whether the token's restriction, if any, lets it touch `project`.
-    pub fn allows_project(&self, project: &NormalizedName) -> bool {
-        !self.is_restricted() || self.projects.contains(project)
-    }
 }
 
 /// What a new token is created with; `hash_hex` is SHA-256 of the plaintext.

@@ -20,7 +20,7 @@ fn main() {
         }
     };
     let context = NameContext {
-        popular: PopularNames::bundled_for(ecosystem),
+        popular: PopularNames::bundled(ecosystem),
         local: &[],
     };
     let names: Vec<String> = std::io::stdin()

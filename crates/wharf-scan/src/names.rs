@@ -92,13 +92,8 @@ impl Forms {
 }
 
 impl PopularNames {
-    /// Parses one PyPI name per line; `#` starts a comment line.
-    pub fn from_lines(text: &str) -> Self {
-        Self::from_lines_for(text, Ecosystem::Pypi)
-    }
-
     /// Parses one name per line of `ecosystem`; `#` starts a comment line.
-    pub fn from_lines_for(text: &str, ecosystem: Ecosystem) -> Self {
+    pub fn from_lines(text: &str, ecosystem: Ecosystem) -> Self {
         let mut entries = Vec::new();
         let mut exact = HashSet::new();
         for line in text.lines().map(str::trim) {
@@ -117,17 +112,12 @@ impl PopularNames {
         }
     }
 
-    /// The PyPI list shipped with Wharf.
-    pub fn bundled() -> &'static Self {
-        Self::bundled_for(Ecosystem::Pypi)
-    }
-
     /// The list shipped with Wharf for `ecosystem`.
-    pub fn bundled_for(ecosystem: Ecosystem) -> &'static Self {
+    pub fn bundled(ecosystem: Ecosystem) -> &'static Self {
         static PYPI: LazyLock<PopularNames> =
-            LazyLock::new(|| PopularNames::from_lines_for(BUNDLED_PYPI, Ecosystem::Pypi));
+            LazyLock::new(|| PopularNames::from_lines(BUNDLED_PYPI, Ecosystem::Pypi));
         static NPM: LazyLock<PopularNames> =
-            LazyLock::new(|| PopularNames::from_lines_for(BUNDLED_NPM, Ecosystem::Npm));
+            LazyLock::new(|| PopularNames::from_lines(BUNDLED_NPM, Ecosystem::Npm));
         match ecosystem {
             Ecosystem::Pypi => &PYPI,
             Ecosystem::Npm => &NPM,
@@ -335,7 +325,7 @@ mod tests {
     fn rules(project: &str, local: &[&str]) -> Vec<String> {
         let local: Vec<String> = local.iter().map(|s| (*s).to_owned()).collect();
         let context = NameContext {
-            popular: PopularNames::bundled(),
+            popular: PopularNames::bundled(Ecosystem::Pypi),
             local: &local,
         };
         check(project, &context)
@@ -346,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_bundled_list_is_loaded_and_normalized() {
-        let popular = PopularNames::bundled();
+        let popular = PopularNames::bundled(Ecosystem::Pypi);
         assert!(popular.len() >= 4000, "{}", popular.len());
         assert!(popular.contains("requests") && popular.contains("typing-extensions"));
     }
@@ -422,7 +412,7 @@ mod tests {
 
     fn npm_rules(package: &str) -> Vec<String> {
         let context = NameContext {
-            popular: PopularNames::bundled_for(Ecosystem::Npm),
+            popular: PopularNames::bundled(Ecosystem::Npm),
             local: &[],
         };
         check(package, &context)
@@ -433,7 +423,7 @@ mod tests {
 
     #[test]
     fn the_npm_list_is_loaded_with_scopes_and_dots_kept() {
-        let popular = PopularNames::bundled_for(Ecosystem::Npm);
+        let popular = PopularNames::bundled(Ecosystem::Npm);
         assert_eq!(popular.ecosystem(), Ecosystem::Npm);
         assert!(popular.len() >= 4000, "{}", popular.len());
         for name in ["express", "@types/node", "lodash.merge", "jsonstream"] {
@@ -477,7 +467,7 @@ mod tests {
             let found = check(
                 squat,
                 &NameContext {
-                    popular: PopularNames::bundled_for(Ecosystem::Npm),
+                    popular: PopularNames::bundled(Ecosystem::Npm),
                     local: &[],
                 },
             );

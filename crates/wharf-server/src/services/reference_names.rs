@@ -33,7 +33,7 @@ pub async fn suspicious(
         Ecosystem::Npm => Vec::new(),
     };
     let context = NameContext {
-        popular: PopularNames::bundled_for(ecosystem),
+        popular: PopularNames::bundled(ecosystem),
         local: &local,
     };
     Ok(wharf_scan::scan_name(identifier, &context)

@@ -23,6 +23,7 @@ use wharf_core::model::{
 };
 use wharf_core::ports::{BlobError, BlobKey, RepoError};
 use wharf_core::{NormalizedName, Timestamp};
+use wharf_scan::names::Ecosystem;
 use wharf_scan::{Finding, NameContext, PopularNames, Report, Severity, Verdict};
 
 /// Retries of a job that failed for a reason other than its file (storage down).
@@ -299,7 +300,7 @@ async fn scan(app: &App, held: &HeldFile, check_name: bool) -> Result<Report, Ve
             .names_not_owned_by(held.file.uploader_id)
             .await?;
         let context = NameContext {
-            popular: PopularNames::bundled(),
+            popular: PopularNames::bundled(Ecosystem::Pypi),
             local: &local,
         };
         report
