@@ -11,7 +11,6 @@ use axum::routing::get;
 use common::TestApp;
 use serde_json::{json, Value};
 use std::time::Duration;
-use wharf_server::services::mcp::namespaces;
 
 /// A stand-in npm upstream: one package with the marker, one that fails.
 async fn start_upstream() -> std::net::SocketAddr {
@@ -38,17 +37,7 @@ async fn deployable() -> (TestApp, String) {
     })
     .await;
     let alice = t.token("alice", "publish", &[]).await;
-    let user = t
-        .app
-        .ports
-        .users
-        .find_user_by_name("alice")
-        .await
-        .unwrap()
-        .unwrap();
-    namespaces::grant(&t.app, "io.github.alice/*", &user)
-        .await
-        .unwrap();
+    t.grant_namespace("alice", "io.github.alice/*").await;
     let server = json!({
         "name": "io.github.alice/weather",
         "description": "Weather for agents",

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use wharf_server::services::accounts;
-use wharf_server::services::mcp::namespaces;
 use wharf_testkit::WheelBuilder;
 
 /// A stand-in for the npm and PyPI registries, counting what it is asked.
@@ -97,17 +96,7 @@ async fn catalog_with(tweak: impl FnOnce(&mut wharf_server::config::Config)) -> 
     })
     .await;
     let alice = t.token("alice", "publish", &[]).await;
-    let user = t
-        .app
-        .ports
-        .users
-        .find_user_by_name("alice")
-        .await
-        .unwrap()
-        .unwrap();
-    namespaces::grant(&t.app, "io.github.alice/*", &user)
-        .await
-        .unwrap();
+    t.grant_namespace("alice", "io.github.alice/*").await;
     Catalog { t, upstream, alice }
 }
 
@@ -240,17 +229,7 @@ async fn ownership_of_a_hosted_package_is_proven_by_its_marker_or_refused() {
     )
     .await;
     let bob = c.t.token("bob", "publish", &[]).await;
-    let user =
-        c.t.app
-            .ports
-            .users
-            .find_user_by_name("bob")
-            .await
-            .unwrap()
-            .unwrap();
-    namespaces::grant(&c.t.app, "io.github.bob/*", &user)
-        .await
-        .unwrap();
+    c.t.grant_namespace("bob", "io.github.bob/*").await;
     let marked = publish(
         &c.t,
         &bob,
@@ -601,17 +580,7 @@ async fn namespaces_owners_publishers_and_restricted_tokens() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // Bob holds the namespace too, but the first publisher owns the name.
     let bob = c.t.token("bob", "publish", &[]).await;
-    let user =
-        c.t.app
-            .ports
-            .users
-            .find_user_by_name("bob")
-            .await
-            .unwrap()
-            .unwrap();
-    namespaces::grant(&c.t.app, "io.github.alice/*", &user)
-        .await
-        .unwrap();
+    c.t.grant_namespace("bob", "io.github.alice/*").await;
     let r = publish(&c.t, &bob, &doc("io.github.alice/weather", "1.1.0")).await;
     assert_problem(&r, StatusCode::FORBIDDEN, "", "belongs to 'alice'");
     let path = "/api/v1/mcp/servers/io.github.alice%2Fweather/publishers";

@@ -116,6 +116,21 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Grants an existing user the MCP namespace `glob`.
+    pub async fn grant_namespace(&self, user: &str, glob: &str) {
+        let user = self
+            .app
+            .ports
+            .users
+            .find_user_by_name(user)
+            .await
+            .unwrap()
+            .unwrap();
+        wharf_server::services::mcp::namespaces::grant(&self.app, glob, &user)
+            .await
+            .unwrap();
+    }
+
     /// A user (created if needed) and a token for them.
     pub async fn token(&self, user: &str, scopes: &str, projects: &[&str]) -> String {
         self.restricted_token(user, scopes, projects, &[]).await
