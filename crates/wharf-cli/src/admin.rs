@@ -124,6 +124,9 @@ pub enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// End every web session of a user, wherever they are logged in. Their
+    /// API tokens stay valid (revoke those with `wharf admin token revoke`).
+    Logout { name: String },
 }
 
 #[derive(Subcommand)]
@@ -207,8 +210,14 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User {
             command: UserCommand::SetPassword { name, .. },
         } => {
-            accounts::set_password(&ports, &name, read_password()?).await?;
-            eprintln!("password set for '{name}'");
+            let ended = accounts::set_password(&ports, &name, read_password()?).await?;
+            eprintln!("password set for '{name}'; {ended} web session(s) ended");
+        }
+        AdminCommand::User {
+            command: UserCommand::Logout { name },
+        } => {
+            let ended = accounts::logout_user(&ports, &name).await?;
+            eprintln!("{ended} web session(s) of '{name}' ended");
         }
         AdminCommand::Audit {
             actor,

@@ -27,8 +27,16 @@ pub trait UserRepo: Send + Sync {
     /// Case-insensitive: `Alice` and `alice` are one user.
     async fn find_user_by_name(&self, name: &str) -> Result<Option<User>, RepoError>;
     async fn get_user(&self, id: i64) -> Result<Option<User>, RepoError>;
-    /// Sets (or with `None` clears) the argon2id PHC string for web login.
-    async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> Result<(), RepoError>;
+    /// Sets (or with `None` clears) the argon2id PHC string for web login,
+    /// and in the same transaction ends every session of the user: whoever
+    /// knew the old password must not stay logged in. Returns how many
+    /// sessions ended.
+    async fn set_password_hash(
+        &self,
+        user_id: i64,
+        hash: Option<&str>,
+        audit: NewAuditEvent,
+    ) -> Result<u64, RepoError>;
     /// The user and their password hash, for web login only.
     async fn find_login(&self, name: &str) -> Result<Option<(User, Option<String>)>, RepoError>;
 }
@@ -50,6 +58,13 @@ pub trait SessionRepo: Send + Sync {
     async fn delete_session(&self, id_hash: &str) -> Result<bool, RepoError>;
     /// Removes sessions that expired before `now`; returns how many.
     async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64, RepoError>;
+    /// Ends every session of one user (`wharf admin user logout`); returns
+    /// how many.
+    async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        audit: NewAuditEvent,
+    ) -> Result<u64, RepoError>;
 }
 
 /// RFC 8628 device authorization requests, shared by every instance.
@@ -165,9 +180,11 @@ pub trait VerificationRepo: Send + Sync {
         &self,
         project: Option<&NormalizedName>,
     ) -> Result<Vec<FileRecord>, RepoError>;
-    /// Normalized names of projects in which `user_id` has no role: what a
-    /// new name of theirs must not imitate.
-    async fn names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError>;
+    /// Normalized names of projects with a published file in which `user_id`
+    /// has no role: what a new name of theirs must not imitate. A held or
+    /// pending look-alike is not a name anyone relies on yet, and must not
+    /// block the real one.
+    async fn published_names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError>;
     /// Whether the project has a published file other than `except_file`.
     async fn has_other_published(
         &self,

@@ -50,7 +50,14 @@ pub struct Database {
 
 impl Database {
     /// Opens (creating if needed) the SQLite database at `path`, in WAL mode.
+    /// Opens (creating if needed) the embedded database. The file is created
+    /// owner-only, like the secrets beside it; SQLite gives its `-wal` and
+    /// `-shm` files the database file's mode.
     pub async fn open_sqlite(path: &Path) -> Result<Self, DbError> {
+        restrict_to_owner(path).map_err(|e| DbError::Connect {
+            url: path.display().to_string(),
+            reason: format!("cannot create it owner-only (mode 0600): {e}"),
+        })?;
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Self::connect(&url).await
     }
@@ -163,3 +170,35 @@ fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Creates the database file with mode 0600 if it is missing, and takes
+/// group and other access away from it and its `-wal` and `-shm` files if
+/// an earlier version left them readable.
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::metadata(&file) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}

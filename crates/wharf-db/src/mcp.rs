@@ -18,9 +18,6 @@ const VERSION_COLUMNS: &str =
     "v.id, v.server_id, s.name, v.version, v.document, v.checks, v.status, \
      v.status_message, v.is_latest, v.published_at, v.updated_at";
 
-/// Words beyond this many are ignored; they would only narrow the result.
-const MAX_WORDS: usize = 8;
-
 fn version(row: &AnyRow) -> Result<McpVersion, RepoError> {
     let status: String = row.try_get("status").map_err(repo_error)?;
     let status = McpStatus::parse(&status)
@@ -294,7 +291,7 @@ impl McpRepo for Database {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<McpVersion>, RepoError> {
-        let words: Vec<&str> = text.split_whitespace().take(MAX_WORDS).collect();
+        let words = crate::search::search_words(text);
         if words.is_empty() {
             return Ok(Vec::new());
         }

@@ -21,7 +21,7 @@ const CANDIDATES: i64 = 200;
 #[async_trait]
 impl SearchRepo for Database {
     async fn search_projects(&self, query: &str, limit: i64) -> Result<Vec<SearchHit>, RepoError> {
-        let words: Vec<&str> = query.split_whitespace().take(MAX_WORDS).collect();
+        let words = search_words(query);
         if words.is_empty() {
             return Ok(Vec::new());
         }
@@ -102,6 +102,16 @@ impl SearchRepo for Database {
 
 /// Each word becomes a quoted FTS5 string with a prefix star, so operators
 /// (`AND`, `NEAR`, `*`, `:`, parentheses) in user text are only text.
+/// The words of a search, at most `MAX_WORDS`. Control characters split
+/// words like spaces do: neither engine takes a NUL inside a string (FTS5
+/// reads it as the end of the query, PostgreSQL refuses it in text).
+pub(crate) fn search_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .collect()
+}
+
 pub(crate) fn fts5_query(words: &[&str]) -> String {
     words
         .iter()

@@ -85,4 +85,30 @@ impl SessionRepo for Database {
             .map_err(repo_error)?;
         Ok(done.rows_affected())
     }
+
+    async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        event: NewAuditEvent,
+    ) -> Result<u64, RepoError> {
+        let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let ended = delete_for_user(&mut tx, user_id).await?;
+        audit::insert(&mut *tx, &event).await?;
+        tx.commit().await.map_err(repo_error)?;
+        Ok(ended)
+    }
+}
+
+/// Deletes every session of `user_id` inside the caller's transaction.
+pub(crate) async fn delete_for_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+) -> Result<u64, RepoError> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(repo_error)?;
+    Ok(done.rows_affected())
 }

@@ -476,12 +476,18 @@ db_test!(
         let alice = db.create_user("Alice", false).await.unwrap();
         let (user, hash) = db.find_login("alice").await.unwrap().unwrap();
         assert_eq!((user.id, hash), (alice.id, None));
-        db.set_password_hash(alice.id, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"))
+        db.set_password_hash(alice.id, Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"), NewAuditEvent::new("user.password", "user:alice"))
             .await
             .unwrap();
         let (_, hash) = db.find_login("ALICE").await.unwrap().unwrap();
         assert_eq!(hash.as_deref(), Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"));
-        db.set_password_hash(alice.id, None).await.unwrap();
+        db.set_password_hash(
+            alice.id,
+            None,
+            NewAuditEvent::new("user.password", "user:alice"),
+        )
+        .await
+        .unwrap();
         assert_eq!(db.find_login("alice").await.unwrap().unwrap().1, None);
         assert!(db.find_login("nobody").await.unwrap().is_none());
     }
@@ -531,6 +537,53 @@ db_test!(
             .is_none());
         let logins = db.recent(10).await.unwrap();
         assert_eq!(logins.iter().filter(|e| e.action == "login").count(), 2);
+    }
+);
+
+db_test!(
+    sessions_survive_password_change_no_more,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let later = Timestamp::now().plus(std::time::Duration::from_secs(600));
+        for (id, user) in [("a", &alice), ("b", &alice), ("c", &bob), ("d", &bob)] {
+            let session = NewSession {
+                id_hash: id.repeat(64),
+                user_id: user.id,
+                csrf_token: format!("csrf-{id}"),
+                expires_at: later,
+            };
+            db.create_session(session, event("login")).await.unwrap();
+        }
+        let ended = db
+            .set_password_hash(bob.id, Some("$argon2id$x"), event("user.password"))
+            .await
+            .unwrap();
+        assert_eq!(ended, 2, "bob's two sessions end with his password change");
+        let now = Timestamp::now();
+        for (id, alive) in [("a", true), ("b", true), ("c", false), ("d", false)] {
+            let found = db.find_session(&id.repeat(64), now).await.unwrap();
+            assert_eq!(found.is_some(), alive, "session {id}");
+        }
+        let ended = db
+            .delete_user_sessions(alice.id, event("user.logout"))
+            .await
+            .unwrap();
+        assert_eq!(ended, 2);
+        assert!(db
+            .find_session(&"a".repeat(64), now)
+            .await
+            .unwrap()
+            .is_none());
+        let actions: Vec<String> = db
+            .recent(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert!(actions.contains(&"user.password".to_owned()), "{actions:?}");
+        assert!(actions.contains(&"user.logout".to_owned()), "{actions:?}");
     }
 );
 
@@ -763,6 +816,9 @@ db_test!(
             "\\",
             "col:x",
             "()",
+            "\0",
+            "requests\0",
+            "a\u{1}b",
         ] {
             db.search_projects(hostile, 10)
                 .await
@@ -1203,8 +1259,14 @@ db_test!(
         ))
         .await
         .unwrap();
-        assert_eq!(db.names_not_owned_by(alice.id).await.unwrap(), ["beta"]);
-        assert_eq!(db.names_not_owned_by(bob.id).await.unwrap(), ["alpha"]);
+        assert_eq!(
+            db.published_names_not_owned_by(alice.id).await.unwrap(),
+            ["beta"]
+        );
+        assert_eq!(
+            db.published_names_not_owned_by(bob.id).await.unwrap(),
+            ["alpha"]
+        );
         assert!(db
             .has_other_published(first.project_id, second.id)
             .await
@@ -1213,6 +1275,27 @@ db_test!(
             .has_other_published(first.project_id, first.id)
             .await
             .unwrap());
+    }
+);
+
+db_test!(
+    quarantined_look_alike_is_not_a_name_to_protect,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let mut held = upload(&bob, "a1pha", "1.0", "a1pha-1.0.tar.gz", &"8".repeat(64));
+        held.status = FileStatus::Quarantined;
+        db.record_upload(held).await.unwrap();
+        let mut waiting = upload(&bob, "b2eta", "1.0", "b2eta-1.0.tar.gz", &"9".repeat(64));
+        waiting.status = FileStatus::Pending;
+        db.record_upload(waiting).await.unwrap();
+        assert!(
+            db.published_names_not_owned_by(alice.id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "neither a quarantined nor a pending project is a name to imitate"
+        );
     }
 );
 
@@ -1306,6 +1389,15 @@ db_test!(
             db.search_mcp("weather", false, 10, 0).await.unwrap().len(),
             1
         );
+        // The probe's 500: a NUL ended FTS5's string ("unterminated string").
+        assert_eq!(
+            db.search_mcp("weather\0", false, 10, 0)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(db.search_mcp("\0", false, 10, 0).await.unwrap().is_empty());
         db.set_mcp_status(name, None, McpStatus::Deleted, None, event("mcp.status"))
             .await
             .unwrap();
@@ -1578,3 +1670,30 @@ db_test!(
             .unwrap());
     }
 );
+
+/// The probe found `wharf.db` created 0644 beside 0600 secrets. SQLite
+/// only: PostgreSQL's files are the server's.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_database_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wharf.db");
+    let db = Database::open_sqlite(&path).await.unwrap();
+    db.migrate().await.unwrap();
+    db.create_user("alice", false).await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.path().join(format!("wharf.db{suffix}"));
+        assert!(file.exists(), "{} exists in WAL mode", file.display());
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    db.close().await;
+    // A database an earlier version left readable is tightened on open.
+    let old = dir.path().join("old.db");
+    std::fs::write(&old, b"").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let db = Database::open_sqlite(&old).await.unwrap();
+    assert_eq!(mode(&old), 0o600);
+    db.close().await;
+}

@@ -1,9 +1,9 @@
 //! Users.
 
 use crate::error::repo_error;
-use crate::{rows, Database};
+use crate::{audit, rows, Database};
 use async_trait::async_trait;
-use wharf_core::model::User;
+use wharf_core::model::{NewAuditEvent, User};
 use wharf_core::ports::{RepoError, UserRepo};
 use wharf_core::Timestamp;
 
@@ -54,15 +54,24 @@ impl UserRepo for Database {
         row.as_ref().map(rows::user).transpose()
     }
 
-    async fn set_password_hash(&self, user_id: i64, hash: Option<&str>) -> Result<(), RepoError> {
+    async fn set_password_hash(
+        &self,
+        user_id: i64,
+        hash: Option<&str>,
+        event: NewAuditEvent,
+    ) -> Result<u64, RepoError> {
         let _guard = self.writer().await;
+        let mut tx = self.pool.begin().await.map_err(repo_error)?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(repo_error)?;
-        Ok(())
+        let ended = crate::sessions::delete_for_user(&mut tx, user_id).await?;
+        audit::insert(&mut *tx, &event).await?;
+        tx.commit().await.map_err(repo_error)?;
+        Ok(ended)
     }
 
     async fn find_login(&self, name: &str) -> Result<Option<(User, Option<String>)>, RepoError> {

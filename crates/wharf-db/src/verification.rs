@@ -266,10 +266,13 @@ impl VerificationRepo for Database {
         found.iter().map(rows::file).collect()
     }
 
-    async fn names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError> {
+    async fn published_names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError> {
         let found: Vec<(String,)> = sqlx::query_as(
-            "SELECT p.normalized FROM projects p WHERE NOT EXISTS
+            "SELECT p.normalized FROM projects p
+             WHERE NOT EXISTS
                (SELECT 1 FROM project_roles pr WHERE pr.project_id = p.id AND pr.user_id = $1)
+               AND EXISTS
+               (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
              ORDER BY p.normalized",
         )
         .bind(user_id)

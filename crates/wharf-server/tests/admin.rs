@@ -173,6 +173,8 @@ async fn bad_audit_queries_say_what_is_wrong() {
         ("limit=501", "invalid_limit", "500"),
         ("limit=many", "invalid_query", "number"),
         ("since=yesterday", "invalid_since", "2h"),
+        // Probe finding 11: this span wrapped an i64 and read nothing.
+        ("since=400000y", "invalid_since", "before 1970"),
         ("actor=nobody", "unknown_actor", "nobody"),
         ("acter=alice", "invalid_query", "unknown parameter 'acter'"),
         ("action=%zz", "invalid_query", "percent-encoding"),

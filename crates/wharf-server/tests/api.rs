@@ -168,3 +168,43 @@ async fn readiness_checks_the_database_and_blob_store() {
     assert_eq!(r.header("retry-after"), "5");
     assert_eq!(t.get("/healthz", &[]).await.status, StatusCode::OK);
 }
+
+/// Probe finding 2 (related): a token restricted to one project saw its
+/// owner's pending files of another project. The restriction applies to
+/// what the project API shows too.
+#[tokio::test]
+async fn restricted_tokens_see_other_projects_as_anyone_does() {
+    let t = TestApp::with_config(|c| {
+        c.verification.workers = 0;
+        c.verification.upload_wait = std::time::Duration::ZERO;
+    })
+    .await;
+    let alice = t.token("alice", "read,publish", &[]).await;
+    let wheel = wharf_testkit::WheelBuilder::new("beta", "1.0");
+    let r = t
+        .upload(
+            Some(&alice),
+            &common::UploadForm::wheel(&wheel, "beta", "1.0"),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "pending", "{}", r.text());
+    let owner_view = t
+        .get(
+            "/api/v1/projects/beta",
+            &[("authorization", &format!("Bearer {alice}"))],
+        )
+        .await;
+    assert_eq!(owner_view.status, StatusCode::OK, "{}", owner_view.text());
+    let only_alpha = t.token("alice", "read,publish", &["alpha"]).await;
+    let r = t
+        .get(
+            "/api/v1/projects/beta",
+            &[("authorization", &format!("Bearer {only_alpha}"))],
+        )
+        .await;
+    r.assert_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no project named 'beta'",
+    );
+}

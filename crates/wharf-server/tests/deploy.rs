@@ -36,7 +36,7 @@ async fn deployable() -> (TestApp, String) {
         c.upstream.timeout = Duration::from_millis(500);
     })
     .await;
-    let alice = t.token("alice", "publish", &[]).await;
+    let alice = t.token("alice", "read,publish", &[]).await;
     t.grant_namespace("alice", "io.github.alice/*").await;
     let server = json!({
         "name": "io.github.alice/weather",
@@ -438,7 +438,7 @@ async fn created_deployments_show_names_never_values_and_only_to_their_owner() {
         "the default LOG_LEVEL is stored too"
     );
     assert!(!got.text().contains(SECRET));
-    let bob = t.token("bob", "publish", &[]).await;
+    let bob = t.token("bob", "read,publish", &[]).await;
     got_not_found(&t, &path, &bob).await;
     wharf_server::services::accounts::create_user(&t.app.ports, "root", true)
         .await
@@ -528,7 +528,7 @@ async fn created_deployments_show_names_never_values_and_only_to_their_owner() {
 #[tokio::test]
 async fn listing_shows_each_caller_their_own_deployments_in_pages() {
     let (t, alice) = deployable().await;
-    let bob = t.token("bob", "publish", &[]).await;
+    let bob = t.token("bob", "read,publish", &[]).await;
     for _ in 0..3 {
         assert_eq!(
             create(&t, &alice, &good_request()).await.status,
@@ -849,4 +849,171 @@ async fn an_upstream_outage_during_create_stores_nothing() {
             .is_empty(),
         "nothing stored"
     );
+}
+
+async fn delete_deployment(t: &TestApp, path: &str, token: &str) -> common::TestResponse {
+    t.send(
+        axum::http::Request::delete(path)
+            .header("authorization", bearer(token))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+/// Probe finding 2: a `read` token created (201) and deleted (204)
+/// deployments. Managing needs `deploy` or `publish`; reading needs `read`
+/// or `deploy`.
+#[tokio::test]
+async fn deployments_ignore_token_scopes_no_more() {
+    let (t, alice) = deployable().await;
+    let reader = t.token("alice", "read", &[]).await;
+    for r in [
+        create(&t, &reader, &good_request()).await,
+        validate(&t, &reader, &good_request()).await,
+    ] {
+        r.assert_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "needs a token with the 'deploy' or 'publish' scope",
+        );
+    }
+    let r = create(&t, &alice, &good_request()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let path = format!("/api/v1/deployments/{}", r.json()["id"].as_str().unwrap());
+    let got = t.get(&path, &[("authorization", &bearer(&reader))]).await;
+    assert_eq!(got.status, StatusCode::OK, "a read token reads");
+    delete_deployment(&t, &path, &reader).await.assert_error(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        "deleting a deployment needs",
+    );
+    let publisher = t.token("alice", "publish", &[]).await;
+    for read in [
+        path.clone(),
+        format!("{path}/plan"),
+        "/api/v1/deployments".to_owned(),
+    ] {
+        t.get(&read, &[("authorization", &bearer(&publisher))])
+            .await
+            .assert_error(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "'read' or 'deploy' scope",
+            );
+    }
+    let runner = t.token("alice", "deploy", &[]).await;
+    let plan = t
+        .get(
+            &format!("{path}/plan?include=secrets"),
+            &[("authorization", &bearer(&runner))],
+        )
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "a runner reads its plan");
+    assert_eq!(
+        delete_deployment(&t, &path, &publisher).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// Probe finding 2: a token restricted to a project, or to namespaces that
+/// do not cover the server, reached deployments (one read a credential in
+/// plaintext). A restricted token reaches only what its lists name.
+#[tokio::test]
+async fn deployments_ignore_token_restrictions_no_more() {
+    let (t, alice) = deployable().await;
+    let r = create(&t, &alice, &good_request()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let path = format!("/api/v1/deployments/{}", r.json()["id"].as_str().unwrap());
+    let secrets = format!("{path}/plan?include=secrets");
+
+    let project_only = t
+        .restricted_token("alice", "read,publish,deploy", &["alpha"], &[])
+        .await;
+    let other_namespace = t
+        .restricted_token("alice", "read,publish,deploy", &[], &["io.github.alice/a*"])
+        .await;
+    for token in [&project_only, &other_namespace] {
+        create(&t, token, &good_request()).await.assert_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "does not cover the server 'io.github.alice/weather'",
+        );
+        for read in [&path, &secrets] {
+            let r = t.get(read, &[("authorization", &bearer(token))]).await;
+            r.assert_error(StatusCode::NOT_FOUND, "not_found", "no deployment");
+            assert!(!r.text().contains(SECRET));
+        }
+        let listed = t
+            .get("/api/v1/deployments", &[("authorization", &bearer(token))])
+            .await;
+        assert_eq!(listed.status, StatusCode::OK);
+        assert!(listed.json()["deployments"].as_array().unwrap().is_empty());
+        delete_deployment(&t, &path, token).await.assert_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no deployment",
+        );
+    }
+    // A direct npm reference is named by no list.
+    let direct = json!({
+        "package": { "registryType": "npm", "identifier": "weather-npm", "version": "1.2.3" }
+    });
+    create(&t, &project_only, &direct).await.assert_error(
+        StatusCode::FORBIDDEN,
+        "insufficient_scope",
+        "does not cover the npm package 'weather-npm'",
+    );
+
+    let covering = t
+        .restricted_token("alice", "read,deploy", &[], &["io.github.alice/w*"])
+        .await;
+    let plan = t
+        .get(&secrets, &[("authorization", &bearer(&covering))])
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text());
+    assert_eq!(plan.json()["envValues"]["GITHUB_TOKEN"], SECRET);
+    let listed = t
+        .get(
+            "/api/v1/deployments",
+            &[("authorization", &bearer(&covering))],
+        )
+        .await;
+    assert_eq!(listed.json()["deployments"].as_array().unwrap().len(), 1);
+}
+
+/// Probe finding 9: Bob's quarantined `a1pha` made Alice's deployment of
+/// her own hosted `alpha` a `suspected_typosquat`.
+#[tokio::test]
+async fn quarantined_look_alike_does_not_block_the_real_package() {
+    let (t, alice) = deployable().await;
+    let bob = t.token("bob", "publish", &[]).await;
+    let look_alike = wharf_testkit::WheelBuilder::new("a1pha", "1.0")
+        .file("a1pha-init.pth", "import os; os.system('id')\n");
+    let r = t
+        .upload(
+            Some(&bob),
+            &common::UploadForm::wheel(&look_alike, "a1pha", "1.0"),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "quarantined", "{}", r.text());
+    let real = wharf_testkit::WheelBuilder::new("alpha", "1.0");
+    let r = t
+        .upload(
+            Some(&alice),
+            &common::UploadForm::wheel(&real, "alpha", "1.0"),
+        )
+        .await;
+    assert_eq!(
+        r.json()["status"],
+        "published",
+        "a held look-alike is no name to protect: {}",
+        r.text()
+    );
+    let body = json!({
+        "package": { "registryType": "pypi", "identifier": "alpha", "version": "1.0" }
+    });
+    let r = validate(&t, &alice, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["plan"]["argv"][0], "uvx");
 }

@@ -535,7 +535,7 @@ async fn private_and_loopback_remote_urls_are_refused_outside_dev_mode() {
     accounts::create_user(&t.app.ports, "root", true)
         .await
         .unwrap();
-    let root = t.token("root", "publish", &[]).await;
+    let root = t.token("root", "publish,admin", &[]).await;
     for url in [
         "https://127.0.0.1/mcp",
         "https://10.0.0.8/mcp",
@@ -939,7 +939,7 @@ async fn publishing_shares_the_per_token_upload_limit() {
     accounts::create_user(&t.app.ports, "root", true)
         .await
         .unwrap();
-    let root = t.token("root", "publish", &[]).await;
+    let root = t.token("root", "publish,admin", &[]).await;
     let doc = |v: &str| {
         json!({ "name": "com.acme/remote", "description": "Remote", "version": v,
         "remotes": [{ "type": "streamable-http", "url": "https://mcp.acme.example/x" }] })
@@ -951,4 +951,63 @@ async fn publishing_shares_the_per_token_upload_limit() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
     assert_eq!(r.header("content-type"), "application/problem+json");
     assert!(!r.header("retry-after").is_empty());
+}
+
+/// Probe finding 4: an administrator's `read,publish` token published
+/// under a namespace nobody granted. The role alone is not enough; acting
+/// as an administrator takes the admin scope too.
+#[tokio::test]
+async fn admin_users_skip_namespace_grants_only_with_the_admin_scope() {
+    let t = TestApp::new().await;
+    accounts::create_user(&t.app.ports, "root", true)
+        .await
+        .unwrap();
+    let doc = json!({
+        "name": "com.microsoft/unclaimed", "description": "Remote", "version": "1.0.0",
+        "remotes": [{ "type": "streamable-http", "url": "https://mcp.acme.example/x" }]
+    });
+    let plain = t.token("root", "read,publish", &[]).await;
+    let r = publish(&t, &plain, &doc).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert!(
+        r.text().contains("has no permission for the namespace"),
+        "{}",
+        r.text()
+    );
+    let acting = t.token("root", "publish,admin", &[]).await;
+    assert_eq!(publish(&t, &acting, &doc).await.status, StatusCode::OK);
+}
+
+/// Probe finding 7: `search=%00` was a 500 ("unterminated string" from
+/// FTS5). Control characters are a 400 naming the parameter, and searches
+/// share the per-IP search limit.
+#[tokio::test]
+async fn catalog_search_refuses_control_characters_and_is_rate_limited() {
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.search = wharf_core::ratelimit::RatePolicy::parse("search", "3/min").unwrap();
+    })
+    .await;
+    for query in ["%00", "weather%00", "a%01b"] {
+        let r = t.get(&format!("/v0/servers?search={query}"), &[]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.text());
+        let body = r.json();
+        assert_eq!(body["errors"][0]["location"], "query.search", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{body}"
+        );
+    }
+    let r = t.get("/v0.1/servers?search=weather", &[]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(
+        r.text().contains("too many search requests"),
+        "{}",
+        r.text()
+    );
+    assert!(!r.header("retry-after").is_empty());
+    // Listing without a search is not a search.
+    assert_eq!(t.get("/v0/servers", &[]).await.status, StatusCode::OK);
 }

@@ -739,3 +739,200 @@ async fn administrators_release_and_reject_from_the_review_page() {
         "a web decision records the client's IP hash"
     );
 }
+
+/// Probe finding 5: after `wharf admin user set-password bob`, bob's old
+/// cookie still worked. A password change ends every session, and
+/// `logout_user` ends them on demand.
+#[tokio::test]
+async fn sessions_end_when_the_password_changes() {
+    let t = app_with_user("bob", false).await;
+    add_user(&t, "carol", false).await;
+    let old = session_cookie(&t, "bob").await;
+    let carols = session_cookie(&t, "carol").await;
+    let ended = accounts::set_password(&t.app.ports, "bob", "another long password".into())
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    let page = t.get("/account/tokens", &[("cookie", &old)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "the old cookie is dead");
+    assert!(page.header("location").starts_with("/account/login"));
+    let page = t.get("/account/tokens", &[("cookie", &carols)]).await;
+    assert_eq!(page.status, StatusCode::OK, "other users stay logged in");
+
+    assert_eq!(
+        accounts::logout_user(&t.app.ports, "carol").await.unwrap(),
+        1
+    );
+    let page = t.get("/account/tokens", &[("cookie", &carols)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let unknown = accounts::logout_user(&t.app.ports, "nobody").await;
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("no user named 'nobody'"),
+        "a clear error for an unknown user"
+    );
+}
+
+/// Probe finding 10: a failed login with the user name
+/// `alice-password-123` was audited as `user:alice-password-123`. Only an
+/// existing user's name is recorded.
+#[tokio::test]
+async fn a_password_typed_as_the_user_name_is_never_stored() {
+    let t = app_with_user("alice", false).await;
+    for typed in ["alice-password-123", "hunter2 with spaces!", "alice"] {
+        let r = login(&t, typed, "not the password at all").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let failed: Vec<String> = t
+        .app
+        .ports
+        .audit
+        .recent(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "login.failed")
+        .map(|e| e.target)
+        .collect();
+    assert_eq!(failed.len(), 3);
+    assert_eq!(
+        failed.iter().filter(|t| *t == "user:(unknown)").count(),
+        2,
+        "{failed:?}"
+    );
+    assert!(failed.contains(&"user:alice".to_owned()), "{failed:?}");
+    assert!(
+        !failed
+            .iter()
+            .any(|t| t.contains("password") || t.contains("hunter2")),
+        "{failed:?}"
+    );
+}
+
+/// Probe finding 11: creating tokens had no rate limit and no cap, and
+/// restriction lists were unbounded (5,000 projects were accepted).
+#[tokio::test]
+async fn token_creation_is_limited_capped_and_bounded() {
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.token_create =
+            wharf_core::ratelimit::RatePolicy::parse("token_create", "2/h").unwrap();
+    })
+    .await;
+    add_user(&t, "alice", false).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let create = |projects: String| {
+        let (t, cookie, csrf) = (&t, cookie.clone(), csrf.clone());
+        async move {
+            t.post_form(
+                "/account/tokens",
+                &cookie,
+                &[
+                    ("csrf", &csrf),
+                    ("name", "ci"),
+                    ("publish", "1"),
+                    ("projects", &projects),
+                ],
+            )
+            .await
+        }
+    };
+    let many: Vec<String> = (0..101).map(|i| format!("p{i}")).collect();
+    let r = create(many.join(",")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("at most 100 projects"), "{}", r.text());
+    assert_eq!(create("alpha".into()).await.status, StatusCode::OK);
+    let r = create("alpha".into()).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(
+        r.text().contains("too many token_create requests"),
+        "{}",
+        r.text()
+    );
+
+    // Namespace lists and live tokens are bounded wherever tokens are made.
+    let globs: Vec<String> = (0..33).map(|i| format!("com.acme/t{i}*")).collect();
+    let request = accounts::TokenRequest {
+        user: "alice",
+        label: "many globs",
+        scopes: "publish",
+        projects: &[],
+        namespaces: &globs,
+        expires_in: None,
+        ip_hash: None,
+    };
+    let e = accounts::create_token(&t.app.ports, request)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at most 32 namespace globs"), "{e}");
+    let alice = t
+        .app
+        .ports
+        .users
+        .find_user_by_name("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let live = t
+        .app
+        .ports
+        .tokens
+        .list_tokens(alice.id)
+        .await
+        .unwrap()
+        .len();
+    for _ in live..accounts::MAX_LIVE_TOKENS {
+        t.token("alice", "read", &[]).await;
+    }
+    let request = accounts::TokenRequest {
+        user: "alice",
+        label: "one too many",
+        scopes: "read",
+        projects: &[],
+        namespaces: &[],
+        expires_in: None,
+        ip_hash: None,
+    };
+    let e = accounts::create_token(&t.app.ports, request)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("100 live tokens"), "{e}");
+}
+
+/// Probe finding 11: guessing user codes at `/device` met only the global
+/// limit. Lookups have their own, per IP and per user.
+#[tokio::test]
+async fn device_user_code_guessing_is_rate_limited() {
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.device_verify =
+            wharf_core::ratelimit::RatePolicy::parse("device_verify", "3/min").unwrap();
+    })
+    .await;
+    add_user(&t, "alice", false).await;
+    let cookie = session_cookie(&t, "alice").await;
+    for code in ["BCDF-GHJK", "BCDF-GHJL"] {
+        let r = t
+            .get(&format!("/device?user_code={code}"), &[("cookie", &cookie)])
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    }
+    let csrf = csrf_of(&t, &cookie).await;
+    let r = decide_device(&t, &cookie, &csrf, "BCDF-GHJM", "approve").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = t
+        .get("/device?user_code=BCDF-GHJN", &[("cookie", &cookie)])
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(
+        r.text().contains("too many device_verify requests"),
+        "{}",
+        r.text()
+    );
+    let r = decide_device(&t, &cookie, &csrf, "BCDF-GHJP", "approve").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // The page without a code is not a guess.
+    let r = t.get("/device", &[("cookie", &cookie)]).await;
+    assert_eq!(r.status, StatusCode::OK);
+}

@@ -81,6 +81,12 @@ pub struct RateLimits {
     pub upload: RatePolicy,
     /// Searches, per IP. Default `60/min`.
     pub search: RatePolicy,
+    /// New API tokens, per user (web form). Default `20/h`: a token is for
+    /// keeping, and per-token limits mean nothing if tokens are free.
+    pub token_create: RatePolicy,
+    /// User codes entered at `/device`, per IP and per user. Default `10/min`:
+    /// a code is 8 characters people type, but never worth guessing.
+    pub device_verify: RatePolicy,
 }
 
 impl Default for RateLimits {
@@ -92,6 +98,8 @@ impl Default for RateLimits {
             device: policy("device", "5/min"),
             upload: policy("upload", "10/min"),
             search: policy("search", "60/min"),
+            token_create: policy("token_create", "20/h"),
+            device_verify: policy("device_verify", "10/min"),
         }
     }
 }
@@ -189,6 +197,8 @@ struct FileRateLimits {
     device: Option<String>,
     upload: Option<String>,
     search: Option<String>,
+    token_create: Option<String>,
+    device_verify: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,6 +382,20 @@ impl Config {
                 limits.search,
                 "rate_limits.search (WHARF_RATE_LIMIT_SEARCH)",
                 "WHARF_RATE_LIMIT_SEARCH",
+            ),
+            (
+                &mut r.token_create,
+                "token_create",
+                limits.token_create,
+                "rate_limits.token_create (WHARF_RATE_LIMIT_TOKEN_CREATE)",
+                "WHARF_RATE_LIMIT_TOKEN_CREATE",
+            ),
+            (
+                &mut r.device_verify,
+                "device_verify",
+                limits.device_verify,
+                "rate_limits.device_verify (WHARF_RATE_LIMIT_DEVICE_VERIFY)",
+                "WHARF_RATE_LIMIT_DEVICE_VERIFY",
             ),
         ] {
             if let Some(raw) = env(var).or(from_file) {

@@ -8,7 +8,6 @@ use axum::extract::RawQuery;
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
-use wharf_core::Scope;
 
 /// `GET /api/v1/admin/audit?actor=&action=&since=&cursor=&limit=`.
 pub async fn audit_log(
@@ -17,7 +16,7 @@ pub async fn audit_log(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, AppError> {
     // Admin routes are audited, refusals included: probing them is worth knowing about.
-    if !(who.user.is_admin && who.has_scope(Scope::Admin)) {
+    if !(who.acts_as_admin()) {
         app.ports
             .audit
             .record(who.event("admin.denied", "admin:audit", "{}".to_owned()))

@@ -27,9 +27,14 @@ pub async fn project(
         .listing(&normalized)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no project named '{normalized}'")))?;
+    // A restricted token sees another project as anyone would: its
+    // restriction is on top of its user's rights.
     let is_owner = match &who {
-        Some(p) if p.has_scope(Scope::Read) || p.has_scope(Scope::Publish) => {
-            p.user.is_admin && p.has_scope(Scope::Admin)
+        Some(p)
+            if (p.has_scope(Scope::Read) || p.has_scope(Scope::Publish))
+                && p.may_touch(&normalized) =>
+        {
+            p.acts_as_admin()
                 || app
                     .ports
                     .projects

@@ -36,6 +36,7 @@ impl From<DeployError> for AppError {
                     .push((header::RETRY_AFTER, HeaderValue::from_static("30")));
                 err
             }
+            DeployError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
             DeployError::Repo(r) => r.into(),
         }
     }

@@ -4,6 +4,7 @@
 
 use super::extract::MaybeAuth;
 use crate::error::AppError;
+use crate::middleware::ClientIp;
 use crate::ratelimit::{self, OnOutage};
 use crate::services::auth::Principal;
 use crate::services::mcp::entries::{self, ListParams};
@@ -134,6 +135,7 @@ fn required(auth: Result<MaybeAuth, AppError>) -> Result<Principal, Problem> {
 
 async fn list(
     State(app): State<App>,
+    ClientIp(ip): ClientIp,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
     let Query(params) = params.map_err(|e| {
@@ -148,6 +150,13 @@ async fn list(
             )],
         ))
     })?;
+    if params.search.is_some() {
+        // Searching costs more than paging: the same per-IP limit as the
+        // native search, and like it a read that stays up if the limiter is down.
+        let policy = &app.config.rate_limits.search;
+        let key = format!("ip:{ip}");
+        ratelimit::check(&app, &key, policy, OnOutage::FailOpen).await?;
+    }
     Ok(Json(entries::list(&app, params).await?))
 }
 

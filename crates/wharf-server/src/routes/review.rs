@@ -12,11 +12,11 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wharf_core::model::FileStatus;
-use wharf_core::{ProjectName, Scope, Version};
+use wharf_core::{ProjectName, Version};
 
 /// Administrators only; a refusal is audited like every admin route's.
 async fn require_admin(app: &App, who: &Principal, target: &str) -> Result<(), AppError> {
-    if who.user.is_admin && who.has_scope(Scope::Admin) {
+    if who.acts_as_admin() {
         return Ok(());
     }
     app.ports
@@ -166,7 +166,7 @@ pub async fn report(
     };
     let same_release = held.project == project.as_str()
         && Version::parse(&held.file.version).is_ok_and(|v| v == version);
-    let is_admin = who.user.is_admin && who.has_scope(Scope::Admin);
+    let is_admin = who.acts_as_admin();
     let may_read = is_admin
         || (who.may_touch(&project)
             && app

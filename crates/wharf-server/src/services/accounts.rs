@@ -62,12 +62,37 @@ pub struct TokenRequest<'a> {
     pub ip_hash: Option<String>,
 }
 
+/// The most projects one token may be restricted to: a restriction names
+/// what a token is for, and every request re-reads the list.
+pub const MAX_TOKEN_PROJECTS: usize = 100;
+
+/// The most live (unrevoked, unexpired) tokens one user may hold.
+pub const MAX_LIVE_TOKENS: usize = 100;
+
 /// Creates a token and returns its plaintext, which is never stored.
 pub async fn create_token(
     ports: &Ports,
     req: TokenRequest<'_>,
 ) -> Result<(ApiToken, TokenRecord), AccountError> {
     let scopes = Scopes::parse(req.scopes)?;
+    if req.projects.len() > MAX_TOKEN_PROJECTS {
+        return Err(ValidationError::new(
+            "too_many_projects",
+            format!(
+                "a token may be restricted to at most {MAX_TOKEN_PROJECTS} projects; \
+                 create one token per group of projects"
+            ),
+        )
+        .into());
+    }
+    let max_globs = crate::services::mcp::namespaces::MAX_TOKEN_GLOBS;
+    if req.namespaces.len() > max_globs {
+        return Err(ValidationError::new(
+            "too_many_namespaces",
+            format!("a token may be restricted to at most {max_globs} namespace globs"),
+        )
+        .into());
+    }
     let projects = req
         .projects
         .iter()
@@ -96,6 +121,26 @@ pub async fn create_token(
         .find_user_by_name(req.user)
         .await?
         .ok_or_else(|| AccountError::NoSuchUser(req.user.to_owned()))?;
+    // Counted before the insert, so two requests at once may pass one over
+    // the cap: it bounds what a user accumulates, not a race.
+    let now = Timestamp::now();
+    let live = ports
+        .tokens
+        .list_tokens(user.id)
+        .await?
+        .iter()
+        .filter(|t| !t.is_revoked() && !t.is_expired_at(now))
+        .count();
+    if live >= MAX_LIVE_TOKENS {
+        return Err(ValidationError::new(
+            "too_many_tokens",
+            format!(
+                "user '{}' has {MAX_LIVE_TOKENS} live tokens, the most allowed; revoke unused ones first",
+                user.name
+            ),
+        )
+        .into());
+    }
     let token = ApiToken::generate();
     let new = NewToken {
         user_id: user.id,
@@ -154,24 +199,36 @@ pub async fn revoke_own_token(
     }
 }
 
-/// Sets a user's web-login password (argon2id).
-pub async fn set_password(ports: &Ports, name: &str, password: String) -> Result<(), AccountError> {
-    let user = ports
+/// Sets a user's web-login password (argon2id) and ends their sessions;
+/// returns how many ended.
+pub async fn set_password(
+    ports: &Ports,
+    name: &str,
+    password: String,
+) -> Result<u64, AccountError> {
+    let user = find_user(ports, name).await?;
+    let hash = crate::services::passwords::hash_password(password).await?;
+    let event = admin_event("user.password", &format!("user:{}", user.name), "{}");
+    Ok(ports
+        .users
+        .set_password_hash(user.id, Some(&hash), event)
+        .await?)
+}
+
+/// Ends every web session of a user (`wharf admin user logout`); returns
+/// how many ended. Their API tokens are not touched.
+pub async fn logout_user(ports: &Ports, name: &str) -> Result<u64, AccountError> {
+    let user = find_user(ports, name).await?;
+    let event = admin_event("user.logout", &format!("user:{}", user.name), "{}");
+    Ok(ports.sessions.delete_user_sessions(user.id, event).await?)
+}
+
+async fn find_user(ports: &Ports, name: &str) -> Result<User, AccountError> {
+    ports
         .users
         .find_user_by_name(name)
         .await?
-        .ok_or_else(|| AccountError::NoSuchUser(name.to_owned()))?;
-    let hash = crate::services::passwords::hash_password(password).await?;
-    ports.users.set_password_hash(user.id, Some(&hash)).await?;
-    ports
-        .audit
-        .record(admin_event(
-            "user.password",
-            &format!("user:{}", user.name),
-            "{}",
-        ))
-        .await?;
-    Ok(())
+        .ok_or_else(|| AccountError::NoSuchUser(name.to_owned()))
 }
 
 /// `30d`, `12h`, `90m`: how long a token lives. Bounded to ten years.

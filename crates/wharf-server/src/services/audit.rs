@@ -87,9 +87,22 @@ fn parse_since(raw: &str) -> Result<Timestamp, ValidationError> {
         return Ok(Timestamp::from_system(t));
     }
     if let Ok(span) = humantime::parse_duration(raw) {
-        return Ok(Timestamp(
-            Timestamp::now().micros() - span.as_micros() as i64,
-        ));
+        // A span past the Unix epoch would wrap the subtraction (the probe's
+        // `400000y` turned into a time in the future and read nothing).
+        let now = Timestamp::now().micros();
+        return i64::try_from(span.as_micros())
+            .ok()
+            .filter(|&span| span <= now)
+            .map(|span| Timestamp(now - span))
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "invalid_since",
+                    format!(
+                        "since '{}' reaches back before 1970; give a shorter span or a time",
+                        wharf_core::name::printable(raw)
+                    ),
+                )
+            });
     }
     Err(ValidationError::new(
         "invalid_since",
@@ -114,5 +127,15 @@ mod tests {
         let expected = Timestamp::now().micros() - 3_600_000_000;
         assert!((hour_ago - expected).abs() < 5_000_000);
         assert_eq!(parse_since("yesterday").unwrap_err().code, "invalid_since");
+    }
+
+    #[test]
+    fn audit_since_out_of_range_is_refused() {
+        for raw in ["400000y", "300000000y"] {
+            let e = parse_since(raw).unwrap_err();
+            assert_eq!(e.code, "invalid_since", "{raw}");
+            assert!(e.message.contains("before 1970"), "{raw}: {}", e.message);
+        }
+        assert!(parse_since("50y").unwrap().micros() > 0);
     }
 }

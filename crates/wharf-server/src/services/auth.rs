@@ -157,6 +157,51 @@ impl Principal {
         self.scopes.contains(scope)
     }
 
+    /// An administrator acting as one: the admin role is not enough, the
+    /// credential must carry the `admin` scope too.
+    pub fn acts_as_admin(&self) -> bool {
+        self.user.is_admin && self.has_scope(Scope::Admin)
+    }
+
+    /// Creating, validating and deleting deployments: `deploy` or `publish`
+    /// (or an administrator acting as one, who may delete anyone's).
+    pub fn may_manage_deployments(&self) -> bool {
+        self.has_scope(Scope::Deploy) || self.has_scope(Scope::Publish) || self.acts_as_admin()
+    }
+
+    /// Reading deployments and their plans: `read`, or `deploy` for a runner
+    /// (or an administrator acting as one).
+    pub fn may_read_deployments(&self) -> bool {
+        self.has_scope(Scope::Read) || self.has_scope(Scope::Deploy) || self.acts_as_admin()
+    }
+
+    /// Whether an administrator reads everyone's deployments: with the
+    /// `admin` scope, or `deploy` for a platform's runner.
+    pub fn reads_all_deployments(&self) -> bool {
+        self.user.is_admin && (self.has_scope(Scope::Admin) || self.has_scope(Scope::Deploy))
+    }
+
+    /// Whether the credential's restriction covers a deployment of the
+    /// catalog server `server`, or else of the package `identifier`: the
+    /// namespace list covers servers, the project list direct PyPI
+    /// references, and nothing covers other direct references.
+    pub fn may_touch_deployment(
+        &self,
+        server: Option<&str>,
+        registry_type: &str,
+        identifier: &str,
+    ) -> bool {
+        if !self.is_restricted() {
+            return true;
+        }
+        match server {
+            Some(name) => self.may_touch_server(name),
+            None if registry_type == "pypi" => wharf_core::ProjectName::parse(identifier)
+                .is_ok_and(|p| self.may_touch(&p.normalize())),
+            None => false,
+        }
+    }
+
     /// Whether the credential is restricted to projects or namespaces.
     pub fn is_restricted(&self) -> bool {
         !self.projects.is_empty() || !self.namespaces.is_empty()

@@ -29,7 +29,21 @@ pub async fn suspicious(
         return Ok(None);
     }
     let local = match ecosystem {
-        Ecosystem::Pypi => app.ports.verification.names_not_owned_by(user_id).await?,
+        Ecosystem::Pypi => {
+            // A project hosted here is what it is: its own name met the name
+            // policy at its first upload, and it shadows any upstream look-alike.
+            let hosted = match wharf_core::ProjectName::parse(identifier) {
+                Ok(name) => app.ports.projects.find_project(&name.normalize()).await?,
+                Err(_) => None,
+            };
+            if hosted.is_some() {
+                return Ok(None);
+            }
+            app.ports
+                .verification
+                .published_names_not_owned_by(user_id)
+                .await?
+        }
         Ecosystem::Npm => Vec::new(),
     };
     let context = NameContext {

@@ -32,6 +32,9 @@ fn id_hash(cookie_value: &str) -> String {
     hex::encode(Sha256::digest(cookie_value.as_bytes()))
 }
 
+/// The audit target of a failed login whose name is no user's.
+pub const UNKNOWN_USER_TARGET: &str = "user:(unknown)";
+
 /// Checks a name and password; on success starts a session. A wrong
 /// password and an unknown user look the same to the caller, in outcome
 /// and in time (see `passwords::verify_password`).
@@ -42,7 +45,7 @@ pub async fn login(
     ttl: Duration,
     ip_hash: Option<String>,
 ) -> Result<Option<StartedSession>, RepoError> {
-    let found = if name.len() <= 64 {
+    let found = if crate::services::accounts::validate_user_name(name).is_ok() {
         ports.users.find_login(name).await?
     } else {
         None
@@ -51,13 +54,16 @@ pub async fn login(
         Some((user, hash)) => (Some(user), hash),
         None => (None, None),
     };
+    // Only a name that exists goes into the audit log: people type their
+    // password into the name field, and an unknown name is often one.
+    let target = match &user {
+        Some(user) => format!("user:{}", user.name),
+        None => UNKNOWN_USER_TARGET.to_owned(),
+    };
     let event = |action: &str, user_id: Option<i64>| {
-        NewAuditEvent::new(
-            action,
-            format!("user:{}", wharf_core::name::printable(name)),
-        )
-        .by(user_id, None)
-        .from_ip(ip_hash.clone())
+        NewAuditEvent::new(action, target.clone())
+            .by(user_id, None)
+            .from_ip(ip_hash.clone())
     };
     let user = match (passwords::verify_password(stored, password).await, user) {
         (true, Some(user)) => user,

@@ -297,7 +297,7 @@ async fn scan(app: &App, held: &HeldFile, check_name: bool) -> Result<Report, Ve
         let local = app
             .ports
             .verification
-            .names_not_owned_by(held.file.uploader_id)
+            .published_names_not_owned_by(held.file.uploader_id)
             .await?;
         let context = NameContext {
             popular: PopularNames::bundled(Ecosystem::Pypi),

@@ -326,6 +326,11 @@ pub async fn create_token(
     if let Some(refused) = user.csrf_refusal(&form.csrf) {
         return refused;
     }
+    let policy = &app.config.rate_limits.token_create;
+    let key = format!("user:{}", user.session.user.id);
+    if let Err(refused) = ratelimit::check(&app, &key, policy, OnOutage::FailClosed).await {
+        return error_page(refused);
+    }
     let mut scopes = Vec::new();
     for (on, name) in [
         (&form.read, "read"),

@@ -1,6 +1,8 @@
 //! `/device`: a logged-in user approves or denies a device login (RFC 8628 §3.3).
 
-use super::{message_page, render, WebUser};
+use super::{error_page, message_page, render, WebUser};
+use crate::middleware::ClientIp;
+use crate::ratelimit::{self, OnOutage};
 use crate::services::device::{self, DeviceError};
 use crate::state::App;
 use askama::Template;
@@ -25,11 +27,34 @@ pub struct DeviceQuery {
     user_code: Option<String>,
 }
 
-pub async fn page(State(app): State<App>, user: WebUser, Query(q): Query<DeviceQuery>) -> Response {
+/// Every user code looked up counts, per IP and per user: a code is short
+/// enough to type, so guessing must stay slow (RFC 8628 §5.1).
+async fn limit_code_lookups(app: &App, ip: &ClientIp, user: &WebUser) -> Result<(), Response> {
+    let policy = &app.config.rate_limits.device_verify;
+    for key in [
+        format!("ip:{}", ip.0),
+        format!("user:{}", user.session.user.id),
+    ] {
+        ratelimit::check(app, &key, policy, OnOutage::FailClosed)
+            .await
+            .map_err(error_page)?;
+    }
+    Ok(())
+}
+
+pub async fn page(
+    State(app): State<App>,
+    ip: ClientIp,
+    user: WebUser,
+    Query(q): Query<DeviceQuery>,
+) -> Response {
     let code = q.user_code.unwrap_or_default();
     let (status, scopes, error) = if code.is_empty() {
         (StatusCode::OK, None, None)
     } else {
+        if let Err(refused) = limit_code_lookups(&app, &ip, &user).await {
+            return refused;
+        }
         match device::find_pending(&app.ports, &code).await {
             Ok(request) => (StatusCode::OK, Some(request.scopes.to_string()), None),
             Err(DeviceError::Repo(e)) => return super::error_page(e.into()),
@@ -64,10 +89,14 @@ pub struct DecideForm {
 
 pub async fn decide(
     State(app): State<App>,
+    ip: ClientIp,
     user: WebUser,
     Form(form): Form<DecideForm>,
 ) -> Response {
     if let Some(refused) = user.csrf_refusal(&form.csrf) {
+        return refused;
+    }
+    if let Err(refused) = limit_code_lookups(&app, &ip, &user).await {
         return refused;
     }
     let approve = match form.action.as_str() {

@@ -50,6 +50,9 @@ pub enum DeployError {
     /// An upstream registry could not answer; retry later. Nothing was stored.
     #[error("an upstream registry could not be reached to check the package")]
     UpstreamUnavailable(Vec<FieldError>),
+    /// The credential's scopes or restriction do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Repo(#[from] RepoError),
 }
@@ -68,13 +71,48 @@ pub struct Validated {
     pub credentials: BTreeMap<String, String>,
 }
 
+/// A restricted token deploys only what its lists name, checked before any
+/// look-up so that it learns nothing about the rest.
+fn check_reach(who: &Principal, target: &request::Target) -> Result<(), DeployError> {
+    let (server, registry_type, identifier) = match target {
+        request::Target::Server { name, .. } => (Some(name.as_str()), "", ""),
+        request::Target::Direct {
+            registry_type,
+            identifier,
+            ..
+        } => (None, registry_type.as_str(), identifier.as_str()),
+    };
+    if who.may_touch_deployment(server, registry_type, identifier) {
+        return Ok(());
+    }
+    Err(DeployError::Forbidden(match server {
+        Some(name) => format!(
+            "this token's restriction does not cover the server '{}'",
+            wharf_core::name::printable(name)
+        ),
+        None => format!(
+            "this token's restriction does not cover the {} package '{}'; only PyPI projects \
+             named in a token's project list can be deployed directly with a restricted token",
+            wharf_core::name::printable(registry_type),
+            wharf_core::name::printable(identifier)
+        ),
+    }))
+}
+
 /// Runs every check on a request body from `who`; collects all problems.
 pub async fn validate(
     app: &App,
     who: &Principal,
     body: &serde_json::Value,
 ) -> Result<Validated, DeployError> {
+    if !who.may_manage_deployments() {
+        return Err(DeployError::Forbidden(
+            "creating or validating a deployment needs a token with the 'deploy' or 'publish' scope"
+                .to_owned(),
+        ));
+    }
     let request = request::parse(body).map_err(DeployError::Invalid)?;
+    check_reach(who, &request.target)?;
     let resolved = checks::resolve(app, who, &request).await?;
     let mut errors = Vec::new();
     let credentials = checks::credentials(&resolved.package, &request.credentials, &mut errors);

@@ -106,22 +106,39 @@ pub async fn create(
     Ok((stored, plan))
 }
 
-/// The owner, or an administrator acting with the admin scope.
+/// A deployment `who` may read: the scope first, then as [`reachable`].
 async fn readable(app: &App, who: &Principal, id: &str) -> Result<Deployment, StoreError> {
+    if !who.may_read_deployments() {
+        return Err(StoreError::Forbidden(
+            "reading deployments needs a token with the 'read' or 'deploy' scope",
+        ));
+    }
+    reachable(app, who, id).await
+}
+
+/// The owner's, or any for an administrator acting as one; and only what
+/// the credential's restriction covers. Anything else is reported missing,
+/// so IDs cannot be probed.
+async fn reachable(app: &App, who: &Principal, id: &str) -> Result<Deployment, StoreError> {
     let found = app.ports.deployments.deployment(id).await?;
     match found {
-        Some(d) if d.owner_user_id == who.user.id || reads_all(who) => Ok(d),
+        Some(d)
+            if (d.owner_user_id == who.user.id || who.reads_all_deployments())
+                && reaches(who, &d) =>
+        {
+            Ok(d)
+        }
         _ => Err(StoreError::NotFound),
     }
 }
 
+/// Whether the credential's restriction covers a stored deployment.
+fn reaches(who: &Principal, d: &Deployment) -> bool {
+    who.may_touch_deployment(d.server_name.as_deref(), &d.registry_type, &d.identifier)
+}
+
 /// The most deployments one page lists.
 pub const MAX_PAGE: i64 = 100;
-
-/// Whether `who` reads every deployment, not only their own.
-fn reads_all(who: &Principal) -> bool {
-    who.user.is_admin && (who.has_scope(Scope::Admin) || who.has_scope(Scope::Deploy))
-}
 
 /// A page of the deployments `who` may read, newest first, as metadata.
 /// The cursor is the last entry's `createdAt` micros and ID.
@@ -153,23 +170,31 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let owner = (!reads_all(who)).then_some(who.user.id);
+    if !who.may_read_deployments() {
+        return Err(StoreError::Forbidden(
+            "reading deployments needs a token with the 'read' or 'deploy' scope",
+        ));
+    }
+    let owner = (!who.reads_all_deployments()).then_some(who.user.id);
     let page = app
         .ports
         .deployments
         .list_deployments(owner, after, limit + 1)
         .await?;
     let more = page.len() as i64 > limit;
-    let shown = &page[..page.len().min(limit as usize)];
+    let fetched = &page[..page.len().min(limit as usize)];
     let next = if more {
-        shown
+        fetched
             .last()
             .map(|d| format!("{}.{}", d.created_at.micros(), d.id))
     } else {
         None
     };
+    // A restricted token's page leaves out what it does not cover, so a page
+    // may hold fewer than `limit`; the cursor still moves past all of them.
+    let shown = fetched.iter().filter(|d| reaches(who, d));
     Ok(json!({
-        "deployments": shown.iter().map(metadata).collect::<Vec<_>>(),
+        "deployments": shown.map(metadata).collect::<Vec<_>>(),
         "nextCursor": next,
     }))
 }
@@ -204,7 +229,7 @@ pub async fn plan(
     if !include_secrets {
         return Ok(plan);
     }
-    let admin = who.user.is_admin && (who.has_scope(Scope::Admin) || who.has_scope(Scope::Deploy));
+    let admin = who.reads_all_deployments();
     let runner = who.has_scope(Scope::Deploy) && d.owner_user_id == who.user.id;
     if !(admin || runner) {
         return Err(StoreError::Forbidden(
@@ -252,7 +277,12 @@ pub async fn plan(
 
 /// Deletes the deployment and destroys its ciphertexts.
 pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<(), StoreError> {
-    readable(app, who, id).await?;
+    if !who.may_manage_deployments() {
+        return Err(StoreError::Forbidden(
+            "deleting a deployment needs a token with the 'deploy' or 'publish' scope",
+        ));
+    }
+    reachable(app, who, id).await?;
     let audit = who.event(
         "deployment.delete",
         &format!("deployment:{id}"),

@@ -109,6 +109,12 @@ pub async fn list(app: &App, params: ListParams) -> Result<Value, McpError> {
             "search is longer than 200 characters",
         ));
     }
+    if search.is_some_and(|s| s.chars().any(char::is_control)) {
+        problems.push(McpProblem::at(
+            "query.search",
+            "search must be printable text; it contains a control character",
+        ));
+    }
     if !problems.is_empty() {
         return Err(McpError::invalid("invalid query parameters", problems));
     }

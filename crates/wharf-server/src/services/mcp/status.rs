@@ -24,7 +24,7 @@ async fn may_manage(app: &App, who: &Principal, name: &str) -> Result<(), McpErr
         return Err(not_found(name));
     }
     super::namespaces::check_token_covers(who, name)?;
-    let admin = who.user.is_admin && who.has_scope(Scope::Admin);
+    let admin = who.acts_as_admin();
     if admin
         || (who.has_scope(Scope::Publish)
             && app.ports.mcp.is_mcp_publisher(name, who.user.id).await?)
@@ -90,7 +90,7 @@ pub async fn add_publisher(
         return Err(not_found(name));
     };
     super::namespaces::check_token_covers(who, name)?;
-    let admin = who.user.is_admin && who.has_scope(Scope::Admin);
+    let admin = who.acts_as_admin();
     if !(admin || (owner_id == who.user.id && who.has_scope(Scope::Publish))) {
         return Err(McpError::Forbidden(format!(
             "only the owner of '{name}' or an administrator may add publishers"
