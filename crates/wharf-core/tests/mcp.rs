@@ -374,6 +374,70 @@ fn private_and_loopback_urls_are_refused_in_production_and_allowed_in_dev() {
     }
 }
 
+/// The same URL as the website, the repository and a remote.
+fn with_urls(host: &str) -> Value {
+    let url = format!("https://{host}/mcp");
+    let mut doc = base();
+    doc["websiteUrl"] = json!(url);
+    doc["repository"] = json!({"url": url, "source": "gitea"});
+    doc["remotes"] = json!([{"type": "streamable-http", "url": url}]);
+    doc
+}
+
+#[test]
+fn production_policy_refuses_ipv4_embedded_in_ipv6_and_special_ranges() {
+    for (host, says) in [
+        ("[::127.0.0.1]", "loopback"),
+        ("[::7f00:1]", "loopback"),
+        ("[64:ff9b::7f00:1]", "loopback"),
+        ("[64:ff9b::a9fe:a9fe]", "private or special-purpose address"),
+        ("[::ffff:0:7f00:1]", "loopback"),
+        ("[2002:7f00:1::]", "loopback"),
+        ("[2002:a9fe:a9fe::]", "private or special-purpose address"),
+        ("[100::1]", "private or special-purpose address"),
+        ("192.0.0.1", "private or special-purpose address"),
+        ("198.18.0.1", "private or special-purpose address"),
+        ("192.0.2.1", "private or special-purpose address"),
+        ("metadata.google.internal", "internal-only name"),
+    ] {
+        let doc = with_urls(host);
+        let found = problems(&doc, UrlPolicy::Production);
+        let found_paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            found_paths,
+            ["websiteUrl", "repository.url", "remotes[0].url"],
+            "{host}"
+        );
+        for problem in &found {
+            assert!(
+                problem.message.contains(&format!("the host '{host}' is"))
+                    && problem.message.contains(says),
+                "{host}: {problem}"
+            );
+        }
+        assert_eq!(paths(&doc, UrlPolicy::Dev), Vec::<String>::new(), "{host}");
+    }
+}
+
+#[test]
+fn public_addresses_and_names_pass_under_production() {
+    for host in [
+        "93.184.216.34",
+        "8.8.8.8",
+        "[2606:4700::1111]",
+        "[2002:5db8:d822::]",
+        "[64:ff9b::808:808]",
+        "example.com",
+        "api.acme.io",
+    ] {
+        assert_eq!(
+            paths(&with_urls(host), UrlPolicy::Production),
+            Vec::<String>::new(),
+            "{host}"
+        );
+    }
+}
+
 #[test]
 fn plain_http_is_for_dev_remotes_on_loopback_and_nothing_else() {
     let remote = |url: &str| {

@@ -41,6 +41,7 @@ pub use model::{
     Repository, ServerJson, Transport, PUBLISHER_PROVIDED_KEY,
 };
 pub use name::check_server_name;
+pub use url::{classify_ip, HostClass};
 pub use validate::{validate, MAX_PUBLISHER_META_BYTES};
 pub use version::{check_version, compare_versions};
 
@@ -67,8 +68,9 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlPolicy {
     /// https only, and never a loopback, private (RFC 1918, fc00::/7),
-    /// link-local or `localhost` host: those reach into the registry's own
-    /// network or a user's machine.
+    /// link-local or other special-purpose address (also embedded in IPv6),
+    /// `localhost` or internal-only name such as `metadata.google.internal`:
+    /// those reach into the registry's own network or a user's machine.
     Production,
     /// Private hosts allowed, and remotes may also use plain
     /// `http://localhost` / `http://127.0.0.1`, for a registry run on a laptop.

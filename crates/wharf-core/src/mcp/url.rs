@@ -6,7 +6,8 @@
 //! hosts such as `0x7f.1`, non-ASCII) are refused rather than interpreted, so
 //! the host we vet is the host a client will connect to. Names are vetted
 //! literally; a public name that resolves to a private address is the
-//! connecting code's concern (DNS can change after publishing anyway).
+//! connecting code's concern (DNS can change after publishing anyway), which
+//! [`classify_ip`] is for.
 
 use super::UrlPolicy;
 use crate::name::printable;
@@ -122,12 +123,20 @@ pub(super) fn template_names(raw: &str) -> Result<Vec<&str>, String> {
     Ok(names)
 }
 
+/// What a host reaches, as far as its text tells; under
+/// [`UrlPolicy::Production`] a published URL must name a `Public` one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HostClass {
-    /// `localhost`, `*.localhost`, 127.0.0.0/8, ::1.
+pub enum HostClass {
+    /// `localhost`, `*.localhost`, 127.0.0.0/8 (also embedded in IPv6), ::1.
     Loopback,
-    /// Private, link-local, shared, unspecified, multicast or reserved.
+    /// A private, shared, link-local, documentation, multicast or other
+    /// special-purpose address that is not globally reachable.
     NonPublic,
+    /// A name that resolves only inside a network, such as
+    /// `metadata.google.internal` or a single label. [`classify_ip`] never
+    /// returns it.
+    InternalName,
+    /// Anything else.
     Public,
 }
 
@@ -307,50 +316,137 @@ fn classify_host(host: &str) -> Result<HostClass, String> {
     if name == "localhost" || name.ends_with(".localhost") {
         return Ok(HostClass::Loopback);
     }
+    // A single label is completed from the resolver's search domains, so it
+    // names a host inside the network (`metadata` is Google Cloud's metadata
+    // server).
+    let is_internal_domain = |domain: &str| {
+        name.strip_suffix(domain)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+    };
+    if labels.len() == 1 || INTERNAL_DOMAINS.into_iter().any(is_internal_domain) {
+        return Ok(HostClass::InternalName);
+    }
     Ok(HostClass::Public)
 }
 
-fn classify_ip(ip: IpAddr) -> HostClass {
-    match ip {
-        IpAddr::V4(v4) => classify_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return classify_v4(v4);
-            }
-            let first = v6.segments()[0];
-            if v6.is_loopback() {
-                HostClass::Loopback
-            } else if v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00 // unique local, fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local, fe80::/10
-                || (first & 0xffc0) == 0xfec0 // old site-local, fec0::/10
-                || v6.is_multicast()
-            {
-                HostClass::NonPublic
-            } else {
-                HostClass::Public
-            }
-        }
-    }
+/// Domains whose names resolve only inside a network: cloud metadata and
+/// internal zones (`.internal`), mDNS (`.local`), home networks (`.home.arpa`)
+/// and the names RFC 6762 found in private use.
+const INTERNAL_DOMAINS: [&str; 9] = [
+    "internal",
+    "local",
+    "localdomain",
+    "home.arpa",
+    "intranet",
+    "lan",
+    "corp",
+    "home",
+    "private",
+];
+
+/// IPv4 ranges that are not public (the IANA special-purpose registry's
+/// ranges that are not globally reachable, plus multicast); anything else is.
+#[rustfmt::skip]
+const V4_RANGES: [(Ipv4Addr, u8, HostClass); 15] = [
+    (Ipv4Addr::new(0, 0, 0, 0),       8, HostClass::NonPublic), // "this network"
+    (Ipv4Addr::new(10, 0, 0, 0),      8, HostClass::NonPublic), // private
+    (Ipv4Addr::new(100, 64, 0, 0),   10, HostClass::NonPublic), // shared (carrier-grade NAT)
+    (Ipv4Addr::new(127, 0, 0, 0),     8, HostClass::Loopback),
+    (Ipv4Addr::new(169, 254, 0, 0),  16, HostClass::NonPublic), // link-local, cloud metadata
+    (Ipv4Addr::new(172, 16, 0, 0),   12, HostClass::NonPublic), // private
+    // IETF protocol assignments. 192.0.0.9 and 192.0.0.10 are global anycast,
+    // but no published URL needs them, so the whole /24 is refused.
+    (Ipv4Addr::new(192, 0, 0, 0),    24, HostClass::NonPublic),
+    (Ipv4Addr::new(192, 0, 2, 0),    24, HostClass::NonPublic), // documentation
+    (Ipv4Addr::new(192, 88, 99, 0),  24, HostClass::NonPublic), // 6to4 relay anycast
+    (Ipv4Addr::new(192, 168, 0, 0),  16, HostClass::NonPublic), // private
+    (Ipv4Addr::new(198, 18, 0, 0),   15, HostClass::NonPublic), // benchmarking
+    (Ipv4Addr::new(198, 51, 100, 0), 24, HostClass::NonPublic), // documentation
+    (Ipv4Addr::new(203, 0, 113, 0),  24, HostClass::NonPublic), // documentation
+    (Ipv4Addr::new(224, 0, 0, 0),     4, HostClass::NonPublic), // multicast
+    (Ipv4Addr::new(240, 0, 0, 0),     4, HostClass::NonPublic), // reserved, and broadcast
+];
+
+/// What an IPv6 range in [`V6_RANGES`] means.
+#[derive(Clone, Copy)]
+enum V6Rule {
+    Is(HostClass),
+    /// The range carries an IPv4 address, in the four bytes from this index,
+    /// and that address decides.
+    EmbedsIpv4(usize),
 }
 
-fn classify_v4(ip: Ipv4Addr) -> HostClass {
-    let [a, b, ..] = ip.octets();
-    if ip.is_loopback() {
-        HostClass::Loopback
-    } else if ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || a == 0 // "this network"
-        || (a == 100 && (64..128).contains(&b)) // shared address space, 100.64/10
-        || a >= 240
-    // reserved
-    {
-        HostClass::NonPublic
-    } else {
-        HostClass::Public
+/// IPv6 ranges with a meaning of their own (the IANA special-purpose
+/// registry's ranges that are not globally reachable, the forms that embed an
+/// IPv4 address, and multicast); the first match decides, anything else is
+/// public.
+#[rustfmt::skip]
+const V6_RANGES: [(Ipv6Addr, u8, V6Rule); 17] = [
+    (Ipv6Addr::UNSPECIFIED,                         128, V6Rule::Is(HostClass::NonPublic)),
+    (Ipv6Addr::LOCALHOST,                           128, V6Rule::Is(HostClass::Loopback)),
+    // IPv4-compatible (deprecated), IPv4-mapped, IPv4-translated, NAT64.
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0),          96, V6Rule::EmbedsIpv4(12)),
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0),     96, V6Rule::EmbedsIpv4(12)),
+    (Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, 0, 0),     96, V6Rule::EmbedsIpv4(12)),
+    (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0),  96, V6Rule::EmbedsIpv4(12)),
+    // Local-use NAT64: the operator's own translator, to wherever it leads.
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0),  48, V6Rule::Is(HostClass::NonPublic)),
+    // Discard-only.
+    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0),      64, V6Rule::Is(HostClass::NonPublic)),
+    // IETF protocol assignments, among them Teredo (2001::/32) and
+    // benchmarking (2001:2::/48). A few blocks inside are global (2001:1::1,
+    // 2001:3::/32, 2001:4:112::/48, 2001:20::/28, 2001:30::/28), but no
+    // published URL needs them, so the whole /23 is refused.
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0),     23, V6Rule::Is(HostClass::NonPublic)),
+    // Documentation.
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32, V6Rule::Is(HostClass::NonPublic)),
+    // 6to4, whose IPv4 address is bits 16..48.
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0),     16, V6Rule::EmbedsIpv4(2)),
+    // Documentation.
+    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0),     20, V6Rule::Is(HostClass::NonPublic)),
+    // SRv6 segment identifiers.
+    (Ipv6Addr::new(0x5f00, 0, 0, 0, 0, 0, 0, 0),     16, V6Rule::Is(HostClass::NonPublic)),
+    // Unique local, link-local, site-local (deprecated), multicast.
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0),      7, V6Rule::Is(HostClass::NonPublic)),
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0),     10, V6Rule::Is(HostClass::NonPublic)),
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0),     10, V6Rule::Is(HostClass::NonPublic)),
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0),      8, V6Rule::Is(HostClass::NonPublic)),
+];
+
+/// Classifies an address, including an IPv4 address carried in IPv6, so that
+/// code can refuse to connect to anything but a public host.
+pub fn classify_ip(ip: IpAddr) -> HostClass {
+    match ip {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let within = |net: Ipv4Addr, len: u8| {
+                let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+                (bits & mask) == u32::from(net)
+            };
+            V4_RANGES
+                .into_iter()
+                .find(|&(net, len, _)| within(net, len))
+                .map_or(HostClass::Public, |(_, _, class)| class)
+        }
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let within = |net: Ipv6Addr, len: u8| {
+                let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+                (bits & mask) == u128::from(net)
+            };
+            let rule = V6_RANGES
+                .into_iter()
+                .find(|&(net, len, _)| within(net, len))
+                .map(|(_, _, rule)| rule);
+            match rule {
+                None => HostClass::Public,
+                Some(V6Rule::Is(class)) => class,
+                Some(V6Rule::EmbedsIpv4(at)) => {
+                    let o = v6.octets();
+                    classify_ip(IpAddr::from([o[at], o[at + 1], o[at + 2], o[at + 3]]))
+                }
+            }
+        }
     }
 }
 
@@ -362,7 +458,11 @@ fn refuse_non_public(class: HostClass, host: &str) -> Result<(), String> {
             printable(host)
         )),
         HostClass::NonPublic => Err(format!(
-            "the host '{}' is a private, link-local or otherwise non-public address; a published URL must name a public host",
+            "the host '{}' is a private or special-purpose address; a published URL must name a public host",
+            printable(host)
+        )),
+        HostClass::InternalName => Err(format!(
+            "the host '{}' is an internal-only name; a published URL must name a public host",
             printable(host)
         )),
     }
@@ -473,6 +573,114 @@ mod tests {
             "https://192.169.0.1/",
         ] {
             assert_eq!(site(ok, Production), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn classify_ip_decides_at_each_range_boundary() {
+        use HostClass::{Loopback, NonPublic, Public};
+        for (ip, want) in [
+            ("198.17.255.255", Public),
+            ("198.18.0.0", NonPublic),
+            ("198.19.255.255", NonPublic),
+            ("198.20.0.0", Public),
+            ("100.63.255.255", Public),
+            ("100.64.0.0", NonPublic),
+            ("100.127.255.255", NonPublic),
+            ("100.128.0.0", Public),
+            ("126.255.255.255", Public),
+            ("127.0.0.0", Loopback),
+            ("127.255.255.255", Loopback),
+            ("128.0.0.0", Public),
+            ("191.255.255.255", Public),
+            ("192.0.0.0", NonPublic),
+            ("192.0.0.255", NonPublic),
+            ("192.0.1.0", Public),
+            ("223.255.255.255", Public),
+            ("224.0.0.0", NonPublic),
+            ("255.255.255.255", NonPublic),
+            ("::", NonPublic),
+            ("::1", Loopback),
+            ("::2", NonPublic),
+            ("::808:808", Public),
+            ("::ffff:7f00:1", Loopback),
+            ("::ffff:808:808", Public),
+            ("::ffff:0:a00:1", NonPublic),
+            ("::ffff:0:808:808", Public),
+            ("64:ff9b::", NonPublic),
+            ("64:ff9b::808:808", Public),
+            ("64:ff9b::ffff:ffff", NonPublic),
+            ("64:ff9b:1::", NonPublic),
+            ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", NonPublic),
+            ("100::", NonPublic),
+            ("100::ffff:ffff:ffff:ffff", NonPublic),
+            ("2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Public),
+            ("2001::", NonPublic),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", NonPublic),
+            ("2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", NonPublic),
+            ("2001:200::", Public),
+            ("2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", Public),
+            ("2001:db8::", NonPublic),
+            ("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", NonPublic),
+            ("2001:db9::", Public),
+            ("2002:5db8:d822::", Public),
+            ("2002:c0a8:101::", NonPublic),
+            ("2002:7f00:1::", Loopback),
+            ("2606:4700::1111", Public),
+            ("3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Public),
+            ("3fff::", NonPublic),
+            ("3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff", NonPublic),
+            ("3fff:1000::", Public),
+            ("5f00::1", NonPublic),
+            ("fc00::", NonPublic),
+            ("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NonPublic),
+            ("fe80::", NonPublic),
+            ("fecf::1", NonPublic),
+            ("ff02::1", NonPublic),
+        ] {
+            let parsed: IpAddr = ip.parse().unwrap();
+            assert_eq!(classify_ip(parsed), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_internal_only_names() {
+        for bad in [
+            "metadata.google.internal",
+            "METADATA.GOOGLE.INTERNAL.",
+            "metadata",
+            "intranet",
+            "printer.local",
+            "nas.lan",
+            "router.home.arpa",
+            "box.localdomain",
+            "wiki.intranet",
+            "git.corp",
+            "media.home",
+            "db.private",
+        ] {
+            let url = format!("https://{bad}/mcp");
+            let err = check_url(&url, Remote, Production, &Templates::None).unwrap_err();
+            assert!(
+                err.contains(bad) && err.contains("internal-only"),
+                "{bad}: {err}"
+            );
+            assert_eq!(site(&url, Dev), Ok(()), "{bad} under Dev");
+        }
+        for ok in [
+            "example.com",
+            "api.acme.io",
+            "internal.example.com",
+            "local.example.com",
+            "example.notinternal",
+            "corp.example.lan.io",
+        ] {
+            let url = format!("https://{ok}/mcp");
+            assert_eq!(
+                check_url(&url, Remote, Production, &Templates::None),
+                Ok(()),
+                "{ok}"
+            );
         }
     }
 
