@@ -343,10 +343,33 @@ pub struct DeviceRequest {
 pub struct NewDeviceRequest {
     pub device_code_hash: String,
     pub user_code: String,
+    /// The salted hash of the requesting client's rate-limit key, never
+    /// the address itself.
+    pub requester: String,
     pub scopes: Scopes,
     pub interval_secs: i64,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+/// How many device requests may be pending at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceCaps {
+    /// Across the registry: bounds the store.
+    pub total: i64,
+    /// From one client (an IPv4 address or an IPv6 /64): one client cannot
+    /// fill the store and lock everyone else out.
+    pub per_requester: i64,
+}
+
+/// What became of a new device request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceInsert {
+    Created,
+    /// `DeviceCaps::total` requests are pending.
+    StoreFull,
+    /// `DeviceCaps::per_requester` requests from this client are pending.
+    RequesterFull,
 }
 
 /// One project found by a search.

@@ -70,13 +70,14 @@ pub trait SessionRepo: Send + Sync {
 /// RFC 8628 device authorization requests, shared by every instance.
 #[async_trait]
 pub trait DeviceRepo: Send + Sync {
-    /// Stores the request unless `cap` unexpired pending requests exist
-    /// already (then false). Also forgets requests that expired long ago.
+    /// Stores the request unless the caps on unexpired pending requests,
+    /// in total or from its requester, are reached. Also forgets requests
+    /// that expired long ago.
     async fn create_device_request(
         &self,
         request: NewDeviceRequest,
-        cap: i64,
-    ) -> Result<bool, RepoError>;
+        caps: DeviceCaps,
+    ) -> Result<DeviceInsert, RepoError>;
     async fn find_device_by_user_code(
         &self,
         user_code: &str,

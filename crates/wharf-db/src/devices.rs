@@ -4,7 +4,9 @@
 use crate::error::repo_error;
 use crate::{audit, rows, tokens, Database};
 use async_trait::async_trait;
-use wharf_core::model::{DeviceRequest, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord};
+use wharf_core::model::{
+    DeviceCaps, DeviceInsert, DeviceRequest, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord,
+};
 use wharf_core::ports::{DeviceRepo, RepoError};
 use wharf_core::Timestamp;
 
@@ -17,8 +19,8 @@ impl DeviceRepo for Database {
     async fn create_device_request(
         &self,
         request: NewDeviceRequest,
-        cap: i64,
-    ) -> Result<bool, RepoError> {
+        caps: DeviceCaps,
+    ) -> Result<DeviceInsert, RepoError> {
         let _guard = self.writer().await;
         let mut tx = self.pool.begin().await.map_err(repo_error)?;
         sqlx::query("DELETE FROM device_codes WHERE expires_at < $1")
@@ -26,29 +28,51 @@ impl DeviceRepo for Database {
             .execute(&mut *tx)
             .await
             .map_err(repo_error)?;
-        // The cap check and the insert are one statement. Under PostgreSQL's
-        // read committed, concurrent inserts may overshoot by a few: the cap
-        // bounds the store's growth, it is not an exact quota.
+        // The cap checks and the insert are one statement. Under PostgreSQL's
+        // read committed, concurrent inserts may overshoot by a few: the caps
+        // bound the store's growth, they are not exact quotas.
         let inserted = sqlx::query(
             "INSERT INTO device_codes
-                 (device_code_hash, user_code, scopes, status, interval_secs, created_at, expires_at)
-             SELECT $1, $2, $3, 'pending', $4, $5, $6
-             WHERE (SELECT COUNT(*) FROM device_codes WHERE status = 'pending' AND expires_at > $5) < $7",
+                 (device_code_hash, user_code, requester, scopes, status, interval_secs, created_at, expires_at)
+             SELECT $1, $2, $3, $4, 'pending', $5, $6, $7
+             WHERE (SELECT COUNT(*) FROM device_codes WHERE status = 'pending' AND expires_at > $6) < $8
+               AND (SELECT COUNT(*) FROM device_codes
+                    WHERE requester = $3 AND status = 'pending' AND expires_at > $6) < $9",
         )
         .bind(&request.device_code_hash)
         .bind(&request.user_code)
+        .bind(&request.requester)
         .bind(request.scopes.to_string())
         .bind(request.interval_secs)
         .bind(request.created_at.micros())
         .bind(request.expires_at.micros())
-        .bind(cap)
+        .bind(caps.total)
+        .bind(caps.per_requester)
         .execute(&mut *tx)
         .await
         .map_err(repo_error)?
         .rows_affected()
             == 1;
+        let outcome = if inserted {
+            DeviceInsert::Created
+        } else {
+            let (mine,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM device_codes
+                 WHERE requester = $1 AND status = 'pending' AND expires_at > $2",
+            )
+            .bind(&request.requester)
+            .bind(request.created_at.micros())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+            if mine >= caps.per_requester {
+                DeviceInsert::RequesterFull
+            } else {
+                DeviceInsert::StoreFull
+            }
+        };
         tx.commit().await.map_err(repo_error)?;
-        Ok(inserted)
+        Ok(outcome)
     }
 
     async fn find_device_by_user_code(

@@ -26,6 +26,7 @@ macro_rules! migrations_for {
             migration!($backend, 6, "mcp", "0006_mcp"),
             migration!($backend, 7, "deployments", "0007_deployments"),
             migration!($backend, 8, "token_namespaces", "0008_token_namespaces"),
+            migration!($backend, 9, "device_requester", "0009_device_requester"),
         ]
     };
 }

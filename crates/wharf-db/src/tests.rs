@@ -591,12 +591,56 @@ fn device_request(code: &str, user_code: &str, now: Timestamp, ttl_secs: u64) ->
     NewDeviceRequest {
         device_code_hash: code.repeat(64),
         user_code: user_code.into(),
+        requester: format!("client-{code}"),
         scopes: Scopes::parse("read,publish").unwrap(),
         interval_secs: 5,
         created_at: now,
         expires_at: now.plus(std::time::Duration::from_secs(ttl_secs)),
     }
 }
+
+fn caps(n: i64) -> DeviceCaps {
+    DeviceCaps {
+        total: n,
+        per_requester: n,
+    }
+}
+
+db_test!(
+    one_client_cannot_fill_the_device_code_store,
+    |db: Database| async move {
+        let now = Timestamp::now();
+        let caps = DeviceCaps {
+            total: 10,
+            per_requester: 2,
+        };
+        let from = |code: &str, user_code: &str, requester: &str| NewDeviceRequest {
+            requester: requester.into(),
+            ..device_request(code, user_code, now, 600)
+        };
+        for (code, user_code) in [("a", "BCDFGHJK"), ("b", "LMNPQRST")] {
+            assert_eq!(
+                db.create_device_request(from(code, user_code, "net-1"), caps)
+                    .await
+                    .unwrap(),
+                DeviceInsert::Created
+            );
+        }
+        assert_eq!(
+            db.create_device_request(from("c", "VWXZBCDF", "net-1"), caps)
+                .await
+                .unwrap(),
+            DeviceInsert::RequesterFull
+        );
+        assert_eq!(
+            db.create_device_request(from("d", "VWXZBCDF", "net-2"), caps)
+                .await
+                .unwrap(),
+            DeviceInsert::Created,
+            "another client is not locked out"
+        );
+    }
+);
 
 fn device_token(user: &User, hash: &str) -> NewToken {
     NewToken {
@@ -615,19 +659,25 @@ db_test!(
     |db: Database| async move {
         let alice = db.create_user("alice", false).await.unwrap();
         let now = Timestamp::now();
-        assert!(db
-            .create_device_request(device_request("a", "BCDFGHJK", now, 600), 2)
-            .await
-            .unwrap());
-        assert!(db
-            .create_device_request(device_request("b", "LMNPQRST", now, 600), 2)
-            .await
-            .unwrap());
+        assert_eq!(
+            db.create_device_request(device_request("a", "BCDFGHJK", now, 600), caps(2))
+                .await
+                .unwrap(),
+            DeviceInsert::Created
+        );
+        assert_eq!(
+            db.create_device_request(device_request("b", "LMNPQRST", now, 600), caps(2))
+                .await
+                .unwrap(),
+            DeviceInsert::Created
+        );
         // The cap counts pending, unexpired requests.
-        assert!(!db
-            .create_device_request(device_request("c", "VWXZBCDF", now, 600), 2)
-            .await
-            .unwrap());
+        assert_eq!(
+            db.create_device_request(device_request("c", "VWXZBCDF", now, 600), caps(2))
+                .await
+                .unwrap(),
+            DeviceInsert::StoreFull
+        );
 
         let found = db
             .find_device_by_user_code("BCDFGHJK")
@@ -671,10 +721,12 @@ db_test!(
             .await
             .unwrap());
         // Approved requests no longer count against the cap.
-        assert!(db
-            .create_device_request(device_request("c", "VWXZBCDF", now, 600), 2)
-            .await
-            .unwrap());
+        assert_eq!(
+            db.create_device_request(device_request("c", "VWXZBCDF", now, 600), caps(2))
+                .await
+                .unwrap(),
+            DeviceInsert::Created
+        );
 
         let token = db
             .redeem_device_request(found.id, device_token(&alice, "2"), event("token.create"))
@@ -709,10 +761,12 @@ db_test!(
     |db: Database| async move {
         let alice = db.create_user("alice", false).await.unwrap();
         let long_ago = Timestamp(Timestamp::now().micros() - 2 * 24 * 3600 * 1_000_000);
-        assert!(db
-            .create_device_request(device_request("a", "BCDFGHJK", long_ago, 600), 10)
-            .await
-            .unwrap());
+        assert_eq!(
+            db.create_device_request(device_request("a", "BCDFGHJK", long_ago, 600), caps(10))
+                .await
+                .unwrap(),
+            DeviceInsert::Created
+        );
         let old = db
             .find_device_by_user_code("BCDFGHJK")
             .await
@@ -724,10 +778,12 @@ db_test!(
             .unwrap());
         // The next request sweeps requests that expired more than a day ago,
         // which frees their user codes.
-        assert!(db
-            .create_device_request(device_request("b", "BCDFGHJK", Timestamp::now(), 600), 10)
-            .await
-            .unwrap());
+        assert_eq!(
+            db.create_device_request(device_request("b", "BCDFGHJK", Timestamp::now(), 600), caps(10))
+                .await
+                .unwrap(),
+            DeviceInsert::Created
+        );
         let fresh = db
             .find_device_by_user_code("BCDFGHJK")
             .await

@@ -534,18 +534,25 @@ async fn denied_and_expired_device_codes_say_so() {
     let old = wharf_core::model::NewDeviceRequest {
         device_code_hash: hex::encode(sha2::Sha256::digest(b"old-device-code")),
         user_code: "BCDFGHJK".into(),
+        requester: "test".into(),
         scopes: wharf_core::Scopes::parse("read").unwrap(),
         interval_secs: 5,
         created_at: wharf_core::Timestamp(now.micros() - 700_000_000),
         expires_at: wharf_core::Timestamp(now.micros() - 100_000_000),
     };
-    assert!(t
-        .app
-        .ports
-        .devices
-        .create_device_request(old, 10)
-        .await
-        .unwrap());
+    let caps = wharf_core::model::DeviceCaps {
+        total: 10,
+        per_requester: 10,
+    };
+    assert_eq!(
+        t.app
+            .ports
+            .devices
+            .create_device_request(old, caps)
+            .await
+            .unwrap(),
+        wharf_core::model::DeviceInsert::Created
+    );
     poll(&t, "old-device-code").await.assert_error(
         StatusCode::BAD_REQUEST,
         "expired_token",
@@ -935,4 +942,46 @@ async fn device_user_code_guessing_is_rate_limited() {
     // The page without a code is not a guess.
     let r = t.get("/device", &[("cookie", &cookie)]).await;
     assert_eq!(r.status, StatusCode::OK);
+}
+
+/// Probe finding 8: one IPv6 /64 could fill the device-code store (10,000),
+/// after which everyone got a 503. Pending codes are capped per client,
+/// and an IPv6 client is its /64.
+#[tokio::test]
+async fn one_ipv6_slash_64_cannot_fill_the_device_code_store() {
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.device = wharf_core::ratelimit::RatePolicy::parse("device", "100/min").unwrap();
+        c.security.device_code_cap_per_client = 3;
+    })
+    .await;
+    let ask = |peer: &'static str| {
+        let t = &t;
+        async move {
+            let request = axum::http::Request::post("/api/v1/auth/device/code")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from("scope=read"))
+                .unwrap();
+            t.send_from(peer, request).await
+        }
+    };
+    for peer in ["[2001:db8:1:2::1]:4000", "[2001:db8:1:2::2]:4000", "[2001:db8:1:2:ffff::9]:4000"] {
+        assert_eq!(ask(peer).await.status, StatusCode::OK, "{peer}");
+    }
+    let r = ask("[2001:db8:1:2::77]:4000").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert_eq!(r.json()["error"], "slow_down");
+    assert!(
+        r.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("pending from your network"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        ask("[2001:db8:1:3::1]:4000").await.status,
+        StatusCode::OK,
+        "another /64 is another client"
+    );
+    assert_eq!(ask("203.0.113.7:4000").await.status, StatusCode::OK);
 }

@@ -149,6 +149,7 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     session_ttl: Option<String>,
     device_code_cap: Option<i64>,
+    device_code_cap_per_client: Option<i64>,
     public_url: Option<String>,
     jwt: Option<FileJwt>,
     metrics_listen: Option<String>,
@@ -469,6 +470,16 @@ impl Config {
                 });
             }
             sec.device_code_cap = cap;
+        }
+        if let Some(cap) = from_file.device_code_cap_per_client {
+            if !(1..=sec.device_code_cap).contains(&cap) {
+                return Err(ConfigError::Invalid {
+                    field: "device_code_cap_per_client",
+                    value: cap.to_string(),
+                    fix: "give a number between 1 and device_code_cap; the default is 20",
+                });
+            }
+            sec.device_code_cap_per_client = cap;
         }
         if let Some(raw) = env("WHARF_METRICS_LISTEN").or(from_file.metrics_listen) {
             let addr: SocketAddr = raw.parse().map_err(|_| ConfigError::Invalid {

@@ -33,6 +33,10 @@ pub struct Security {
     pub session_ttl: Duration,
     /// Most device-login requests pending at once. Default 10,000.
     pub device_code_cap: i64,
+    /// Most device-login requests pending at once from one client (an IPv4
+    /// address or an IPv6 /64). Default 20: a few people behind one NAT
+    /// logging in at once, never the whole store.
+    pub device_code_cap_per_client: i64,
     /// The address users reach Wharf at (`https://wharf.example.com`), for
     /// links handed to other programs; unset, the request's `Host` is used.
     pub public_url: Option<String>,
@@ -50,6 +54,7 @@ impl Default for Security {
             master_key_previous: None,
             session_ttl: Duration::from_secs(12 * 3600),
             device_code_cap: 10_000,
+            device_code_cap_per_client: 20,
             public_url: None,
         }
     }

@@ -134,10 +134,15 @@ impl IpHasher {
 
     /// 32 hex characters (128 bits) of HMAC-SHA256 over the address.
     pub fn hash(&self, ip: IpAddr) -> String {
+        self.hash_key(&ip.to_canonical().to_string())
+    }
+
+    /// The same over any text naming a client, such as its rate-limit key.
+    pub fn hash_key(&self, key: &str) -> String {
         use hmac::Mac;
         let mut mac =
             hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key length works");
-        mac.update(ip.to_canonical().to_string().as_bytes());
+        mac.update(key.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
 }

@@ -4,6 +4,7 @@
 //! errors use OAuth's `error` and `error_description`, plus Wharf's `message`.
 
 use crate::error::AppError;
+use crate::middleware::client_ip::client_key;
 use crate::middleware::ClientIp;
 use crate::ratelimit::{self, OnOutage};
 use crate::services::device::{self, DeviceError};
@@ -14,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::json;
+use wharf_core::model::DeviceCaps;
 
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -45,7 +47,12 @@ pub async fn code(
     }
     let scopes = device::parse_requested_scopes(req.scope.as_deref())
         .map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &e.message))?;
-    let grant = device::start(&app.ports, scopes, app.config.security.device_code_cap)
+    let caps = DeviceCaps {
+        total: app.config.security.device_code_cap,
+        per_requester: app.config.security.device_code_cap_per_client,
+    };
+    let requester = app.ip_hasher.hash_key(&client_key(ip));
+    let grant = device::start(&app.ports, scopes, caps, requester)
         .await
         .map_err(|e| match e {
             DeviceError::StoreFull => {
@@ -53,6 +60,17 @@ pub async fn code(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "temporarily_unavailable",
                     &DeviceError::StoreFull.to_string(),
+                );
+                e.headers
+                    .push((header::RETRY_AFTER, HeaderValue::from_static("60")));
+                e
+            }
+            // One client's own backlog: a 429, not an outage for everyone.
+            DeviceError::RequesterFull => {
+                let mut e = oauth_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "slow_down",
+                    &DeviceError::RequesterFull.to_string(),
                 );
                 e.headers
                     .push((header::RETRY_AFTER, HeaderValue::from_static("60")));

@@ -13,7 +13,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use wharf_core::model::{
-    DeviceRequest, DeviceStatus, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord, User,
+    DeviceCaps, DeviceInsert, DeviceRequest, DeviceStatus, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord, User,
 };
 use wharf_core::ports::RepoError;
 use wharf_core::{ApiToken, Scope, Scopes, Timestamp, ValidationError};
@@ -35,6 +35,8 @@ pub enum DeviceError {
     Invalid(#[from] ValidationError),
     #[error("too many device logins are pending; try again in a few minutes")]
     StoreFull,
+    #[error("too many device logins are pending from your network; approve or let them expire (10 minutes), then try again")]
+    RequesterFull,
     #[error("the user has not approved this device yet; keep polling")]
     AuthorizationPending,
     #[error("polling too fast; wait {interval} s between polls")]
@@ -117,8 +119,14 @@ pub fn parse_requested_scopes(raw: Option<&str>) -> Result<Scopes, ValidationErr
     }
 }
 
-/// Step 1: a new code pair, unless too many are pending already.
-pub async fn start(ports: &Ports, scopes: Scopes, cap: i64) -> Result<DeviceGrant, DeviceError> {
+/// Step 1: a new code pair, unless too many are pending already, in all or
+/// from `requester` (the salted hash of the client's rate-limit key).
+pub async fn start(
+    ports: &Ports,
+    scopes: Scopes,
+    caps: DeviceCaps,
+    requester: String,
+) -> Result<DeviceGrant, DeviceError> {
     let device_code = hex::encode(rand::random::<[u8; 32]>());
     let now = Timestamp::now();
     // A user code collides with a live one about once in 2.5e10 tries at
@@ -128,13 +136,14 @@ pub async fn start(ports: &Ports, scopes: Scopes, cap: i64) -> Result<DeviceGran
         let request = NewDeviceRequest {
             device_code_hash: device_code_hash(&device_code),
             user_code: user_code.clone(),
+            requester: requester.clone(),
             scopes: scopes.clone(),
             interval_secs: INTERVAL_SECS,
             created_at: now,
             expires_at: now.plus(EXPIRES_IN),
         };
-        match ports.devices.create_device_request(request, cap).await {
-            Ok(true) => {
+        match ports.devices.create_device_request(request, caps).await {
+            Ok(DeviceInsert::Created) => {
                 return Ok(DeviceGrant {
                     device_code,
                     user_code: display_user_code(&user_code),
@@ -143,7 +152,8 @@ pub async fn start(ports: &Ports, scopes: Scopes, cap: i64) -> Result<DeviceGran
                     scopes,
                 })
             }
-            Ok(false) => return Err(DeviceError::StoreFull),
+            Ok(DeviceInsert::StoreFull) => return Err(DeviceError::StoreFull),
+            Ok(DeviceInsert::RequesterFull) => return Err(DeviceError::RequesterFull),
             Err(RepoError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
