@@ -69,8 +69,9 @@ start_wharf() {
   local data="$1" port="$2" logf="$3" conf=()
   if [ -n "${4:-}" ]; then conf=(--config "$4"); fi
   # The corpus is uploaded with one token, and wrk sends everything from one
-  # address: lift the per-token upload limit and the per-IP global limit.
-  WHARF_RATE_LIMIT_UPLOAD="${WHARF_RATE_LIMIT_UPLOAD:-100000/min}" WHARF_RATE_LIMIT_GLOBAL="${WHARF_RATE_LIMIT_GLOBAL:-1000000/s}" WHARF_LOG="${WHARF_LOG:-warn}" "$WHARF" "${conf[@]}" --data-dir "$data" serve --listen "127.0.0.1:$port" 2>>"$logf" &
+  # address: lift the per-token upload limit, the per-IP global limit and
+  # the per-client connection cap.
+  WHARF_RATE_LIMIT_UPLOAD="${WHARF_RATE_LIMIT_UPLOAD:-100000/min}" WHARF_RATE_LIMIT_GLOBAL="${WHARF_RATE_LIMIT_GLOBAL:-1000000/s}" WHARF_CONNECTIONS_MAX_PER_CLIENT="${WHARF_CONNECTIONS_MAX_PER_CLIENT:-100000}" WHARF_LOG="${WHARF_LOG:-warn}" "$WHARF" "${conf[@]}" --data-dir "$data" serve --listen "127.0.0.1:$port" 2>>"$logf" &
   WHARF_PID=$!
   STARTED_PIDS+=("$WHARF_PID")
   wait_http "http://127.0.0.1:$port/healthz" 60 || die "wharf did not come up on port $port (see $logf)"

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
@@ -20,7 +21,9 @@ use axum::Router;
 use config::Config;
 use routes::*;
 use state::{App, StartError};
+use std::future::Future;
 use std::net::SocketAddr;
+use tokio::net::TcpListener;
 
 /// Builds the router for every surface.
 pub fn router(app: App) -> Router {
@@ -103,8 +106,6 @@ pub enum ServeError {
     Start(#[from] StartError),
     #[error("cannot listen on {addr}: {reason}")]
     Bind { addr: SocketAddr, reason: String },
-    #[error("server failed: {0}")]
-    Serve(String),
 }
 
 /// Runs `wharf serve` until SIGINT or SIGTERM, letting requests in flight finish.
@@ -112,7 +113,7 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
     let started = std::time::Instant::now();
     let addr = config.listen;
     let app = App::open(config, migrate).await?;
-    let listener = tokio::net::TcpListener::bind(addr)
+    let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| ServeError::Bind {
             addr,
@@ -132,32 +133,33 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
     tokio::spawn(sweep_expired_sessions(app.clone()));
     let workers = services::verify::spawn_workers(&app);
     if let Some(metrics_addr) = app.config.metrics_listen {
-        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
-            .await
-            .map_err(|e| ServeError::Bind {
-                addr: metrics_addr,
-                reason: e.to_string(),
-            })?;
+        let metrics_listener =
+            TcpListener::bind(metrics_addr)
+                .await
+                .map_err(|e| ServeError::Bind {
+                    addr: metrics_addr,
+                    reason: e.to_string(),
+                })?;
         tracing::info!(url = %format!("http://{metrics_addr}/metrics"), "metrics are served");
-        let router = metrics::router(app.metrics.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(metrics_listener, router).await {
-                tracing::error!(error = %e, "the metrics listener failed");
-            }
-        });
+        let server = connections::Server::new(&app, metrics::router(app.metrics.clone()));
+        // Scrapes need not finish at shutdown: the task ends with the process.
+        tokio::spawn(server.run(metrics_listener, std::future::pending()));
     }
-    axum::serve(
-        listener,
-        router(app.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| ServeError::Serve(e.to_string()))?;
+    serve_listener(listener, app.clone(), shutdown_signal()).await;
     // A job cut short here is retried by another worker once its lease runs out.
     workers.iter().for_each(tokio::task::JoinHandle::abort);
     app.db.close().await;
     tracing::info!("wharf stopped");
     Ok(())
+}
+
+/// Serves the public router on `listener` until `shutdown` resolves, then
+/// lets requests in flight finish. `serve` runs it on the configured address
+/// with SIGINT and SIGTERM; tests run it on a port of their own.
+pub async fn serve_listener(listener: TcpListener, app: App, shutdown: impl Future<Output = ()>) {
+    connections::Server::new(&app, router(app.clone()))
+        .run(listener, shutdown)
+        .await;
 }
 
 /// Expired sessions are refused at lookup already; this only keeps the table

@@ -21,6 +21,7 @@ pub struct Metrics {
     logins_failed: AtomicU64,
     published: AtomicU64,
     quarantined: AtomicU64,
+    connections_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -49,6 +50,11 @@ impl Metrics {
             _ => &self.quarantined,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection closed unread because a connection cap was reached.
+    pub fn count_connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn count_login_failed(&self) {
@@ -98,6 +104,11 @@ impl Metrics {
                 "wharf_files_quarantined_total",
                 "Files this process verified and held for review.",
                 &self.quarantined,
+            ),
+            (
+                "wharf_connections_refused_total",
+                "Connections closed unread because a per-client or total connection cap was reached.",
+                &self.connections_refused,
             ),
         ] {
             out.push_str(&format!(

@@ -203,3 +203,69 @@ async fn uploads_fail_closed_when_redis_is_unreachable() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn ipv6_slash_64_shares_one_rate_limit_bucket() {
+    // One host holds a whole /64: a fresh address per request must not mean
+    // a fresh bucket, for the global limit or for the login limit.
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.global = RatePolicy::parse("global", "1/min").unwrap();
+    })
+    .await;
+    let get = |peer: &'static str| {
+        let request = axum::http::Request::get("/simple/")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        t.send_from(peer, request)
+    };
+    assert_eq!(get("[2001:db8:1:2::1]:40000").await.status, StatusCode::OK);
+    let same_64 = get("[2001:db8:1:2:ffff:ffff:ffff:fffe]:40001").await;
+    same_64.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "retry in");
+    assert_eq!(
+        get("[2001:db8:1:3::1]:40000").await.status,
+        StatusCode::OK,
+        "the next /64 is another client"
+    );
+    assert_eq!(
+        get("198.51.100.1:40000").await.status,
+        StatusCode::OK,
+        "IPv4 clients keep their own buckets"
+    );
+    assert_eq!(
+        get("198.51.100.2:40000").await.status,
+        StatusCode::OK,
+        "IPv4 clients keep their own buckets"
+    );
+
+    let t = TestApp::with_config(|c| {
+        c.rate_limits.login = RatePolicy::parse("login", "1/min").unwrap();
+    })
+    .await;
+    // Another account name each time, so only the per-IP bucket can refuse.
+    let login = |peer: &'static str, user: &'static str| {
+        let request = axum::http::Request::post("/account/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", "wharf_login_csrf=csrf-token")
+            .body(axum::body::Body::from(format!(
+                "username={user}&password=not-the-password&csrf=csrf-token"
+            )))
+            .unwrap();
+        t.send_from(peer, request)
+    };
+    assert_eq!(
+        login("[2001:db8:1:2::1]:40000", "alice").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let same_64 = login("[2001:db8:1:2::2]:40000", "bob").await;
+    assert_eq!(
+        same_64.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        same_64.text()
+    );
+    assert_eq!(
+        login("[2001:db8:1:3::1]:40000", "carol").await.status,
+        StatusCode::UNAUTHORIZED,
+        "the next /64 is another client"
+    );
+}

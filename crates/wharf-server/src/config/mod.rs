@@ -2,10 +2,12 @@
 //! `WHARF_*` environment variables, then command-line flags, and validated
 //! once at start-up with errors that name the field and the fix.
 
+mod connections;
 mod security;
 mod upstream;
 mod verification;
 
+pub use connections::Connections;
 pub use security::{secret_weakness, IpNet, Security, MIN_SECRET_BYTES};
 pub use verification::Verification;
 
@@ -44,6 +46,8 @@ pub struct Config {
     pub s3: Option<S3Settings>,
     /// Run mode, proxies, CORS, sessions.
     pub security: Security,
+    /// Header-read and idle timeout, and connection caps per client and in total.
+    pub connections: Connections,
     /// Tokens from an external identity provider; off unless `[jwt]` is set.
     pub jwt: Option<JwtConfig>,
     /// A second address serving only `GET /metrics` (Prometheus); off by
@@ -118,6 +122,7 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             s3: None,
             security: Security::default(),
+            connections: Connections::default(),
             jwt: None,
             metrics_listen: None,
             verification: Verification::default(),
@@ -155,6 +160,7 @@ struct FileConfig {
     metrics_listen: Option<String>,
     verification: Option<verification::FileVerification>,
     upstream: Option<upstream::FileUpstream>,
+    connections: Option<connections::FileConnections>,
 }
 
 /// `[jwt]`. The HS256 secret is deliberately not here: environment only.
@@ -346,6 +352,7 @@ impl Config {
         }
         config.verification = verification::load(from_file.verification.take(), &env)?;
         config.upstream = upstream::load(from_file.upstream.take(), &env)?;
+        config.connections = connections::load(from_file.connections.take(), &env)?;
         let limits = from_file.rate_limits.unwrap_or_default();
         let r = &mut config.rate_limits;
         for (policy, name, from_file, field, var) in [
@@ -830,6 +837,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("unknown field"), "{msg}");
+    }
+
+    #[test]
+    fn connection_limits_come_from_their_section_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wharf.toml");
+        std::fs::write(
+            &file,
+            "[connections]\nheader_read_timeout = \"20s\"\nmax_per_client = 16\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "WHARF_CONNECTIONS_MAX_TOTAL").then(|| "512".to_owned());
+        let c = Config::load(Some(&file), env, &Overrides::default()).unwrap();
+        assert_eq!(
+            c.connections.header_read_timeout,
+            std::time::Duration::from_secs(20)
+        );
+        assert_eq!(
+            (c.connections.max_per_client, c.connections.max_total),
+            (16, 512)
+        );
+        std::fs::write(&file, "[connections]\nmax_per_client = 0\n").unwrap();
+        let msg = Config::load(Some(&file), no_env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("connections.max_per_client") && msg.contains("between 1 and"),
+            "{msg}"
+        );
+        std::fs::write(&file, "[connections]\nidle_timeout = \"5s\"\n").unwrap();
+        let msg = Config::load(Some(&file), no_env, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("unknown field"), "{msg}");
+        let defaults = Config::load(None, no_env, &Overrides::default()).unwrap();
+        assert_eq!(defaults.connections, Connections::default());
     }
 
     #[test]

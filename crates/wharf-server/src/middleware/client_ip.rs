@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The client's address, as resolved by [`resolve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,21 @@ pub fn client_ip(security: &Security, peer: IpAddr, forwarded: &[&str]) -> IpAdd
     current
 }
 
+/// The key every per-IP limit counts a client under (rate limits and
+/// connection caps): an IPv4 address by itself, `ip:203.0.113.7`, and an
+/// IPv6 address by its /64, `ip6:2001:db8:1:2::/64`, since one host is
+/// routinely given a whole /64 and could otherwise take a fresh bucket per
+/// address.
+pub fn client_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => {
+            let prefix = Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64));
+            format!("ip6:{prefix}/64")
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = AppError;
 
@@ -95,6 +110,35 @@ mod tests {
         assert_eq!(
             client_ip(&s, ip("203.0.113.9"), &["1.2.3.4"]),
             ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_slash_64() {
+        assert_eq!(
+            client_key(ip("2001:db8:1:2::1")),
+            client_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        );
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:abcd::7")),
+            "ip6:2001:db8:1:2::/64"
+        );
+        assert_ne!(
+            client_key(ip("2001:db8:1:2::1")),
+            client_key(ip("2001:db8:1:3::1")),
+            "another /64 is another client"
+        );
+        assert_eq!(client_key(ip("::1")), "ip6:::/64");
+    }
+
+    #[test]
+    fn ipv4_clients_are_keyed_by_address() {
+        assert_eq!(client_key(ip("203.0.113.7")), "ip:203.0.113.7");
+        assert_ne!(client_key(ip("203.0.113.7")), client_key(ip("203.0.113.8")));
+        assert_eq!(
+            client_key(ip("::ffff:203.0.113.7")),
+            "ip:203.0.113.7",
+            "an IPv4-mapped IPv6 peer is the IPv4 client"
         );
     }
 

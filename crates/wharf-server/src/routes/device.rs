@@ -4,8 +4,7 @@
 //! errors use OAuth's `error` and `error_description`, plus Wharf's `message`.
 
 use crate::error::AppError;
-use crate::middleware::client_ip::client_key;
-use crate::middleware::ClientIp;
+use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::device::{self, DeviceError};
 use crate::state::App;
@@ -35,7 +34,7 @@ pub async fn code(
     form: Result<Form<CodeRequest>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, AppError> {
     let policy = &app.config.rate_limits.device;
-    ratelimit::check(&app, &format!("ip:{ip}"), policy, OnOutage::FailClosed).await?;
+    ratelimit::check(&app, &client_key(ip), policy, OnOutage::FailClosed).await?;
     let Form(req) =
         form.map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e.body_text()))?;
     if req.client_id.as_ref().is_some_and(|c| c.len() > 100) {

@@ -1,7 +1,7 @@
 //! `GET /api/v1/search?q=…&limit=…`: projects by name and summary.
 
 use crate::error::AppError;
-use crate::middleware::ClientIp;
+use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::state::App;
 use axum::extract::{Query, State};
@@ -26,7 +26,7 @@ pub async fn search(
 ) -> Result<Response, AppError> {
     let policy = &app.config.rate_limits.search;
     // A read: it keeps working when the limiter is down.
-    let decision = ratelimit::check(&app, &format!("ip:{ip}"), policy, OnOutage::FailOpen).await?;
+    let decision = ratelimit::check(&app, &client_key(ip), policy, OnOutage::FailOpen).await?;
     let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
     let q = query.q.unwrap_or_default();
     let q = q.trim();

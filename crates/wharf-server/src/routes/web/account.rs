@@ -4,7 +4,7 @@ use super::{
     cookie, error_page, message_page, render, safe_next, set_cookie, MaybeSession, WebUser,
 };
 use crate::error::AppError;
-use crate::middleware::ClientIp;
+use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::accounts::{self, AccountError, TokenRequest};
 use crate::services::sessions::{self, SESSION_COOKIE};
@@ -116,7 +116,7 @@ pub async fn login(
     // many addresses cannot hammer one account.
     let policy = &app.config.rate_limits.login;
     for key in [
-        format!("ip:{ip}"),
+        client_key(ip),
         format!("user:{}", form.username.to_lowercase()),
     ] {
         if let Err(refused) = ratelimit::check(&app, &key, policy, OnOutage::FailClosed).await {
