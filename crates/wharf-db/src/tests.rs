@@ -779,9 +779,12 @@ db_test!(
         // The next request sweeps requests that expired more than a day ago,
         // which frees their user codes.
         assert_eq!(
-            db.create_device_request(device_request("b", "BCDFGHJK", Timestamp::now(), 600), caps(10))
-                .await
-                .unwrap(),
+            db.create_device_request(
+                device_request("b", "BCDFGHJK", Timestamp::now(), 600),
+                caps(10)
+            )
+            .await
+            .unwrap(),
             DeviceInsert::Created
         );
         let fresh = db

@@ -950,7 +950,8 @@ async fn device_user_code_guessing_is_rate_limited() {
 #[tokio::test]
 async fn one_ipv6_slash_64_cannot_fill_the_device_code_store() {
     let t = TestApp::with_config(|c| {
-        c.rate_limits.device = wharf_core::ratelimit::RatePolicy::parse("device", "100/min").unwrap();
+        c.rate_limits.device =
+            wharf_core::ratelimit::RatePolicy::parse("device", "100/min").unwrap();
         c.security.device_code_cap_per_client = 3;
     })
     .await;
@@ -964,7 +965,11 @@ async fn one_ipv6_slash_64_cannot_fill_the_device_code_store() {
             t.send_from(peer, request).await
         }
     };
-    for peer in ["[2001:db8:1:2::1]:4000", "[2001:db8:1:2::2]:4000", "[2001:db8:1:2:ffff::9]:4000"] {
+    for peer in [
+        "[2001:db8:1:2::1]:4000",
+        "[2001:db8:1:2::2]:4000",
+        "[2001:db8:1:2:ffff::9]:4000",
+    ] {
         assert_eq!(ask(peer).await.status, StatusCode::OK, "{peer}");
     }
     let r = ask("[2001:db8:1:2::77]:4000").await;

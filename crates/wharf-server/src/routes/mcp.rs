@@ -4,7 +4,7 @@
 
 use super::extract::MaybeAuth;
 use crate::error::AppError;
-use crate::middleware::ClientIp;
+use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::auth::Principal;
 use crate::services::mcp::entries::{self, ListParams};
@@ -154,7 +154,7 @@ async fn list(
         // Searching costs more than paging: the same per-IP limit as the
         // native search, and like it a read that stays up if the limiter is down.
         let policy = &app.config.rate_limits.search;
-        let key = format!("ip:{ip}");
+        let key = client_key(ip);
         ratelimit::check(&app, &key, policy, OnOutage::FailOpen).await?;
     }
     Ok(Json(entries::list(&app, params).await?))

@@ -13,7 +13,8 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use wharf_core::model::{
-    DeviceCaps, DeviceInsert, DeviceRequest, DeviceStatus, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord, User,
+    DeviceCaps, DeviceInsert, DeviceRequest, DeviceStatus, NewAuditEvent, NewDeviceRequest,
+    NewToken, TokenRecord, User,
 };
 use wharf_core::ports::RepoError;
 use wharf_core::{ApiToken, Scope, Scopes, Timestamp, ValidationError};

@@ -1,7 +1,7 @@
 //! `/device`: a logged-in user approves or denies a device login (RFC 8628 §3.3).
 
 use super::{error_page, message_page, render, WebUser};
-use crate::middleware::ClientIp;
+use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::device::{self, DeviceError};
 use crate::state::App;
@@ -31,10 +31,7 @@ pub struct DeviceQuery {
 /// enough to type, so guessing must stay slow (RFC 8628 §5.1).
 async fn limit_code_lookups(app: &App, ip: &ClientIp, user: &WebUser) -> Result<(), Response> {
     let policy = &app.config.rate_limits.device_verify;
-    for key in [
-        format!("ip:{}", ip.0),
-        format!("user:{}", user.session.user.id),
-    ] {
+    for key in [client_key(ip.0), format!("user:{}", user.session.user.id)] {
         ratelimit::check(app, &key, policy, OnOutage::FailClosed)
             .await
             .map_err(error_page)?;
