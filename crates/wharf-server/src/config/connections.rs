@@ -101,15 +101,7 @@ pub(super) fn load(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
+    use crate::config::env_of;
 
     #[test]
     fn defaults_bound_slow_clients_and_connection_counts() {

@@ -715,6 +715,17 @@ fn parse_size(value: SizeValue, field: &'static str) -> Result<u64, ConfigError>
     Ok(bytes)
 }
 
+/// A fake environment for the config tests: the listed variables only.
+#[cfg(test)]
+fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
