@@ -493,7 +493,7 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
         "WHARF_MASTER_KEY and WHARF_MASTER_KEY_PREVIOUS are the same key"
     );
     let started = std::time::Instant::now();
-    let done = wharf_server::services::deploy::store::rotate(&app, &previous, &app.vault).await?;
+    let done = app.deployments.rotate(&previous, &app.vault).await?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "re-wrapped {} secrets from key {} to key {} in {:.2} s ({:.0} secrets/s)",

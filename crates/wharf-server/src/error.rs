@@ -8,11 +8,38 @@
 //! The message also goes in the HTTP reason phrase, because twine prints the
 //! reason phrase and not the body.
 
+use crate::services::deploy::store::StoreError;
+use crate::services::deploy::{DeployError, FieldError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use wharf_core::ports::{BlobError, RepoError};
 use wharf_core::ValidationError;
+
+/// Every error of the native API, `/api/v1/…`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine code, e.g. `file_exists`, `invalid_name`.
+    pub error: &'static str,
+    /// What went wrong and how to fix it, for a person.
+    pub message: String,
+    /// Structured details where there are several problems, e.g.
+    /// `{"errors": [{"field", "code", "message", "hint"}]}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+    /// OAuth endpoints (RFC 6749 §5.2) repeat the message here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+/// The details of a request with several problems.
+#[derive(Debug, Serialize)]
+pub struct FieldErrors<'a> {
+    pub errors: &'a [FieldError],
+}
 
 #[derive(Debug)]
 pub struct AppError {
@@ -124,13 +151,12 @@ impl From<BlobError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.code, "message": self.message });
-        if let Some(details) = self.details {
-            body["details"] = details;
-        }
-        if self.is_oauth {
-            body["error_description"] = Value::String(self.message.clone());
-        }
+        let body = ErrorBody {
+            error: self.code,
+            message: self.message.clone(),
+            details: self.details,
+            error_description: self.is_oauth.then(|| self.message.clone()),
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
@@ -141,6 +167,48 @@ impl IntoResponse for AppError {
             response.extensions_mut().insert(reason);
         }
         response
+    }
+}
+
+impl From<DeployError> for AppError {
+    fn from(e: DeployError) -> Self {
+        let details = |errors: &[FieldError]| {
+            serde_json::to_value(FieldErrors { errors }).unwrap_or_default()
+        };
+        match e {
+            DeployError::Invalid(errors) => AppError::bad_request(
+                "validation_failed",
+                format!("the deployment is not valid: {} problem(s)", errors.len()),
+            )
+            .with_details(details(&errors)),
+            DeployError::UpstreamUnavailable(errors) => {
+                let mut err = AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "upstream_unavailable",
+                    "an upstream registry could not be reached to check the package; nothing was stored, try again later",
+                )
+                .with_details(details(&errors));
+                err.headers
+                    .push((header::RETRY_AFTER, HeaderValue::from_static("30")));
+                err
+            }
+            DeployError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
+            DeployError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Deploy(d) => d.into(),
+            StoreError::NotFound => AppError::not_found(e.to_string()),
+            StoreError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
+            StoreError::BadQuery(m) => AppError::bad_request("invalid_query", m),
+            // Never says which bytes failed; a failure here is ours, not the caller's.
+            StoreError::Vault(_) | StoreError::Stored(_) => AppError::internal(e),
+            StoreError::Repo(r) => r.into(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod metrics;
 pub mod middleware;
 pub mod negotiate;
+pub mod openapi;
 pub mod pages;
 pub mod ratelimit;
 pub mod routes;
@@ -36,6 +37,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/simple/", get(simple::index))
         .route("/simple/{name}/", get(simple::project))
         .route("/simple/{name}", get(simple::project_no_slash))

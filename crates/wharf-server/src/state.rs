@@ -5,6 +5,8 @@ use crate::cache::{FileCache, PageCache};
 use crate::config::Config;
 use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
+use crate::services::deploy::{DeploymentPorts, Deployments};
+use crate::services::reference_names::ReferenceNames;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +78,9 @@ pub struct AppInner {
     pub vault: Arc<wharf_vault::MasterKey>,
     /// During a rotation, the key being retired: it only opens.
     pub vault_previous: Option<Arc<wharf_vault::MasterKey>>,
+    /// The name check for packages referenced but not hosted here.
+    pub names: ReferenceNames,
+    pub deployments: Deployments,
 }
 
 impl std::ops::Deref for App {
@@ -182,6 +187,37 @@ impl App {
                 .map(|s| s.expose_secret().as_bytes())
                 .unwrap_or_default(),
         );
+        let upstream = wharf_upstream::Upstream::new(config.upstream.clone())
+            .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?;
+        // Tests that build an app from parts without a key get a random one.
+        let vault = Arc::new(match &config.security.master_key {
+            Some(key) => wharf_vault::MasterKey::from_config(key.expose_secret())
+                .map_err(|e| crate::config::ConfigError::MasterKey(e.to_string()))?,
+            None => wharf_vault::MasterKey::generate(),
+        });
+        let vault_previous = match &config.security.master_key_previous {
+            Some(key) => Some(Arc::new(
+                wharf_vault::MasterKey::from_config(key.expose_secret()).map_err(|e| {
+                    crate::config::ConfigError::MasterKey(format!("WHARF_MASTER_KEY_PREVIOUS: {e}"))
+                })?,
+            )),
+            None => None,
+        };
+        let names = ReferenceNames::new(
+            ports.projects.clone(),
+            ports.verification.clone(),
+            &config.verification.trusted_names,
+        );
+        let deployments = Deployments::new(DeploymentPorts {
+            catalog: ports.mcp.clone(),
+            projects: ports.projects.clone(),
+            store: ports.deployments.clone(),
+            audit: ports.audit.clone(),
+            upstream: upstream.clone(),
+            names: names.clone(),
+            vault: vault.clone(),
+            vault_previous: vault_previous.clone(),
+        });
         Ok(Self(Arc::new(AppInner {
             metrics: Arc::default(),
             jwt,
@@ -190,24 +226,11 @@ impl App {
             pages: PageCache::new(ttl),
             file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
             verifier: crate::services::verify::Verifier::new(config.verification.workers),
-            upstream: wharf_upstream::Upstream::new(config.upstream.clone())
-                .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
-            // Tests that build an app from parts without a key get a random one.
-            vault: Arc::new(match &config.security.master_key {
-                Some(key) => wharf_vault::MasterKey::from_config(key.expose_secret())
-                    .map_err(|e| crate::config::ConfigError::MasterKey(e.to_string()))?,
-                None => wharf_vault::MasterKey::generate(),
-            }),
-            vault_previous: match &config.security.master_key_previous {
-                Some(key) => Some(Arc::new(
-                    wharf_vault::MasterKey::from_config(key.expose_secret()).map_err(|e| {
-                        crate::config::ConfigError::MasterKey(format!(
-                            "WHARF_MASTER_KEY_PREVIOUS: {e}"
-                        ))
-                    })?,
-                )),
-                None => None,
-            },
+            upstream,
+            vault,
+            vault_previous,
+            names,
+            deployments,
             config,
             ports,
             db,

@@ -769,11 +769,17 @@ async fn rotate_key_rewraps_everything_and_the_old_key_opens_nothing() {
         );
     }
     let new_key = wharf_vault::MasterKey::generate();
-    let done = wharf_server::services::deploy::store::rotate(&t.app, &t.app.vault, &new_key)
+    let done = t
+        .app
+        .deployments
+        .rotate(&t.app.vault, &new_key)
         .await
         .unwrap();
     assert_eq!(done.rewrapped, 9, "three variables in three deployments");
-    let again = wharf_server::services::deploy::store::rotate(&t.app, &t.app.vault, &new_key)
+    let again = t
+        .app
+        .deployments
+        .rotate(&t.app.vault, &new_key)
         .await
         .unwrap();
     assert_eq!(
@@ -1016,4 +1022,32 @@ async fn quarantined_look_alike_does_not_block_the_real_package() {
     let r = validate(&t, &alice, &body).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["plan"]["argv"][0], "uvx");
+}
+
+/// Every offline problem comes back at once: a bad identifier no longer
+/// hides a missing required credential or a bad argument.
+#[tokio::test]
+async fn validation_reports_every_problem_at_once() {
+    let (t, token) = deployable().await;
+    let body = json!({
+        "package": { "registryType": "npm", "identifier": "bad;name", "version": "latest" },
+        "environmentVariables": [{ "name": "API_KEY", "isRequired": true, "isSecret": true }],
+        "credentials": { "UNDECLARED": "x" }
+    });
+    let r = validate(&t, &token, &body).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "validation_failed", "problem");
+    for (field, code) in [
+        ("package.identifier", "unsafe_characters"),
+        ("package.version", "version_not_pinned"),
+        ("credentials.API_KEY", "missing_required"),
+    ] {
+        assert!(has(&r, field, code), "{field} {code}: {:?}", errors(&r));
+    }
+    assert!(
+        errors(&r)
+            .iter()
+            .any(|(field, _)| field == "credentials.UNDECLARED"),
+        "{:?}",
+        errors(&r)
+    );
 }

@@ -1,48 +1,25 @@
-//! `/api/v1/deployments/…`: validation of a requested MCP server deployment.
+//! `/api/v1/deployments/…`: validation of a requested MCP server
+//! deployment, and the stored deployments with their launch plans.
 
 use super::extract::Auth;
-use crate::error::AppError;
-use crate::services::deploy::store::{self, StoreError};
-use crate::services::deploy::{self, DeployError};
+use crate::error::{AppError, ErrorBody};
+use crate::services::deploy::store::{
+    DeploymentPage, DeploymentView, PackageRef, PlanView, ServerRef,
+};
+use crate::services::deploy::Plan;
 use crate::state::App;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// Largest request body.
 const MAX_BODY: usize = 64 * 1024;
 
-impl From<DeployError> for AppError {
-    fn from(e: DeployError) -> Self {
-        match e {
-            DeployError::Invalid(errors) => {
-                let mut err = AppError::bad_request(
-                    "validation_failed",
-                    format!("the deployment is not valid: {} problem(s)", errors.len()),
-                );
-                err.details = Some(json!({ "errors": errors }));
-                err
-            }
-            DeployError::UpstreamUnavailable(errors) => {
-                let mut err = AppError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "upstream_unavailable",
-                    "an upstream registry could not be reached to check the package; nothing was stored, try again later",
-                );
-                err.details = Some(json!({ "errors": errors }));
-                err.headers
-                    .push((header::RETRY_AFTER, HeaderValue::from_static("30")));
-                err
-            }
-            DeployError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
-            DeployError::Repo(r) => r.into(),
-        }
-    }
-}
-
-fn body_json(body: &Bytes) -> Result<Value, AppError> {
+fn body_json(body: &Bytes) -> Result<serde_json::Value, AppError> {
     if body.len() > MAX_BODY {
         return Err(AppError::bad_request(
             "invalid_body",
@@ -54,98 +31,176 @@ fn body_json(body: &Bytes) -> Result<Value, AppError> {
     })
 }
 
+/// A deployment request: a catalog server, or a direct package reference.
+/// Every field is checked and every problem reported at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[expect(dead_code, reason = "documents the body, which is read field by field")]
+pub struct DeploymentRequest {
+    /// A catalog server's name, e.g. `io.github.alice/weather`.
+    server: Option<String>,
+    /// Its version, exact or `latest` (resolved and recorded).
+    version: Option<String>,
+    /// Which of the server's packages: its index, or its `registryType`.
+    #[schema(value_type = Option<Object>)]
+    package: Option<serde_json::Value>,
+    /// For a direct reference: the variables the package declares.
+    #[schema(value_type = Option<Vec<Object>>)]
+    environment_variables: Option<Vec<serde_json::Value>>,
+    /// Values by variable name; stored encrypted, never echoed.
+    credentials: Option<std::collections::BTreeMap<String, String>>,
+    /// Values by argument name (a named argument's flag, or a positional
+    /// argument's `valueHint`).
+    arguments: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// What a valid deployment would launch; nothing was stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationReply {
+    /// Always true: an invalid request is a 400 listing every problem.
+    pub valid: bool,
+    pub server: Option<ServerRef>,
+    pub package: PackageRef,
+    pub plan: Plan,
+}
+
 /// `POST /api/v1/deployments/validate`: every check, no side effect.
+#[utoipa::path(
+    post, path = "/api/v1/deployments/validate", tag = "deployments",
+    request_body = DeploymentRequest,
+    responses(
+        (status = 200, body = ValidationReply),
+        (status = 400, description = "every problem, in `details.errors`", body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 503, description = "an upstream registry could not answer", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn validate(
     State(app): State<App>,
     Auth(who): Auth,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ValidationReply>, AppError> {
     let request = body_json(&body)?;
-    let validated = deploy::validate(&app, &who, &request).await?;
-    Ok(Json(json!({
-        "valid": true,
-        "server": validated.server.as_ref().map(|(n, v)| json!({ "name": n, "version": v })),
-        "package": {
-            "registryType": validated.registry_type,
-            "identifier": validated.identifier,
-            "version": validated.version,
+    let validated = app.deployments.validate(&who, &request).await?;
+    Ok(Json(ValidationReply {
+        valid: true,
+        server: validated.server.map(|(name, version)| ServerRef {
+            name,
+            version: Some(version),
+        }),
+        package: PackageRef {
+            registry_type: validated.registry_type,
+            identifier: validated.identifier,
+            version: validated.version,
         },
-        "plan": validated.plan,
-    })))
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Deploy(d) => d.into(),
-            StoreError::NotFound => AppError::not_found(e.to_string()),
-            StoreError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
-            StoreError::BadQuery(m) => AppError::bad_request("invalid_query", m),
-            // Never says which bytes failed; a failure here is ours, not the caller's.
-            StoreError::Vault(what) => {
-                AppError::internal(format!("decrypting stored credentials ({what})"))
-            }
-            StoreError::Repo(r) => r.into(),
-        }
-    }
+        plan: validated.plan,
+    }))
 }
 
 /// `POST /api/v1/deployments`: the same checks, then the deployment is stored
 /// with its credentials encrypted, and the plan returned.
+#[utoipa::path(
+    post, path = "/api/v1/deployments", tag = "deployments",
+    request_body = DeploymentRequest,
+    responses(
+        (status = 201, body = DeploymentView),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn create(
     State(app): State<App>,
     Auth(who): Auth,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<DeploymentView>), AppError> {
     let request = body_json(&body)?;
-    let (stored, plan) = store::create(&app, &who, &request).await?;
-    let mut answer = store::metadata(&stored);
-    answer["plan"] = serde_json::to_value(&plan).unwrap_or(Value::Null);
-    Ok((StatusCode::CREATED, Json(answer)))
+    let created = app.deployments.create(&who, &request).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[derive(serde::Deserialize)]
+/// Paging through deployments.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// 1 to 100; default 50.
     limit: Option<String>,
+    /// `nextCursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// `GET /api/v1/deployments[?limit=N&cursor=C]`: the caller's deployments
 /// (an administrator's: everyone's), newest first, as metadata.
+#[utoipa::path(
+    get, path = "/api/v1/deployments", tag = "deployments",
+    params(ListQuery),
+    responses(
+        (status = 200, body = DeploymentPage),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn list(
     State(app): State<App>,
     Auth(who): Auth,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<DeploymentPage>, AppError> {
     let Query(q) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
-    Ok(Json(
-        store::list(&app, &who, q.limit.as_deref(), q.cursor.as_deref()).await?,
-    ))
+    let page = app
+        .deployments
+        .list(&who, q.limit.as_deref(), q.cursor.as_deref())
+        .await?;
+    Ok(Json(page))
 }
 
 /// `GET /api/v1/deployments/{id}`: metadata and variable names.
+#[utoipa::path(
+    get, path = "/api/v1/deployments/{id}", tag = "deployments",
+    params(("id" = String, Path, description = "the deployment's ID")),
+    responses(
+        (status = 200, body = DeploymentView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn get(
     State(app): State<App>,
     Auth(who): Auth,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(store::get(&app, &who, &id).await?))
+) -> Result<Json<DeploymentView>, AppError> {
+    Ok(Json(app.deployments.get(&who, &id).await?))
 }
 
-#[derive(serde::Deserialize)]
+/// What the plan includes.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PlanQuery {
+    /// `secrets`: the credentials' values too, for a runner.
     include: Option<String>,
 }
 
 /// `GET /api/v1/deployments/{id}/plan[?include=secrets]`.
+#[utoipa::path(
+    get, path = "/api/v1/deployments/{id}/plan", tag = "deployments",
+    params(("id" = String, Path, description = "the deployment's ID"), PlanQuery),
+    responses(
+        (status = 200, body = PlanView),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn plan(
     State(app): State<App>,
     Auth(who): Auth,
     Path(id): Path<String>,
     query: Result<Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<axum::response::Response, AppError> {
+) -> Result<Response, AppError> {
     let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
     let include_secrets = match query.include.as_deref() {
         None => false,
@@ -157,8 +212,8 @@ pub async fn plan(
             ))
         }
     };
-    let plan = store::plan(&app, &who, &id, include_secrets).await?;
-    let mut response = axum::response::IntoResponse::into_response(Json(plan));
+    let plan = app.deployments.plan(&who, &id, include_secrets).await?;
+    let mut response = Json(plan).into_response();
     if include_secrets {
         // Credentials must not be kept by any cache on the way.
         response
@@ -169,11 +224,21 @@ pub async fn plan(
 }
 
 /// `DELETE /api/v1/deployments/{id}`: the ciphertexts are destroyed.
+#[utoipa::path(
+    delete, path = "/api/v1/deployments/{id}", tag = "deployments",
+    params(("id" = String, Path, description = "the deployment's ID")),
+    responses(
+        (status = 204, description = "deleted, its credentials destroyed"),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn delete(
     State(app): State<App>,
     Auth(who): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    store::delete(&app, &who, &id).await?;
+    app.deployments.delete(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,53 +6,75 @@
 //! An administrator who checked a package trusts it in
 //! `[verification] trusted_names`.
 
-use crate::state::App;
-use wharf_core::ports::RepoError;
+use std::sync::Arc;
+use wharf_core::ports::{ProjectRepo, RepoError, VerificationRepo};
 use wharf_scan::names::{Ecosystem, NameContext, PopularNames};
 use wharf_scan::Finding;
 
-/// The first name-policy finding for `identifier`, if any; ecosystems without
-/// a popular list have none.
-pub async fn suspicious(
-    app: &App,
-    registry_type: &str,
-    identifier: &str,
-    user_id: i64,
-) -> Result<Option<Finding>, RepoError> {
-    let ecosystem = match registry_type {
-        "npm" => Ecosystem::Npm,
-        "pypi" => Ecosystem::Pypi,
-        _ => return Ok(None),
-    };
-    let trusted = format!("{registry_type}:{}", ecosystem.normalize(identifier));
-    if app.config.verification.trusted_names.contains(&trusted) {
-        return Ok(None);
-    }
-    let local = match ecosystem {
-        Ecosystem::Pypi => {
-            // A project hosted here is what it is: its own name met the name
-            // policy at its first upload, and it shadows any upstream look-alike.
-            let hosted = match wharf_core::ProjectName::parse(identifier) {
-                Ok(name) => app.ports.projects.find_project(&name.normalize()).await?,
-                Err(_) => None,
-            };
-            if hosted.is_some() {
-                return Ok(None);
-            }
-            app.ports
-                .verification
-                .published_names_not_owned_by(user_id)
-                .await?
+/// The name check, with the ports it reads and the trusted exceptions.
+#[derive(Clone)]
+pub struct ReferenceNames {
+    projects: Arc<dyn ProjectRepo>,
+    verification: Arc<dyn VerificationRepo>,
+    /// `[verification] trusted_names`: `registry:normalized-name`.
+    trusted: Arc<[String]>,
+}
+
+impl ReferenceNames {
+    pub fn new(
+        projects: Arc<dyn ProjectRepo>,
+        verification: Arc<dyn VerificationRepo>,
+        trusted: &[String],
+    ) -> Self {
+        Self {
+            projects,
+            verification,
+            trusted: trusted.into(),
         }
-        Ecosystem::Npm => Vec::new(),
-    };
-    let context = NameContext {
-        popular: PopularNames::bundled(ecosystem),
-        local: &local,
-    };
-    Ok(wharf_scan::scan_name(identifier, &context)
-        .into_iter()
-        .next())
+    }
+
+    /// The first name-policy finding for `identifier`, if any; ecosystems
+    /// without a popular list have none.
+    pub async fn suspicious(
+        &self,
+        registry_type: &str,
+        identifier: &str,
+        user_id: i64,
+    ) -> Result<Option<Finding>, RepoError> {
+        let ecosystem = match registry_type {
+            "npm" => Ecosystem::Npm,
+            "pypi" => Ecosystem::Pypi,
+            _ => return Ok(None),
+        };
+        let trusted = format!("{registry_type}:{}", ecosystem.normalize(identifier));
+        if self.trusted.contains(&trusted) {
+            return Ok(None);
+        }
+        let local = match ecosystem {
+            Ecosystem::Pypi => {
+                // A project hosted here is what it is: its own name met the name
+                // policy at its first upload, and it shadows any upstream look-alike.
+                let hosted = match wharf_core::ProjectName::parse(identifier) {
+                    Ok(name) => self.projects.find_project(&name.normalize()).await?,
+                    Err(_) => None,
+                };
+                if hosted.is_some() {
+                    return Ok(None);
+                }
+                self.verification
+                    .published_names_not_owned_by(user_id)
+                    .await?
+            }
+            Ecosystem::Npm => Vec::new(),
+        };
+        let context = NameContext {
+            popular: PopularNames::bundled(ecosystem),
+            local: &local,
+        };
+        Ok(wharf_scan::scan_name(identifier, &context)
+            .into_iter()
+            .next())
+    }
 }
 
 /// One line for an error message: the rule, what the name resembles, and the

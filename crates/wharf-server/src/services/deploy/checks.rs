@@ -3,11 +3,10 @@
 //! `latest` resolved, and every credential and argument against what the
 //! server declares.
 
-use super::request::{DeployRequest, PackageChoice, Target};
-use super::{DeployError, FieldError};
+use super::request::{DeployRequest, PackageChoice, Target as RequestTarget};
+use super::{DeployError, Deployments, FieldError};
 use crate::services::auth::Principal;
 use crate::services::reference_names;
-use crate::state::App;
 use std::collections::BTreeMap;
 use wharf_core::mcp::{Argument, Input, InputFormat, Package, Transport};
 use wharf_core::model::{FileStatus, McpStatus};
@@ -63,7 +62,7 @@ fn check_identifier(
     }
 }
 
-fn check_version(field: &str, version: &str, errors: &mut Vec<FieldError>) -> bool {
+fn check_version(field: &str, version: &str, errors: &mut Vec<FieldError>) {
     if version.chars().any(unsafe_char) {
         errors.push(FieldError::new(
             field,
@@ -71,7 +70,7 @@ fn check_version(field: &str, version: &str, errors: &mut Vec<FieldError>) -> bo
             "the version contains shell metacharacters, whitespace or control characters",
             "give an exact version such as 1.2.3",
         ));
-        return false;
+        return;
     }
     if version.eq_ignore_ascii_case("latest") {
         errors.push(FieldError::new(
@@ -80,7 +79,7 @@ fn check_version(field: &str, version: &str, errors: &mut Vec<FieldError>) -> bo
             "a package reference needs an exact version; 'latest' would launch whatever is newest",
             "give an exact version such as 1.2.3",
         ));
-        return false;
+        return;
     }
     if let Err(reason) = wharf_core::mcp::check_version(version) {
         errors.push(FieldError::new(
@@ -89,109 +88,223 @@ fn check_version(field: &str, version: &str, errors: &mut Vec<FieldError>) -> bo
             reason,
             "give an exact version such as 1.2.3",
         ));
-        return false;
     }
-    true
 }
 
-/// Finds what to deploy and checks that it exists.
-pub async fn resolve(
-    app: &App,
-    who: &Principal,
-    request: &DeployRequest,
-) -> Result<Resolved, DeployError> {
-    let mut errors = Vec::new();
-    let (server, package, field) = match &request.target {
-        Target::Server {
-            name,
-            version,
-            package,
-        } => {
-            let wanted = (version != "latest").then_some(version.as_str());
-            let found = app.ports.mcp.mcp_version(name, wanted).await?;
-            let Some(found) = found.filter(|v| v.status != McpStatus::Deleted) else {
-                return Err(DeployError::Invalid(vec![FieldError::new(
-                    if wanted.is_some() {
-                        "version"
-                    } else {
-                        "server"
-                    },
-                    "server_not_found",
-                    match wanted {
-                        Some(v) => format!(
-                            "the catalog has no server '{}' at version '{}'",
-                            wharf_core::name::printable(name),
-                            wharf_core::name::printable(v)
-                        ),
-                        None => format!(
-                            "the catalog has no server '{}'",
-                            wharf_core::name::printable(name)
-                        ),
-                    },
-                    "search the catalog with GET /v0/servers?search=…",
-                )]));
-            };
-            let document: wharf_core::mcp::ServerJson = serde_json::from_str(&found.document)
-                .map_err(|e| {
+impl Deployments {
+    /// Finds the package to deploy: the catalog server's chosen package, or
+    /// the direct reference. A missing server or package is the only error,
+    /// since nothing else can be checked without it.
+    pub(super) async fn target_package(
+        &self,
+        request: &DeployRequest,
+    ) -> Result<Target, DeployError> {
+        match &request.target {
+            RequestTarget::Server {
+                name,
+                version,
+                package,
+            } => {
+                let wanted = (version != "latest").then_some(version.as_str());
+                let found = self.catalog.mcp_version(name, wanted).await?;
+                let Some(found) = found.filter(|v| v.status != McpStatus::Deleted) else {
+                    return Err(DeployError::Invalid(vec![FieldError::new(
+                        if wanted.is_some() {
+                            "version"
+                        } else {
+                            "server"
+                        },
+                        "server_not_found",
+                        match wanted {
+                            Some(v) => format!(
+                                "the catalog has no server '{}' at version '{}'",
+                                wharf_core::name::printable(name),
+                                wharf_core::name::printable(v)
+                            ),
+                            None => format!(
+                                "the catalog has no server '{}'",
+                                wharf_core::name::printable(name)
+                            ),
+                        },
+                        "search the catalog with GET /v0/servers?search=…",
+                    )]));
+                };
+                let document: wharf_core::mcp::ServerJson = serde_json::from_str(&found.document)
+                    .map_err(|e| {
                     DeployError::Repo(wharf_core::ports::RepoError::Internal(e.to_string()))
                 })?;
-            let chosen = match package {
-                PackageChoice::First => document.packages.first(),
-                PackageChoice::Index(i) => document.packages.get(*i),
-                PackageChoice::Type(t) => document.packages.iter().find(|p| &p.registry_type == t),
-            };
-            let Some(chosen) = chosen.cloned() else {
+                let chosen = match package {
+                    PackageChoice::First => document.packages.first(),
+                    PackageChoice::Index(i) => document.packages.get(*i),
+                    PackageChoice::Type(t) => {
+                        document.packages.iter().find(|p| &p.registry_type == t)
+                    }
+                };
+                let Some(chosen) = chosen.cloned() else {
+                    return Err(DeployError::Invalid(vec![FieldError::new(
+                        "package",
+                        "package_not_found",
+                        format!(
+                            "server {} {} has no such package (it has {})",
+                            found.name,
+                            found.version,
+                            document.packages.len()
+                        ),
+                        "choose a package by index or registryType",
+                    )]));
+                };
+                Ok(Target {
+                    server: Some((found.name.clone(), found.version.clone())),
+                    package: chosen,
+                })
+            }
+            RequestTarget::Direct {
+                registry_type,
+                identifier,
+                version,
+                environment_variables,
+            } => Ok(Target {
+                server: None,
+                package: Package {
+                    registry_type: registry_type.clone(),
+                    registry_base_url: None,
+                    identifier: identifier.clone(),
+                    version: Some(version.clone()),
+                    file_sha256: None,
+                    runtime_hint: None,
+                    transport: Transport::Stdio,
+                    runtime_arguments: Vec::new(),
+                    package_arguments: Vec::new(),
+                    environment_variables: environment_variables.clone(),
+                },
+            }),
+        }
+    }
+
+    /// The look-ups, once every offline check passed: the name policy for
+    /// a direct reference, then existence. Returns the exact version.
+    pub(super) async fn resolve(
+        &self,
+        who: &Principal,
+        target: Target,
+    ) -> Result<Resolved, DeployError> {
+        let Target { server, package } = target;
+        let field = "package";
+        // A catalog server's packages met this check when they were published;
+        // a direct reference is a name someone typed, where typos happen.
+        if server.is_none() {
+            let found = self
+                .names
+                .suspicious(&package.registry_type, &package.identifier, who.user.id)
+                .await?;
+            if let Some(finding) = found {
                 return Err(DeployError::Invalid(vec![FieldError::new(
-                    "package",
-                    "package_not_found",
-                    format!(
-                        "server {} {} has no such package (it has {})",
-                        found.name,
-                        found.version,
-                        document.packages.len()
-                    ),
-                    "choose a package by index or registryType",
+                    format!("{field}.identifier"),
+                    "suspected_typosquat",
+                    reference_names::explain(&finding, &package.registry_type, &package.identifier),
+                    "check the spelling of the package name",
                 )]));
-            };
-            (
-                Some((found.name.clone(), found.version.clone())),
-                chosen,
-                "package",
-            )
+            }
         }
-        Target::Direct {
-            registry_type,
-            identifier,
+        let version = package.version.clone().unwrap_or_default();
+        if package.registry_type != "oci" {
+            self.exists(&package, &version, field).await?;
+        }
+        Ok(Resolved {
+            server,
+            package,
             version,
-            environment_variables,
-        } => {
-            let package = Package {
-                registry_type: registry_type.clone(),
-                registry_base_url: None,
-                identifier: identifier.clone(),
-                version: Some(version.clone()),
-                file_sha256: None,
-                runtime_hint: None,
-                transport: Transport::Stdio,
-                runtime_arguments: Vec::new(),
-                package_arguments: Vec::new(),
-                environment_variables: environment_variables.clone(),
-            };
-            (None, package, "package")
+        })
+    }
+
+    async fn exists(
+        &self,
+        package: &Package,
+        version: &str,
+        field: &str,
+    ) -> Result<(), DeployError> {
+        let missing = || {
+            DeployError::Invalid(vec![FieldError::new(
+                format!("{field}.version"),
+                "not_found",
+                format!(
+                    "{} {version} does not exist here or upstream",
+                    package.identifier
+                ),
+                "check the name and the exact version",
+            )])
+        };
+        if package.registry_type == "pypi" {
+            // A project hosted here shadows any upstream one of the same name.
+            let project = ProjectName::parse(&package.identifier)
+                .map_err(|_| missing())?
+                .normalize();
+            if let Some(listing) = self.projects.listing(&project).await? {
+                let wanted = Version::parse(version).map_err(|_| missing())?;
+                let published = listing.files.iter().any(|f| {
+                    f.status == FileStatus::Published
+                        && Version::parse(&f.version).is_ok_and(|v| v == wanted)
+                });
+                return if published { Ok(()) } else { Err(missing()) };
+            }
         }
-    };
+        let lookup = match package.registry_type.as_str() {
+            "npm" => self
+                .upstream
+                .npm_version(&package.identifier, version)
+                .await
+                .map(|l| l.found().is_some()),
+            _ => self
+                .upstream
+                .pypi_version(&package.identifier, version)
+                .await
+                .map(|l| matches!(l, Lookup::Found(_))),
+        };
+        match lookup {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(missing()),
+            Err(UpstreamError::NotConfigured { registry }) => {
+                Err(DeployError::Invalid(vec![FieldError::new(
+                    format!("{field}.identifier"),
+                    "not_found",
+                    format!(
+                        "{} is not hosted here and no upstream {registry} registry is configured",
+                        package.identifier
+                    ),
+                    "ask an administrator to set the upstream URL",
+                )]))
+            }
+            Err(e) => Err(DeployError::UpstreamUnavailable(vec![FieldError::new(
+                format!("{field}.identifier"),
+                "upstream_unavailable",
+                e.to_string(),
+                "retry later: nothing was stored",
+            )])),
+        }
+    }
+}
+
+/// The package chosen, before any look-up.
+pub struct Target {
+    pub server: Option<(String, String)>,
+    pub package: Package,
+}
+
+/// The offline checks of the package itself: identifier and version syntax,
+/// a runtime for its type, and its declared variable names.
+pub fn package_syntax(package: &Package, errors: &mut Vec<FieldError>) {
+    let field = "package";
     check_identifier(
         &format!("{field}.identifier"),
         &package.registry_type,
         &package.identifier,
-        &mut errors,
+        errors,
     );
-    let version = package.version.clone().unwrap_or_default();
-    let version_ok = if package.registry_type == "oci" {
-        true // the tag in the identifier is the version
-    } else {
-        check_version(&format!("{field}.version"), &version, &mut errors)
-    };
+    if package.registry_type != "oci" {
+        // The tag in an oci identifier is its version.
+        let version = package.version.clone().unwrap_or_default();
+        check_version(&format!("{field}.version"), &version, errors);
+    }
     if !["npm", "pypi", "oci"].contains(&package.registry_type.as_str()) {
         errors.push(FieldError::new(
             format!("{field}.registryType"),
@@ -212,102 +325,6 @@ pub async fn resolve(
                 "e.g. GITHUB_TOKEN",
             ));
         }
-    }
-    // A catalog server's packages met this check when they were published;
-    // a direct reference is a name someone typed, where typos happen.
-    if errors.is_empty() && server.is_none() {
-        let found = reference_names::suspicious(
-            app,
-            &package.registry_type,
-            &package.identifier,
-            who.user.id,
-        )
-        .await?;
-        if let Some(finding) = found {
-            errors.push(FieldError::new(
-                format!("{field}.identifier"),
-                "suspected_typosquat",
-                reference_names::explain(&finding, &package.registry_type, &package.identifier),
-                "check the spelling of the package name",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(DeployError::Invalid(errors));
-    }
-    if version_ok && package.registry_type != "oci" {
-        exists(app, &package, &version, field).await?;
-    }
-    Ok(Resolved {
-        server,
-        package,
-        version,
-    })
-}
-
-async fn exists(
-    app: &App,
-    package: &Package,
-    version: &str,
-    field: &str,
-) -> Result<(), DeployError> {
-    let missing = || {
-        DeployError::Invalid(vec![FieldError::new(
-            format!("{field}.version"),
-            "not_found",
-            format!(
-                "{} {version} does not exist here or upstream",
-                package.identifier
-            ),
-            "check the name and the exact version",
-        )])
-    };
-    if package.registry_type == "pypi" {
-        // A project hosted here shadows any upstream one of the same name.
-        let project = ProjectName::parse(&package.identifier)
-            .map_err(|_| missing())?
-            .normalize();
-        if let Some(listing) = app.ports.projects.listing(&project).await? {
-            let wanted = Version::parse(version).map_err(|_| missing())?;
-            let published = listing.files.iter().any(|f| {
-                f.status == FileStatus::Published
-                    && Version::parse(&f.version).is_ok_and(|v| v == wanted)
-            });
-            return if published { Ok(()) } else { Err(missing()) };
-        }
-    }
-    let lookup = match package.registry_type.as_str() {
-        "npm" => app
-            .upstream
-            .npm_version(&package.identifier, version)
-            .await
-            .map(|l| l.found().is_some()),
-        _ => app
-            .upstream
-            .pypi_version(&package.identifier, version)
-            .await
-            .map(|l| matches!(l, Lookup::Found(_))),
-    };
-    match lookup {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(missing()),
-        Err(UpstreamError::NotConfigured { registry }) => {
-            Err(DeployError::Invalid(vec![FieldError::new(
-                format!("{field}.identifier"),
-                "not_found",
-                format!(
-                    "{} is not hosted here and no upstream {registry} registry is configured",
-                    package.identifier
-                ),
-                "ask an administrator to set the upstream URL",
-            )]))
-        }
-        Err(e) => Err(DeployError::UpstreamUnavailable(vec![FieldError::new(
-            format!("{field}.identifier"),
-            "upstream_unavailable",
-            e.to_string(),
-            "retry later: nothing was stored",
-        )])),
     }
 }
 

@@ -9,16 +9,76 @@ pub mod request;
 pub mod store;
 
 use crate::services::auth::Principal;
-use crate::state::App;
+use crate::services::reference_names::ReferenceNames;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use wharf_core::ports::RepoError;
+use std::sync::Arc;
+use wharf_core::ports::{AuditLog, DeploymentRepo, McpRepo, ProjectRepo, RepoError};
+use wharf_upstream::Upstream;
+use wharf_vault::MasterKey;
 
 pub use plan::Plan;
 
+/// Validates deployments, stores them with their credentials encrypted,
+/// and hands plans to runners.
+pub struct Deployments {
+    catalog: Arc<dyn McpRepo>,
+    projects: Arc<dyn ProjectRepo>,
+    store: Arc<dyn DeploymentRepo>,
+    audit: Arc<dyn AuditLog>,
+    upstream: Upstream,
+    names: ReferenceNames,
+    /// Wraps the data keys of new credentials.
+    vault: Arc<MasterKey>,
+    /// During a rotation, the key being retired: it only opens.
+    vault_previous: Option<Arc<MasterKey>>,
+}
+
+/// What [`Deployments`] is built from.
+pub struct DeploymentPorts {
+    pub catalog: Arc<dyn McpRepo>,
+    pub projects: Arc<dyn ProjectRepo>,
+    pub store: Arc<dyn DeploymentRepo>,
+    pub audit: Arc<dyn AuditLog>,
+    pub upstream: Upstream,
+    pub names: ReferenceNames,
+    pub vault: Arc<MasterKey>,
+    pub vault_previous: Option<Arc<MasterKey>>,
+}
+
+impl Deployments {
+    pub fn new(ports: DeploymentPorts) -> Self {
+        let DeploymentPorts {
+            catalog,
+            projects,
+            store,
+            audit,
+            upstream,
+            names,
+            vault,
+            vault_previous,
+        } = ports;
+        Self {
+            catalog,
+            projects,
+            store,
+            audit,
+            upstream,
+            names,
+            vault,
+            vault_previous,
+        }
+    }
+
+    /// The master key new credentials are sealed under.
+    pub fn master_key(&self) -> &MasterKey {
+        &self.vault
+    }
+}
+
 /// One problem with a request. `message` and `hint` never quote a value the
 /// caller sent: credentials are secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
@@ -99,34 +159,41 @@ fn check_reach(who: &Principal, target: &request::Target) -> Result<(), DeployEr
     }))
 }
 
-/// Runs every check on a request body from `who`; collects all problems.
-pub async fn validate(
-    app: &App,
-    who: &Principal,
-    body: &serde_json::Value,
-) -> Result<Validated, DeployError> {
-    if !who.may_manage_deployments() {
-        return Err(DeployError::Forbidden(
-            "creating or validating a deployment needs a token with the 'deploy' or 'publish' scope"
-                .to_owned(),
-        ));
+impl Deployments {
+    /// Runs every check on a request body from `who`; collects all problems.
+    pub async fn validate(
+        &self,
+        who: &Principal,
+        body: &serde_json::Value,
+    ) -> Result<Validated, DeployError> {
+        if !who.may_manage_deployments() {
+            return Err(DeployError::Forbidden(
+                "creating or validating a deployment needs a token with the 'deploy' or 'publish' scope"
+                    .to_owned(),
+            ));
+        }
+        let request = request::parse(body).map_err(DeployError::Invalid)?;
+        check_reach(who, &request.target)?;
+        let target = self.target_package(&request).await?;
+        // Every offline check runs, whatever the others found: credentials
+        // and arguments are checked against the declarations whether or
+        // not the identifier is valid.
+        let mut errors = Vec::new();
+        checks::package_syntax(&target.package, &mut errors);
+        let credentials = checks::credentials(&target.package, &request.credentials, &mut errors);
+        let arguments = checks::arguments(&target.package, &request.arguments, &mut errors);
+        if !errors.is_empty() {
+            return Err(DeployError::Invalid(errors));
+        }
+        let resolved = self.resolve(who, target).await?;
+        let plan = plan::build(&resolved, &arguments).map_err(|e| DeployError::Invalid(vec![e]))?;
+        Ok(Validated {
+            server: resolved.server.clone(),
+            registry_type: resolved.package.registry_type.clone(),
+            identifier: resolved.package.identifier.clone(),
+            version: resolved.version.clone(),
+            plan,
+            credentials,
+        })
     }
-    let request = request::parse(body).map_err(DeployError::Invalid)?;
-    check_reach(who, &request.target)?;
-    let resolved = checks::resolve(app, who, &request).await?;
-    let mut errors = Vec::new();
-    let credentials = checks::credentials(&resolved.package, &request.credentials, &mut errors);
-    let arguments = checks::arguments(&resolved.package, &request.arguments, &mut errors);
-    if !errors.is_empty() {
-        return Err(DeployError::Invalid(errors));
-    }
-    let plan = plan::build(&resolved, &arguments).map_err(|e| DeployError::Invalid(vec![e]))?;
-    Ok(Validated {
-        server: resolved.server.clone(),
-        registry_type: resolved.package.registry_type.clone(),
-        identifier: resolved.package.identifier.clone(),
-        version: resolved.version.clone(),
-        plan,
-        credentials,
-    })
 }

@@ -4,20 +4,42 @@
 
 use super::checks::{ArgValue, Resolved};
 use super::FieldError;
-use serde::Serialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use wharf_core::mcp::Transport;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How to launch a deployment: never a shell string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// `npx`, `uvx` or `docker`: from the package type, never from its name.
-    pub runtime: &'static str,
+    pub runtime: String,
+    /// The command and its arguments, the version pinned.
     pub argv: Vec<String>,
     /// Exactly the declared variables. The runner starts the process with
     /// these and nothing of its own environment.
     pub env: Vec<String>,
-    pub transport: Value,
-    pub client_config: Value,
+    /// The package's transport, as its `server.json` declares it.
+    #[schema(value_type = Object)]
+    pub transport: Transport,
+    /// A client configuration to paste; secrets are `${NAME}` placeholders.
+    pub client_config: ClientConfig,
+}
+
+/// The `mcpServers` block MCP clients read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientConfig {
+    pub mcp_servers: BTreeMap<String, ClientServer>,
+}
+
+/// One server in a client configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClientServer {
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
 }
 
 /// Builds the plan; the inputs are already checked.
@@ -77,7 +99,6 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             ))
         }
     };
-    let transport = serde_json::to_value(&package.transport).unwrap_or(Value::Null);
     let key = resolved
         .server
         .as_ref()
@@ -90,24 +111,22 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
                 .unwrap_or(&package.identifier)
                 .to_owned()
         });
-    let placeholders: serde_json::Map<String, Value> = env
+    let placeholders = env
         .iter()
-        .map(|name| (name.clone(), json!(format!("${{{name}}}"))))
+        .map(|name| (name.clone(), format!("${{{name}}}")))
         .collect();
-    let client_config = json!({
-        "mcpServers": {
-            key: {
-                "command": argv[0],
-                "args": argv[1..],
-                "env": placeholders,
-            }
-        }
-    });
+    let server = ClientServer {
+        command: argv[0].clone(),
+        args: argv[1..].to_vec(),
+        env: placeholders,
+    };
     Ok(Plan {
-        runtime,
+        runtime: runtime.to_owned(),
         argv,
         env,
-        transport,
-        client_config,
+        transport: package.transport.clone(),
+        client_config: ClientConfig {
+            mcp_servers: BTreeMap::from([(key, server)]),
+        },
     })
 }

@@ -276,14 +276,11 @@ async fn check_name(
     index: usize,
     package: &Package,
 ) -> Result<(), Failure> {
-    let found = reference_names::suspicious(
-        app,
-        &package.registry_type,
-        &package.identifier,
-        who.user.id,
-    )
-    .await
-    .map_err(|e| Failure::Unavailable(McpProblem::at("", e.to_string())))?;
+    let found = app
+        .names
+        .suspicious(&package.registry_type, &package.identifier, who.user.id)
+        .await
+        .map_err(|e| Failure::Unavailable(McpProblem::at("", e.to_string())))?;
     match found {
         Some(finding) => Err(problem(
             index,
