@@ -439,7 +439,6 @@ async fn rescan(config: Config, project: Option<String>) -> anyhow::Result<()> {
 }
 
 async fn namespace(config: Config, command: NamespaceCommand) -> anyhow::Result<()> {
-    use wharf_server::services::mcp::namespaces;
     let app = App::attach(config).await?;
     let user_named = |name: String| {
         let app = app.clone();
@@ -454,7 +453,7 @@ async fn namespace(config: Config, command: NamespaceCommand) -> anyhow::Result<
     match command {
         NamespaceCommand::Grant { glob, user } => {
             let user = user_named(user).await?;
-            if namespaces::grant(&app, &glob, &user).await? {
+            if app.catalog.grant(&glob, &user).await? {
                 eprintln!("granted {glob} to {}", user.name);
             } else {
                 eprintln!("{} already has {glob}", user.name);
@@ -462,7 +461,7 @@ async fn namespace(config: Config, command: NamespaceCommand) -> anyhow::Result<
         }
         NamespaceCommand::Revoke { glob, user } => {
             let user = user_named(user).await?;
-            if !namespaces::revoke(&app, &glob, &user).await? {
+            if !app.catalog.revoke(&glob, &user).await? {
                 anyhow::bail!("{} has no grant {glob}", user.name);
             }
             eprintln!("revoked {glob} from {}", user.name);

@@ -10,6 +10,7 @@
 
 use crate::services::deploy::store::StoreError;
 use crate::services::deploy::{DeployError, FieldError};
+use crate::services::mcp::{McpError, McpProblem};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -85,6 +86,14 @@ impl AppError {
             HeaderValue::from_static("Basic realm=\"wharf\""),
         ));
         e
+    }
+
+    /// The `Retry-After` seconds this error carries, if any.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.headers
+            .iter()
+            .find(|(name, _)| name == header::RETRY_AFTER)
+            .and_then(|(_, v)| v.to_str().ok()?.parse().ok())
     }
 
     pub fn with_oauth_description(mut self) -> Self {
@@ -256,5 +265,89 @@ mod tests {
         let e = AppError::from(RepoError::Internal("syntax error near SELECT".into()));
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.message.contains("SELECT"));
+    }
+}
+
+/// An RFC 9457 problem+json answer: the MCP registry API's error form.
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<McpProblem>,
+    pub retry_after: Option<u32>,
+}
+
+/// The body of a [`Problem`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemBody {
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Every problem found, each with its JSON location.
+    pub errors: Vec<McpProblem>,
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = ProblemBody {
+            title: self.title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            errors: self.errors,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<McpError> for Problem {
+    fn from(e: McpError) -> Self {
+        let simple = |status, title, detail: String| Problem {
+            status,
+            title,
+            detail,
+            errors: Vec::new(),
+            retry_after: None,
+        };
+        match e {
+            McpError::Invalid { detail, problems } => Problem {
+                status: StatusCode::BAD_REQUEST,
+                title: "Bad Request",
+                detail,
+                errors: problems,
+                retry_after: None,
+            },
+            McpError::Forbidden(m) => simple(StatusCode::FORBIDDEN, "Forbidden", m),
+            McpError::NotFound(m) => simple(StatusCode::NOT_FOUND, "Not Found", m),
+            McpError::UpstreamUnavailable { detail, problems } => Problem {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                title: "Upstream Unavailable",
+                detail,
+                errors: problems,
+                retry_after: Some(30),
+            },
+            McpError::Repo(r) => AppError::from(r).into(),
+            McpError::Blob(b) => AppError::from(b).into(),
+        }
+    }
+}
+
+impl From<AppError> for Problem {
+    fn from(e: AppError) -> Self {
+        Problem {
+            status: e.status,
+            title: e.status.canonical_reason().unwrap_or("Error"),
+            retry_after: e.retry_after(),
+            detail: e.message,
+            errors: Vec::new(),
+        }
     }
 }

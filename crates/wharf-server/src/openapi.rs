@@ -21,10 +21,18 @@ use utoipa::{Modify, OpenApi};
         routes::deploy::get,
         routes::deploy::plan,
         routes::deploy::delete,
+        routes::mcp::list,
+        routes::mcp::versions,
+        routes::mcp::version,
+        routes::mcp::publish_server,
+        routes::mcp::version_status,
+        routes::mcp::server_status,
+        routes::mcp::add_publisher,
     ),
-    modifiers(&TokenAuth),
+    modifiers(&TokenAuth, &RegistryApiV01),
     tags(
         (name = "deployments", description = "Validated MCP server deployments and their launch plans"),
+        (name = "mcp", description = "The MCP server catalog: the official registry's API, under /v0 and /v0.1"),
     )
 )]
 pub struct WharfApi;
@@ -48,6 +56,41 @@ impl Modify for TokenAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// The registry API is served under `/v0.1` as well as `/v0`, with the same
+/// routes; the document lists both.
+struct RegistryApiV01;
+
+impl Modify for RegistryApiV01 {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let copies: Vec<(String, utoipa::openapi::PathItem)> = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let rest = path.strip_prefix("/v0/")?;
+                let mut item = item.clone();
+                // Operation IDs are unique across the document.
+                for operation in [
+                    &mut item.get,
+                    &mut item.post,
+                    &mut item.put,
+                    &mut item.patch,
+                    &mut item.delete,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    if let Some(id) = &mut operation.operation_id {
+                        id.push_str("V01");
+                    }
+                }
+                Some((format!("/v0.1/{rest}"), item))
+            })
+            .collect();
+        openapi.paths.paths.extend(copies);
     }
 }
 

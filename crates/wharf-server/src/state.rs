@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
 use crate::services::deploy::{DeploymentPorts, Deployments};
+use crate::services::mcp::{Catalog, CatalogParts};
 use crate::services::reference_names::ReferenceNames;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -81,6 +82,7 @@ pub struct AppInner {
     /// The name check for packages referenced but not hosted here.
     pub names: ReferenceNames,
     pub deployments: Deployments,
+    pub catalog: Catalog,
 }
 
 impl std::ops::Deref for App {
@@ -218,6 +220,23 @@ impl App {
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
         });
+        let catalog = Catalog::new(CatalogParts {
+            repo: ports.mcp.clone(),
+            users: ports.users.clone(),
+            projects: ports.projects.clone(),
+            blobs: ports.blobs.clone(),
+            upstream: upstream.clone(),
+            names: names.clone(),
+            url_policy: if config.security.production {
+                wharf_core::mcp::UrlPolicy::Production
+            } else {
+                wharf_core::mcp::UrlPolicy::Dev
+            },
+            npm_url: config.upstream.npm_url.clone(),
+            pypi_url: config.upstream.pypi_url.clone(),
+            public_url: config.security.public_url.clone(),
+            tmp_dir: config.tmp_dir(),
+        });
         Ok(Self(Arc::new(AppInner {
             metrics: Arc::default(),
             jwt,
@@ -231,6 +250,7 @@ impl App {
             vault_previous,
             names,
             deployments,
+            catalog,
             config,
             ports,
             db,

@@ -180,6 +180,9 @@ async fn a_server_whose_pypi_package_is_hosted_here_publishes_and_reads_back() {
     assert_eq!(ours["status"], "verified");
     assert_eq!(ours["packages"][0]["source"], "wharf");
     assert_eq!(ours["packages"][0]["ownership"], "same-owner");
+    // camelCase, like the rest of the API.
+    assert_eq!(ours["packages"][0]["registryType"], "pypi");
+    assert!(ours["packages"][0].get("registry_type").is_none());
     assert_eq!(
         c.upstream.requests.load(Ordering::SeqCst),
         0,

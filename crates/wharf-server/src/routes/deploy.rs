@@ -66,7 +66,7 @@ pub struct ValidationReply {
 
 /// `POST /api/v1/deployments/validate`: every check, no side effect.
 #[utoipa::path(
-    post, path = "/api/v1/deployments/validate", tag = "deployments",
+    post, path = "/api/v1/deployments/validate", operation_id = "validateDeployment", tag = "deployments",
     request_body = DeploymentRequest,
     responses(
         (status = 200, body = ValidationReply),
@@ -101,7 +101,7 @@ pub async fn validate(
 /// `POST /api/v1/deployments`: the same checks, then the deployment is stored
 /// with its credentials encrypted, and the plan returned.
 #[utoipa::path(
-    post, path = "/api/v1/deployments", tag = "deployments",
+    post, path = "/api/v1/deployments", operation_id = "createDeployment", tag = "deployments",
     request_body = DeploymentRequest,
     responses(
         (status = 201, body = DeploymentView),
@@ -134,7 +134,7 @@ pub struct ListQuery {
 /// `GET /api/v1/deployments[?limit=N&cursor=C]`: the caller's deployments
 /// (an administrator's: everyone's), newest first, as metadata.
 #[utoipa::path(
-    get, path = "/api/v1/deployments", tag = "deployments",
+    get, path = "/api/v1/deployments", operation_id = "listDeployments", tag = "deployments",
     params(ListQuery),
     responses(
         (status = 200, body = DeploymentPage),
@@ -158,7 +158,7 @@ pub async fn list(
 
 /// `GET /api/v1/deployments/{id}`: metadata and variable names.
 #[utoipa::path(
-    get, path = "/api/v1/deployments/{id}", tag = "deployments",
+    get, path = "/api/v1/deployments/{id}", operation_id = "getDeployment", tag = "deployments",
     params(("id" = String, Path, description = "the deployment's ID")),
     responses(
         (status = 200, body = DeploymentView),
@@ -185,7 +185,7 @@ pub struct PlanQuery {
 
 /// `GET /api/v1/deployments/{id}/plan[?include=secrets]`.
 #[utoipa::path(
-    get, path = "/api/v1/deployments/{id}/plan", tag = "deployments",
+    get, path = "/api/v1/deployments/{id}/plan", operation_id = "getDeploymentPlan", tag = "deployments",
     params(("id" = String, Path, description = "the deployment's ID"), PlanQuery),
     responses(
         (status = 200, body = PlanView),
@@ -225,7 +225,7 @@ pub async fn plan(
 
 /// `DELETE /api/v1/deployments/{id}`: the ciphertexts are destroyed.
 #[utoipa::path(
-    delete, path = "/api/v1/deployments/{id}", tag = "deployments",
+    delete, path = "/api/v1/deployments/{id}", operation_id = "deleteDeployment", tag = "deployments",
     params(("id" = String, Path, description = "the deployment's ID")),
     responses(
         (status = 204, description = "deleted, its credentials destroyed"),

@@ -3,21 +3,21 @@
 //! `{"title", "status", "detail", "errors": [{"message", "location"}]}`.
 
 use super::extract::MaybeAuth;
-use crate::error::AppError;
+use crate::error::{AppError, Problem, ProblemBody};
 use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::auth::Principal;
-use crate::services::mcp::entries::{self, ListParams};
-use crate::services::mcp::status::{self, StatusBody};
-use crate::services::mcp::{publish, McpError, McpProblem};
+use crate::services::mcp::entries::{ListParams, ServerList, ServerResponse};
+use crate::services::mcp::status::StatusBody;
+use crate::services::mcp::{McpError, McpProblem};
 use crate::state::App;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The registry API; mounted at `/v0` and `/v0.1`.
 pub fn registry_api() -> Router<App> {
@@ -31,91 +31,6 @@ pub fn registry_api() -> Router<App> {
         )
         .route("/servers/{name}/status", patch(server_status))
         .route("/publish", post(publish_server))
-}
-
-/// A problem+json answer.
-pub struct Problem {
-    status: StatusCode,
-    title: &'static str,
-    detail: String,
-    errors: Vec<McpProblem>,
-    retry_after: Option<u32>,
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let errors: Vec<Value> = self
-            .errors
-            .iter()
-            .map(|e| json!({ "message": e.message, "location": e.location }))
-            .collect();
-        let body = json!({
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "errors": errors,
-        });
-        let mut response = (self.status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if let Some(secs) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-impl From<McpError> for Problem {
-    fn from(e: McpError) -> Self {
-        let simple = |status, title, detail: String| Problem {
-            status,
-            title,
-            detail,
-            errors: Vec::new(),
-            retry_after: None,
-        };
-        match e {
-            McpError::Invalid { detail, problems } => Problem {
-                status: StatusCode::BAD_REQUEST,
-                title: "Bad Request",
-                detail,
-                errors: problems,
-                retry_after: None,
-            },
-            McpError::Forbidden(m) => simple(StatusCode::FORBIDDEN, "Forbidden", m),
-            McpError::NotFound(m) => simple(StatusCode::NOT_FOUND, "Not Found", m),
-            McpError::UpstreamUnavailable { detail, problems } => Problem {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                title: "Upstream Unavailable",
-                detail,
-                errors: problems,
-                retry_after: Some(30),
-            },
-            McpError::Repo(r) => AppError::from(r).into(),
-            McpError::Blob(b) => AppError::from(b).into(),
-        }
-    }
-}
-
-impl From<AppError> for Problem {
-    fn from(e: AppError) -> Self {
-        let title = e.status.canonical_reason().unwrap_or("Error");
-        let retry_after = e
-            .headers
-            .iter()
-            .find(|(name, _)| name == header::RETRY_AFTER)
-            .and_then(|(_, v)| v.to_str().ok()?.parse().ok());
-        Problem {
-            status: e.status,
-            title,
-            detail: e.message,
-            errors: Vec::new(),
-            retry_after,
-        }
-    }
 }
 
 /// The caller, or a 401 problem.
@@ -133,11 +48,21 @@ fn required(auth: Result<MaybeAuth, AppError>) -> Result<Principal, Problem> {
     }
 }
 
-async fn list(
+/// `GET /v0/servers`: list or search the catalog.
+#[utoipa::path(
+    get, path = "/v0/servers", operation_id = "listServers", tag = "mcp",
+    params(ListParams),
+    responses(
+        (status = 200, body = ServerList),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
     State(app): State<App>,
     ClientIp(ip): ClientIp,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ServerList>, Problem> {
     let Query(params) = params.map_err(|e| {
         Problem::from(McpError::invalid(
             "invalid query parameters",
@@ -157,34 +82,69 @@ async fn list(
         let key = client_key(ip);
         ratelimit::check(&app, &key, policy, OnOutage::FailOpen).await?;
     }
-    Ok(Json(entries::list(&app, params).await?))
+    Ok(Json(app.catalog.list(params).await?))
 }
 
-async fn versions(
+/// `GET /v0/servers/{name}/versions`: every version of one server.
+#[utoipa::path(
+    get, path = "/v0/servers/{name}/versions", operation_id = "listServerVersions", tag = "mcp",
+    params(("name" = String, Path, description = "the server name, URL-encoded")),
+    responses(
+        (status = 200, body = ServerList),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn versions(
     State(app): State<App>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, Problem> {
-    Ok(Json(entries::versions(&app, &name).await?))
+) -> Result<Json<ServerList>, Problem> {
+    Ok(Json(app.catalog.versions(&name).await?))
 }
 
-async fn version(
+/// `GET /v0/servers/{name}/versions/{version}`: one version, or `latest`.
+#[utoipa::path(
+    get, path = "/v0/servers/{name}/versions/{version}", operation_id = "getServerVersion", tag = "mcp",
+    params(
+        ("name" = String, Path, description = "the server name, URL-encoded"),
+        ("version" = String, Path, description = "an exact version, or `latest`"),
+    ),
+    responses(
+        (status = 200, body = ServerResponse),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn version(
     State(app): State<App>,
     Path((name, version)): Path<(String, String)>,
-) -> Result<Json<Value>, Problem> {
-    Ok(Json(entries::version(&app, &name, &version).await?))
+) -> Result<Json<ServerResponse>, Problem> {
+    Ok(Json(app.catalog.version(&name, &version).await?))
 }
 
-async fn publish_server(
+/// `POST /v0/publish`: a `server.json`, checked and stored.
+#[utoipa::path(
+    post, path = "/v0/publish", operation_id = "publishServer", tag = "mcp",
+    request_body(content = Object, description = "a server.json document"),
+    responses(
+        (status = 200, body = ServerResponse),
+        (status = 400, description = "every problem, with its location", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn publish_server(
     State(app): State<App>,
     auth: Result<MaybeAuth, AppError>,
     body: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ServerResponse>, Problem> {
     let who = required(auth)?;
     // Publishing shares the upload limit: per token, and closed when Redis is down.
     let policy = &app.config.rate_limits.upload;
     ratelimit::check(&app, &who.rate_key(), policy, OnOutage::FailClosed).await?;
-    let stored = publish::publish(&app, &who, &body).await?;
-    Ok(Json(entries::entry(&stored)))
+    let stored = app.catalog.publish(&who, &body).await?;
+    Ok(Json(crate::services::mcp::entries::entry(&stored)))
 }
 
 fn status_body(body: &Bytes) -> Result<StatusBody, Problem> {
@@ -196,45 +156,101 @@ fn status_body(body: &Bytes) -> Result<StatusBody, Problem> {
     })
 }
 
-async fn version_status(
+/// `PATCH /v0/servers/{name}/versions/{version}/status`.
+#[utoipa::path(
+    patch, path = "/v0/servers/{name}/versions/{version}/status", operation_id = "setVersionStatus", tag = "mcp",
+    params(
+        ("name" = String, Path, description = "the server name, URL-encoded"),
+        ("version" = String, Path, description = "an exact version"),
+    ),
+    request_body = StatusBody,
+    responses(
+        (status = 200, body = ServerResponse),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn version_status(
     State(app): State<App>,
     auth: Result<MaybeAuth, AppError>,
     Path((name, version)): Path<(String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ServerResponse>, Problem> {
     let who = required(auth)?;
     let body = status_body(&body)?;
-    status::set_status(&app, &who, &name, Some(&version), body).await?;
-    Ok(Json(entries::version(&app, &name, &version).await?))
+    app.catalog
+        .set_status(&who, &name, Some(&version), body)
+        .await?;
+    Ok(Json(app.catalog.version(&name, &version).await?))
 }
 
-async fn server_status(
+/// `PATCH /v0/servers/{name}/status`: every version at once.
+#[utoipa::path(
+    patch, path = "/v0/servers/{name}/status", operation_id = "setServerStatus", tag = "mcp",
+    params(("name" = String, Path, description = "the server name, URL-encoded")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, body = ServerList),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
+pub async fn server_status(
     State(app): State<App>,
     auth: Result<MaybeAuth, AppError>,
     Path(name): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<ServerList>, Problem> {
     let who = required(auth)?;
     let body = status_body(&body)?;
-    let changed = status::set_status(&app, &who, &name, None, body).await?;
-    let mut all = entries::versions(&app, &name).await?;
-    all["metadata"]["changed"] = json!(changed);
+    let changed = app.catalog.set_status(&who, &name, None, body).await?;
+    let mut all = app.catalog.versions(&name).await?;
+    all.metadata.changed = Some(changed);
     Ok(Json(all))
 }
 
-#[derive(serde::Deserialize)]
+/// Who to add as a co-publisher.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PublisherBody {
+pub struct PublisherBody {
     user: String,
 }
 
+/// A co-publisher added, or already one.
+#[derive(Serialize, ToSchema)]
+pub struct PublisherAdded {
+    pub server: String,
+    pub user: String,
+    /// False when the user was a publisher already.
+    pub added: bool,
+}
+
 /// `POST /api/v1/mcp/servers/{name}/publishers` with `{"user": "…"}`.
+#[utoipa::path(
+    post, path = "/api/v1/mcp/servers/{name}/publishers", operation_id = "addServerPublisher", tag = "mcp",
+    params(("name" = String, Path, description = "the server name, URL-encoded")),
+    request_body = PublisherBody,
+    responses(
+        (status = 200, body = PublisherAdded),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("token" = []))
+)]
 pub async fn add_publisher(
     State(app): State<App>,
     auth: Result<MaybeAuth, AppError>,
     Path(name): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<PublisherAdded>, Problem> {
     let who = required(auth)?;
     let body: PublisherBody = serde_json::from_slice(&body).map_err(|e| {
         Problem::from(McpError::invalid(
@@ -242,8 +258,10 @@ pub async fn add_publisher(
             vec![McpProblem::at("", e.to_string())],
         ))
     })?;
-    let added = status::add_publisher(&app, &who, &name, &body.user).await?;
-    Ok(Json(
-        json!({ "server": name, "user": body.user, "added": added }),
-    ))
+    let added = app.catalog.add_publisher(&who, &name, &body.user).await?;
+    Ok(Json(PublisherAdded {
+        server: name,
+        user: body.user,
+        added,
+    }))
 }

@@ -126,9 +126,7 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        wharf_server::services::mcp::namespaces::grant(&self.app, glob, &user)
-            .await
-            .unwrap();
+        self.app.catalog.grant(glob, &user).await.unwrap();
     }
 
     /// A user (created if needed) and a token for them.

@@ -8,11 +8,104 @@ pub mod packages;
 pub mod publish;
 pub mod status;
 
-use wharf_core::ports::{BlobError, RepoError};
+use crate::services::reference_names::ReferenceNames;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wharf_core::mcp::UrlPolicy;
+use wharf_core::ports::{BlobError, BlobStore, McpRepo, ProjectRepo, RepoError, UserRepo};
+use wharf_upstream::Upstream;
+
+/// The MCP catalog: reads, publishing with every check, statuses,
+/// namespace grants and co-publishers.
+pub struct Catalog {
+    repo: Arc<dyn McpRepo>,
+    users: Arc<dyn UserRepo>,
+    /// Packages hosted here shadow upstream ones, and prove ownership.
+    projects: Arc<dyn ProjectRepo>,
+    /// Hosted wheels' metadata, read for the `mcp-name:` marker.
+    blobs: Arc<dyn BlobStore>,
+    upstream: Upstream,
+    names: ReferenceNames,
+    url_policy: UrlPolicy,
+    /// The registries a package's `registryBaseUrl` may name: the
+    /// configured upstreams and this registry's public address.
+    npm_url: Option<String>,
+    pypi_url: Option<String>,
+    public_url: Option<String>,
+    /// Where hosted metadata is copied to be read.
+    tmp_dir: PathBuf,
+}
+
+/// What [`Catalog`] is built from.
+pub struct CatalogParts {
+    pub repo: Arc<dyn McpRepo>,
+    pub users: Arc<dyn UserRepo>,
+    pub projects: Arc<dyn ProjectRepo>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub upstream: Upstream,
+    pub names: ReferenceNames,
+    pub url_policy: UrlPolicy,
+    pub npm_url: Option<String>,
+    pub pypi_url: Option<String>,
+    pub public_url: Option<String>,
+    pub tmp_dir: PathBuf,
+}
+
+impl Catalog {
+    pub fn new(parts: CatalogParts) -> Self {
+        let CatalogParts {
+            repo,
+            users,
+            projects,
+            blobs,
+            upstream,
+            names,
+            url_policy,
+            npm_url,
+            pypi_url,
+            public_url,
+            tmp_dir,
+        } = parts;
+        Self {
+            repo,
+            users,
+            projects,
+            blobs,
+            upstream,
+            names,
+            url_policy,
+            npm_url,
+            pypi_url,
+            public_url,
+            tmp_dir,
+        }
+    }
+}
+
+/// The audit details of catalog changes: what changed, never secrets.
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct AuditDetail<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages: Option<&'a [packages::PackageCheck]>,
+}
+
+impl AuditDetail<'_> {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
 
 /// One problem with a request, at a JSON location such as
 /// `packages[0].identifier`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct McpProblem {
     pub location: String,
     pub message: String,

@@ -1,9 +1,9 @@
 //! Namespace grants: which server names a user may publish under. Globs are
 //! matched case-insensitively, so `Acme` and `acme` can never be two owners.
 
-use super::McpError;
+use super::Catalog;
+use super::{AuditDetail, McpError};
 use crate::services::auth::Principal;
-use crate::state::App;
 use wharf_core::model::{NewAuditEvent, User};
 use wharf_core::ports::RepoError;
 
@@ -114,36 +114,48 @@ pub fn check_token_covers(who: &Principal, name: &str) -> Result<(), McpError> {
     }))
 }
 
-/// Administrators acting as one (the admin scope too) publish anywhere;
-/// everyone else needs a matching grant.
-pub async fn check_permission(app: &App, who: &Principal, name: &str) -> Result<(), McpError> {
-    if who.acts_as_admin() {
-        return Ok(());
+impl Catalog {
+    /// Administrators acting as one (the admin scope too) publish anywhere;
+    /// everyone else needs a matching grant.
+    pub async fn check_permission(&self, who: &Principal, name: &str) -> Result<(), McpError> {
+        if who.acts_as_admin() {
+            return Ok(());
+        }
+        let grants = self.repo.namespace_grants(Some(who.user.id)).await?;
+        if grants.iter().any(|g| glob_matches(&g.glob, name)) {
+            return Ok(());
+        }
+        Err(McpError::Forbidden(format!(
+            "user '{}' has no permission for the namespace of '{name}'; an administrator grants it with \
+             `wharf admin namespace grant GLOB --user {}`",
+            who.user.name, who.user.name
+        )))
     }
-    let grants = app.ports.mcp.namespace_grants(Some(who.user.id)).await?;
-    if grants.iter().any(|g| glob_matches(&g.glob, name)) {
-        return Ok(());
+
+    /// Grants `glob` to `user`; false if they had it already.
+    pub async fn grant(&self, glob: &str, user: &User) -> Result<bool, NamespaceError> {
+        check_glob(glob).map_err(NamespaceError::Invalid)?;
+        let audit = NewAuditEvent::new("mcp.namespace_grant", format!("namespace:{glob}")).detail(
+            AuditDetail {
+                user: Some(&user.name),
+                ..Default::default()
+            }
+            .to_json(),
+        );
+        Ok(self.repo.grant_namespace(glob, user.id, audit).await?)
     }
-    Err(McpError::Forbidden(format!(
-        "user '{}' has no permission for the namespace of '{name}'; an administrator grants it with \
-         `wharf admin namespace grant GLOB --user {}`",
-        who.user.name, who.user.name
-    )))
-}
 
-/// Grants `glob` to `user`; false if they had it already.
-pub async fn grant(app: &App, glob: &str, user: &User) -> Result<bool, NamespaceError> {
-    check_glob(glob).map_err(NamespaceError::Invalid)?;
-    let audit = NewAuditEvent::new("mcp.namespace_grant", format!("namespace:{glob}"))
-        .detail(serde_json::json!({ "user": user.name }).to_string());
-    Ok(app.ports.mcp.grant_namespace(glob, user.id, audit).await?)
-}
-
-/// Revokes a grant; false if there was none.
-pub async fn revoke(app: &App, glob: &str, user: &User) -> Result<bool, NamespaceError> {
-    let audit = NewAuditEvent::new("mcp.namespace_revoke", format!("namespace:{glob}"))
-        .detail(serde_json::json!({ "user": user.name }).to_string());
-    Ok(app.ports.mcp.revoke_namespace(glob, user.id, audit).await?)
+    /// Revokes a grant; false if there was none.
+    pub async fn revoke(&self, glob: &str, user: &User) -> Result<bool, NamespaceError> {
+        let audit = NewAuditEvent::new("mcp.namespace_revoke", format!("namespace:{glob}")).detail(
+            AuditDetail {
+                user: Some(&user.name),
+                ..Default::default()
+            }
+            .to_json(),
+        );
+        Ok(self.repo.revoke_namespace(glob, user.id, audit).await?)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
