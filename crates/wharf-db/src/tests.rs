@@ -2,6 +2,8 @@
 //! `db_test!` macro decides which backend backs it, so adding PostgreSQL means
 //! adding a backend to `fresh_db`, not rewriting tests.
 
+mod schema_parity;
+
 use super::*;
 use wharf_core::model::*;
 use wharf_core::ports::*;
