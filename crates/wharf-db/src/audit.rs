@@ -101,6 +101,12 @@ where
     Ok(())
 }
 
+/// Events joined to their actors' names. The joins are outer: an actor
+/// deleted since (or never stored) gives no name but keeps the event.
+const FROM_EVENTS: &str = "FROM audit_events e
+     LEFT JOIN users u ON u.id = e.actor_user_id
+     LEFT JOIN api_tokens t ON t.id = e.actor_token_id";
+
 #[async_trait]
 impl AuditLog for Database {
     async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError> {
@@ -118,16 +124,16 @@ impl AuditLog for Database {
             format!("${n}")
         };
         if filter.actor_user_id.is_some() {
-            conditions.push(format!("actor_user_id = {}", next()));
+            conditions.push(format!("e.actor_user_id = {}", next()));
         }
         if filter.action.is_some() {
-            conditions.push(format!("action = {}", next()));
+            conditions.push(format!("e.action = {}", next()));
         }
         if filter.since.is_some() {
-            conditions.push(format!("at >= {}", next()));
+            conditions.push(format!("e.at >= {}", next()));
         }
         if filter.before_id.is_some() {
-            conditions.push(format!("id < {}", next()));
+            conditions.push(format!("e.id < {}", next()));
         }
         let where_clause = if conditions.is_empty() {
             String::new()
@@ -135,7 +141,7 @@ impl AuditLog for Database {
             format!("WHERE {}", conditions.join(" AND "))
         };
         let sql = format!(
-            "SELECT {} FROM audit_events {where_clause} ORDER BY id DESC LIMIT {}",
+            "SELECT {} {FROM_EVENTS} {where_clause} ORDER BY e.id DESC LIMIT {}",
             rows::AUDIT_COLUMNS,
             next()
         );
@@ -162,7 +168,7 @@ impl AuditLog for Database {
 
     async fn recent(&self, limit: i64) -> Result<Vec<AuditEvent>, RepoError> {
         let sql = format!(
-            "SELECT {} FROM audit_events ORDER BY id DESC LIMIT $1",
+            "SELECT {} {FROM_EVENTS} ORDER BY e.id DESC LIMIT $1",
             rows::AUDIT_COLUMNS
         );
         let found = sqlx::query(&sql)
