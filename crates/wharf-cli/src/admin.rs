@@ -235,17 +235,19 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             let page = audit::read(&ports, query).await?;
             writeln!(
                 out,
-                "{:<6} {:<27} {:<6} {:<6} {:<16} {:<24} DETAIL",
+                "{:<6} {:<27} {:<12} {:<6} {:<16} {:<24} DETAIL",
                 "ID", "AT", "USER", "TOKEN", "ACTION", "TARGET"
             )?;
             let id = |v: Option<i64>| v.map_or_else(|| "-".to_owned(), |n| n.to_string());
             for e in page.events {
+                // A user deleted since shows by the ID the event recorded.
+                let user = e.actor_user_name.unwrap_or_else(|| id(e.actor_user_id));
                 writeln!(
                     out,
-                    "{:<6} {:<27} {:<6} {:<6} {:<16} {:<24} {}",
+                    "{:<6} {:<27} {:<12} {:<6} {:<16} {:<24} {}",
                     e.id,
                     e.at.to_rfc3339_micros(),
-                    id(e.actor_user_id),
+                    user,
                     id(e.actor_token_id),
                     e.action,
                     e.target,

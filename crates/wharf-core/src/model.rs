@@ -223,11 +223,16 @@ impl NewAuditEvent {
     }
 }
 
+/// An audit log entry as read back, with its actor's names as they are now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub id: i64,
     pub actor_user_id: Option<i64>,
     pub actor_token_id: Option<i64>,
+    /// The acting user's name; `None` without an actor or if the user is gone.
+    pub actor_user_name: Option<String>,
+    /// The label of the token the actor used; `None` without one or if it is gone.
+    pub actor_token_name: Option<String>,
     pub action: String,
     pub target: String,
     pub detail: String,

@@ -1,13 +1,86 @@
 //! The append-only audit log. There is no update or delete here, by design.
+//! Repositories write an action and its event in one transaction through
+//! [`AuditedTx`].
 
 use crate::error::repo_error;
 use crate::{rows, Database};
 use async_trait::async_trait;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, Transaction};
+use std::ops::{Deref, DerefMut};
+use tokio::sync::MutexGuard;
 use wharf_core::model::{AuditEvent, AuditFilter, NewAuditEvent};
 use wharf_core::ports::{AuditLog, RepoError};
 
-/// Inserts one event on any executor, so callers can put it in their transaction.
-pub(crate) async fn insert<'e, E>(exec: E, event: &NewAuditEvent) -> Result<(), RepoError>
+/// A write transaction that commits together with its audit event. It holds
+/// the writer guard (see `Database::writer`) until it commits or is dropped;
+/// dropping it rolls back, as an early return from a repository method does.
+/// Statements run on it like on a `Transaction`: `.execute(&mut *tx)`.
+pub(crate) struct AuditedTx<'db> {
+    // Before the guard: fields drop in order, so a rollback starts while
+    // the guard is still held.
+    tx: Transaction<'static, Any>,
+    _writer: Option<MutexGuard<'db, ()>>,
+}
+
+impl AuditedTx<'_> {
+    /// Records `event`, if there is one, and commits. A write that changed
+    /// nothing passes `None`, so refused or repeated actions leave no event.
+    pub(crate) async fn commit(mut self, event: Option<&NewAuditEvent>) -> Result<(), RepoError> {
+        if let Some(event) = event {
+            insert(&mut *self.tx, event).await?;
+        }
+        self.tx.commit().await.map_err(repo_error)
+    }
+}
+
+impl Deref for AuditedTx<'_> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for AuditedTx<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl Database {
+    /// Takes the writer guard and begins a transaction for an audited write.
+    pub(crate) async fn begin_audited(&self) -> Result<AuditedTx<'_>, RepoError> {
+        let writer = self.writer().await;
+        let tx = self.pool.begin().await.map_err(repo_error)?;
+        Ok(AuditedTx {
+            tx,
+            _writer: writer,
+        })
+    }
+
+    /// Runs one statement with its audit event, recorded only if the
+    /// statement changed a row. Whether it did.
+    pub(crate) async fn audited_change<'q>(
+        &self,
+        statement: Query<'q, Any, AnyArguments<'q>>,
+        event: &NewAuditEvent,
+    ) -> Result<bool, RepoError> {
+        let mut tx = self.begin_audited().await?;
+        let changed = statement
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?
+            .rows_affected()
+            == 1;
+        tx.commit(changed.then_some(event)).await?;
+        Ok(changed)
+    }
+}
+
+/// Inserts one event on any executor.
+async fn insert<'e, E>(exec: E, event: &NewAuditEvent) -> Result<(), RepoError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -28,6 +101,12 @@ where
     Ok(())
 }
 
+/// Events joined to their actors' names. The joins are outer: an actor
+/// deleted since (or never stored) gives no name but keeps the event.
+const FROM_EVENTS: &str = "FROM audit_events e
+     LEFT JOIN users u ON u.id = e.actor_user_id
+     LEFT JOIN api_tokens t ON t.id = e.actor_token_id";
+
 #[async_trait]
 impl AuditLog for Database {
     async fn record(&self, event: NewAuditEvent) -> Result<(), RepoError> {
@@ -45,16 +124,16 @@ impl AuditLog for Database {
             format!("${n}")
         };
         if filter.actor_user_id.is_some() {
-            conditions.push(format!("actor_user_id = {}", next()));
+            conditions.push(format!("e.actor_user_id = {}", next()));
         }
         if filter.action.is_some() {
-            conditions.push(format!("action = {}", next()));
+            conditions.push(format!("e.action = {}", next()));
         }
         if filter.since.is_some() {
-            conditions.push(format!("at >= {}", next()));
+            conditions.push(format!("e.at >= {}", next()));
         }
         if filter.before_id.is_some() {
-            conditions.push(format!("id < {}", next()));
+            conditions.push(format!("e.id < {}", next()));
         }
         let where_clause = if conditions.is_empty() {
             String::new()
@@ -62,7 +141,7 @@ impl AuditLog for Database {
             format!("WHERE {}", conditions.join(" AND "))
         };
         let sql = format!(
-            "SELECT {} FROM audit_events {where_clause} ORDER BY id DESC LIMIT {}",
+            "SELECT {} {FROM_EVENTS} {where_clause} ORDER BY e.id DESC LIMIT {}",
             rows::AUDIT_COLUMNS,
             next()
         );
@@ -89,7 +168,7 @@ impl AuditLog for Database {
 
     async fn recent(&self, limit: i64) -> Result<Vec<AuditEvent>, RepoError> {
         let sql = format!(
-            "SELECT {} FROM audit_events ORDER BY id DESC LIMIT $1",
+            "SELECT {} {FROM_EVENTS} ORDER BY e.id DESC LIMIT $1",
             rows::AUDIT_COLUMNS
         );
         let found = sqlx::query(&sql)

@@ -2,7 +2,7 @@
 //! text, which reads the same on both backends.
 
 use crate::error::repo_error;
-use crate::{audit, Database};
+use crate::Database;
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -69,8 +69,7 @@ fn secret(row: &sqlx::any::AnyRow) -> Result<StoredSecret, RepoError> {
 #[async_trait]
 impl DeploymentRepo for Database {
     async fn create_deployment(&self, new: NewDeployment) -> Result<(), RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         sqlx::query(
             "INSERT INTO deployments (id, owner_user_id, server_name, server_version, registry_type,
                                       identifier, version, plan, created_at)
@@ -102,8 +101,7 @@ impl DeploymentRepo for Database {
             .await
             .map_err(repo_error)?;
         }
-        audit::insert(&mut *tx, &new.audit).await?;
-        tx.commit().await.map_err(repo_error)
+        tx.commit(Some(&new.audit)).await
     }
 
     async fn deployment(&self, id: &str) -> Result<Option<Deployment>, RepoError> {
@@ -201,8 +199,7 @@ impl DeploymentRepo for Database {
     }
 
     async fn delete_deployment(&self, id: &str, event: NewAuditEvent) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         sqlx::query("DELETE FROM deployment_secrets WHERE deployment_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -215,10 +212,7 @@ impl DeploymentRepo for Database {
             .map_err(repo_error)?
             .rows_affected()
             == 1;
-        if deleted {
-            audit::insert(&mut *tx, &event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(deleted.then_some(&event)).await?;
         Ok(deleted)
     }
 

@@ -2,7 +2,7 @@
 //! issued by one instance can be approved on another and redeemed on a third.
 
 use crate::error::repo_error;
-use crate::{audit, rows, tokens, Database};
+use crate::{rows, tokens, Database};
 use async_trait::async_trait;
 use wharf_core::model::{
     DeviceCaps, DeviceInsert, DeviceRequest, NewAuditEvent, NewDeviceRequest, NewToken, TokenRecord,
@@ -97,26 +97,15 @@ impl DeviceRepo for Database {
         event: NewAuditEvent,
     ) -> Result<bool, RepoError> {
         let status = if approve { "approved" } else { "denied" };
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let done = sqlx::query(
+        let decide = sqlx::query(
             "UPDATE device_codes SET status = $1, user_id = $2
              WHERE id = $3 AND status = 'pending' AND expires_at > $4",
         )
         .bind(status)
         .bind(user_id)
         .bind(id)
-        .bind(event.at.micros())
-        .execute(&mut *tx)
-        .await
-        .map_err(repo_error)?
-        .rows_affected()
-            == 1;
-        if done {
-            audit::insert(&mut *tx, &event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
-        Ok(done)
+        .bind(event.at.micros());
+        self.audited_change(decide, &event).await
     }
 
     async fn record_device_poll(
@@ -144,8 +133,7 @@ impl DeviceRepo for Database {
         token: NewToken,
         event: NewAuditEvent,
     ) -> Result<Option<TokenRecord>, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         // The status flip is the single-use guard: of two concurrent polls,
         // only one changes the row, and only that one mints a token.
         let flipped = sqlx::query(
@@ -169,8 +157,7 @@ impl DeviceRepo for Database {
             .map_err(repo_error)?;
         let mut event = event;
         event.target = format!("token:{}", record.id);
-        audit::insert(&mut *tx, &event).await?;
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(Some(&event)).await?;
         Ok(Some(record))
     }
 }

@@ -1,7 +1,7 @@
 //! Distribution files, and the one transaction that records an upload.
 
 use crate::error::repo_error;
-use crate::{audit, rows, Database};
+use crate::{rows, Database};
 use async_trait::async_trait;
 use sqlx::Row;
 use wharf_core::model::{FileRecord, FileStatus, NewUpload, UploadOutcome, VERIFY_JOB};
@@ -23,8 +23,7 @@ impl FileRepo for Database {
     }
 
     async fn record_upload(&self, up: NewUpload) -> Result<UploadOutcome, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let now = up.uploaded_at.micros();
 
         // ON CONFLICT DO NOTHING + RETURNING reads the same on SQLite and
@@ -150,7 +149,6 @@ impl FileRepo for Database {
         .execute(&mut *tx)
         .await
         .map_err(repo_error)?;
-        audit::insert(&mut *tx, &up.audit).await?;
         // A pending file and its verification job exist together or not at all.
         let verify_job = if up.status == FileStatus::Pending {
             let file_id: i64 = inserted_file
@@ -173,7 +171,7 @@ impl FileRepo for Database {
         } else {
             None
         };
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(Some(&up.audit)).await?;
 
         let file = self.find_file_unlocked(&up.filename).await?;
         Ok(UploadOutcome::Created {

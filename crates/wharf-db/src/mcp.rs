@@ -2,10 +2,10 @@
 //! namespace grants. Only search differs per backend.
 
 use crate::error::repo_error;
-use crate::{audit, Backend, Database};
+use crate::{Backend, Database};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 use std::cmp::Ordering;
 use wharf_core::model::{
     McpListQuery, McpPublishOutcome, McpStatus, McpVersion, NamespaceGrant, NewAuditEvent,
@@ -52,12 +52,12 @@ fn newer(candidate: (&str, i64), best: (&str, i64)) -> bool {
 
 /// Recomputes the latest version of a server (deleted versions never are)
 /// and points its search row at it.
-async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result<(), RepoError> {
+async fn refresh_latest(conn: &mut AnyConnection, server_id: i64) -> Result<(), RepoError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, version FROM mcp_versions WHERE server_id = $1 AND status <> 'deleted' ORDER BY id",
     )
     .bind(server_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await
     .map_err(repo_error)?;
     let mut best: Option<&(i64, String)> = None;
@@ -69,7 +69,7 @@ async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result
     sqlx::query("UPDATE mcp_versions SET is_latest = CASE WHEN id = $2 THEN 1 ELSE 0 END WHERE server_id = $1")
         .bind(server_id)
         .bind(best.map_or(0, |b| b.0))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(repo_error)?;
     match best {
@@ -78,7 +78,7 @@ async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result
             let (document,): (String,) =
                 sqlx::query_as("SELECT document FROM mcp_versions WHERE id = $1")
                     .bind(id)
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *conn)
                     .await
                     .map_err(repo_error)?;
             let doc: serde_json::Value = serde_json::from_str(&document).unwrap_or_default();
@@ -97,7 +97,7 @@ async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result
             .bind(text("name"))
             .bind(text("title"))
             .bind(text("description"))
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .map_err(repo_error)?;
         }
@@ -105,7 +105,7 @@ async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result
         None => {
             sqlx::query("DELETE FROM mcp_search WHERE server_id = $1")
                 .bind(server_id)
-                .execute(&mut **tx)
+                .execute(&mut *conn)
                 .await
                 .map_err(repo_error)?;
         }
@@ -116,8 +116,7 @@ async fn refresh_latest(tx: &mut Transaction<'_, Any>, server_id: i64) -> Result
 #[async_trait]
 impl McpRepo for Database {
     async fn publish_mcp(&self, new: NewMcpVersion) -> Result<McpPublishOutcome, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let at = new.at.micros();
         let lower = new.name.to_lowercase();
         let inserted = sqlx::query(
@@ -182,7 +181,6 @@ impl McpRepo for Database {
             .await
             .map_err(repo_error)?;
         refresh_latest(&mut tx, server_id).await?;
-        audit::insert(&mut *tx, &new.audit).await?;
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id WHERE v.id = $1"
         );
@@ -192,7 +190,7 @@ impl McpRepo for Database {
             .await
             .map_err(repo_error)?;
         let stored = version(&stored)?;
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(Some(&new.audit)).await?;
         Ok(McpPublishOutcome::Published(stored))
     }
 
@@ -352,8 +350,7 @@ impl McpRepo for Database {
         message: Option<&str>,
         event: NewAuditEvent,
     ) -> Result<usize, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let server: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM mcp_servers WHERE name_lower = $1")
                 .bind(name.to_lowercase())
@@ -385,9 +382,8 @@ impl McpRepo for Database {
             .rows_affected();
         if changed > 0 {
             refresh_latest(&mut tx, server_id).await?;
-            audit::insert(&mut *tx, &event).await?;
         }
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit((changed > 0).then_some(&event)).await?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
@@ -484,30 +480,6 @@ impl McpRepo for Database {
                 created_at: Timestamp(at),
             })
             .collect())
-    }
-}
-
-impl Database {
-    /// Runs one statement with its audit event in a transaction; the event
-    /// is written only if the statement changed a row. Whether it did.
-    async fn audited_change<'q>(
-        &self,
-        statement: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-        event: &NewAuditEvent,
-    ) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let changed = statement
-            .execute(&mut *tx)
-            .await
-            .map_err(repo_error)?
-            .rows_affected()
-            == 1;
-        if changed {
-            audit::insert(&mut *tx, event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
-        Ok(changed)
     }
 }
 

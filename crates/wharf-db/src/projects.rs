@@ -1,7 +1,7 @@
 //! Projects, their owners and releases.
 
 use crate::error::repo_error;
-use crate::{audit, rows, Database};
+use crate::{rows, Database};
 use async_trait::async_trait;
 use wharf_core::model::{NewAuditEvent, Project, ProjectListing};
 use wharf_core::ports::{ProjectRepo, RepoError};
@@ -94,8 +94,7 @@ impl ProjectRepo for Database {
         reason: Option<&str>,
         event: NewAuditEvent,
     ) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let changed = sqlx::query("UPDATE releases SET is_yanked = $1, yank_reason = $2 WHERE project_id = $3 AND version = $4")
             .bind(i64::from(reason.is_some()))
             .bind(reason)
@@ -113,9 +112,8 @@ impl ProjectRepo for Database {
                 .execute(&mut *tx)
                 .await
                 .map_err(repo_error)?;
-            audit::insert(&mut *tx, &event).await?;
         }
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(changed.then_some(&event)).await?;
         Ok(changed)
     }
 }

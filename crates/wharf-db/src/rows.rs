@@ -14,8 +14,11 @@ pub(crate) const RELEASE_COLUMNS: &str =
     "id, project_id, version, is_yanked, yank_reason, created_at";
 pub(crate) const FILE_COLUMNS: &str = "f.id, f.project_id, r.version, f.filename, f.kind, f.python_tag, f.size, \
      f.sha256, f.blake2_256, f.md5, f.requires_python, f.metadata_sha256, f.status, f.uploaded_at, f.uploader_id";
+/// Audit events with their actors' names, from `audit_events e` joined to
+/// `users u` and `api_tokens t`.
 pub(crate) const AUDIT_COLUMNS: &str =
-    "id, at, actor_user_id, actor_token_id, action, target, detail, ip_hash";
+    "e.id, e.at, e.actor_user_id, e.actor_token_id, u.name AS actor_user_name, \
+     t.name AS actor_token_name, e.action, e.target, e.detail, e.ip_hash";
 
 pub(crate) const DEVICE_COLUMNS: &str =
     "id, user_code, scopes, status, interval_secs, created_at, expires_at, last_polled_at, user_id";
@@ -155,6 +158,8 @@ pub(crate) fn audit(row: &AnyRow) -> Result<AuditEvent, RepoError> {
             at: ts(row, "at")?,
             actor_user_id: row.try_get("actor_user_id")?,
             actor_token_id: row.try_get("actor_token_id")?,
+            actor_user_name: row.try_get("actor_user_name")?,
+            actor_token_name: row.try_get("actor_token_name")?,
             action: row.try_get("action")?,
             target: row.try_get("target")?,
             detail: row.try_get("detail")?,

@@ -1,7 +1,7 @@
 //! Web sessions. Only the SHA-256 of a session ID is stored.
 
 use crate::error::repo_error;
-use crate::{audit, rows, Database};
+use crate::{rows, Database};
 use async_trait::async_trait;
 use sqlx::Row;
 use wharf_core::model::{NewAuditEvent, NewSession, Session};
@@ -15,8 +15,7 @@ impl SessionRepo for Database {
         session: NewSession,
         event: NewAuditEvent,
     ) -> Result<(), RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
@@ -29,9 +28,7 @@ impl SessionRepo for Database {
         .execute(&mut *tx)
         .await
         .map_err(repo_error)?;
-        audit::insert(&mut *tx, &event).await?;
-        tx.commit().await.map_err(repo_error)?;
-        Ok(())
+        tx.commit(Some(&event)).await
     }
 
     async fn find_session(
@@ -91,23 +88,21 @@ impl SessionRepo for Database {
         user_id: i64,
         event: NewAuditEvent,
     ) -> Result<u64, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let ended = delete_for_user(&mut tx, user_id).await?;
-        audit::insert(&mut *tx, &event).await?;
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(Some(&event)).await?;
         Ok(ended)
     }
 }
 
-/// Deletes every session of `user_id` inside the caller's transaction.
+/// Deletes every session of `user_id` on the caller's transaction.
 pub(crate) async fn delete_for_user(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     user_id: i64,
 ) -> Result<u64, RepoError> {
     let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
-        .execute(&mut **tx)
+        .execute(conn)
         .await
         .map_err(repo_error)?;
     Ok(done.rows_affected())

@@ -2,6 +2,8 @@
 //! `db_test!` macro decides which backend backs it, so adding PostgreSQL means
 //! adding a backend to `fresh_db`, not rewriting tests.
 
+mod schema_parity;
+
 use super::*;
 use wharf_core::model::*;
 use wharf_core::ports::*;
@@ -467,6 +469,82 @@ db_test!(
             .unwrap();
         assert_eq!((page1.len(), page2.len()), (4, 2));
         assert!(page2[0].id < page1[3].id);
+    }
+);
+
+db_test!(
+    audit_events_name_their_user_and_token,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let laptop = NewToken {
+            name: "laptop".into(),
+            ..device_token(&alice, "d")
+        };
+        let token = db
+            .create_token(laptop, event("token.create"))
+            .await
+            .unwrap();
+        let by_alice = |action: &str| {
+            let mut e = event(action);
+            e.actor_user_id = Some(alice.id);
+            e.actor_token_id = Some(token.id);
+            e
+        };
+        db.record(by_alice("file.upload")).await.unwrap();
+        assert!(db
+            .revoke_token(token.id, by_alice("token.revoke"))
+            .await
+            .unwrap());
+        // Actors that were never stored (or were deleted) leave no name.
+        let mut unknown = event("file.upload");
+        unknown.actor_user_id = Some(alice.id + 1000);
+        unknown.actor_token_id = Some(token.id + 1000);
+        db.record(unknown).await.unwrap();
+
+        let actors = |events: &[AuditEvent]| {
+            events
+                .iter()
+                .map(|e| {
+                    (
+                        e.action.clone(),
+                        e.actor_user_name.clone(),
+                        e.actor_token_name.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let named = |action: &str| {
+            (
+                action.to_owned(),
+                Some("alice".to_owned()),
+                Some("laptop".to_owned()),
+            )
+        };
+        let nameless = |action: &str| (action.to_owned(), None, None);
+        let filtered = db
+            .query(&AuditFilter {
+                actor_user_id: Some(alice.id),
+                action: Some("file.upload".into()),
+                since: Some(Timestamp(0)),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(actors(&filtered), [named("file.upload")]);
+        assert_eq!(
+            (filtered[0].actor_user_id, filtered[0].actor_token_id),
+            (Some(alice.id), Some(token.id))
+        );
+        assert_eq!(
+            actors(&db.recent(10).await.unwrap()),
+            [
+                nameless("file.upload"),
+                named("token.revoke"),
+                named("file.upload"),
+                nameless("token.create"),
+            ]
+        );
     }
 );
 

@@ -1,7 +1,7 @@
 //! API token records. Only the SHA-256 of a token is stored.
 
 use crate::error::repo_error;
-use crate::{audit, rows, Database};
+use crate::{rows, Database};
 use async_trait::async_trait;
 use wharf_core::model::{NewAuditEvent, NewToken, TokenRecord, User};
 use wharf_core::ports::{RepoError, TokenRepo};
@@ -14,13 +14,11 @@ impl TokenRepo for Database {
         token: NewToken,
         event: NewAuditEvent,
     ) -> Result<TokenRecord, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let record = insert(&mut tx, &token).await?;
         let mut event = event;
         event.target = format!("token:{}", record.id);
-        audit::insert(&mut *tx, &event).await?;
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(Some(&event)).await?;
         Ok(record)
     }
 
@@ -83,23 +81,12 @@ impl TokenRepo for Database {
     }
 
     async fn revoke_token(&self, id: i64, event: NewAuditEvent) -> Result<bool, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
-        let done = sqlx::query(
+        let revoke = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(event.at.micros())
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(repo_error)?
-        .rows_affected()
-            == 1;
-        if done {
-            audit::insert(&mut *tx, &event).await?;
-        }
-        tx.commit().await.map_err(repo_error)?;
-        Ok(done)
+        .bind(id);
+        self.audited_change(revoke, &event).await
     }
 
     async fn touch_token(&self, id: i64, at: Timestamp) -> Result<(), RepoError> {
@@ -114,10 +101,10 @@ impl TokenRepo for Database {
     }
 }
 
-/// Inserts a token row inside the caller's transaction (token creation and
+/// Inserts a token row on the caller's transaction (token creation and
 /// device-code redemption share it).
 pub(crate) async fn insert(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     token: &NewToken,
 ) -> Result<TokenRecord, RepoError> {
     let projects: Vec<&str> = token.projects.iter().map(|p| p.as_str()).collect();
@@ -135,7 +122,7 @@ pub(crate) async fn insert(
         .bind(token.namespaces.join(","))
         .bind(Timestamp::now().micros())
         .bind(token.expires_at.map(Timestamp::micros))
-        .fetch_one(&mut **tx)
+        .fetch_one(conn)
         .await
         .map_err(repo_error)?;
     let record = rows::token(&row)?;

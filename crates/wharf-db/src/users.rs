@@ -1,7 +1,7 @@
 //! Users.
 
 use crate::error::repo_error;
-use crate::{audit, rows, Database};
+use crate::{rows, Database};
 use async_trait::async_trait;
 use wharf_core::model::{NewAuditEvent, User};
 use wharf_core::ports::{RepoError, UserRepo};
@@ -60,8 +60,7 @@ impl UserRepo for Database {
         hash: Option<&str>,
         event: NewAuditEvent,
     ) -> Result<u64, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
@@ -69,8 +68,7 @@ impl UserRepo for Database {
             .await
             .map_err(repo_error)?;
         let ended = crate::sessions::delete_for_user(&mut tx, user_id).await?;
-        audit::insert(&mut *tx, &event).await?;
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(Some(&event)).await?;
         Ok(ended)
     }
 

@@ -1,7 +1,7 @@
 //! Verification reports, verdicts and the review queue.
 
 use crate::error::repo_error;
-use crate::{audit, rows, Database};
+use crate::{rows, Database};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -56,7 +56,7 @@ fn report(row: &AnyRow) -> Result<Option<ScanReport>, RepoError> {
 
 /// Moves a file to `to` if it is in one of `from`; whether it moved.
 async fn move_status(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     file_id: i64,
     from: &[FileStatus],
     to: FileStatus,
@@ -69,7 +69,7 @@ async fn move_status(
     for status in from {
         update = update.bind(status.as_str());
     }
-    let done = update.execute(&mut **tx).await.map_err(repo_error)?;
+    let done = update.execute(conn).await.map_err(repo_error)?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -111,8 +111,7 @@ impl VerificationRepo for Database {
     }
 
     async fn record_verdict(&self, v: RecordVerdict) -> Result<VerdictOutcome, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let now = Timestamp::now().micros();
         if let Some((job_id, worker)) = &v.job {
             let finished = sqlx::query(
@@ -153,12 +152,7 @@ impl VerificationRepo for Database {
             .await
             .map_err(repo_error)?;
         }
-        if applied {
-            if let Some(event) = &v.audit {
-                audit::insert(&mut *tx, event).await?;
-            }
-        }
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(v.audit.as_ref().filter(|_| applied)).await?;
         if applied {
             Ok(VerdictOutcome::Applied)
         } else {
@@ -206,8 +200,7 @@ impl VerificationRepo for Database {
     }
 
     async fn review(&self, r: NewReview) -> Result<Option<FileStatus>, RepoError> {
-        let _guard = self.writer().await;
-        let mut tx = self.pool.begin().await.map_err(repo_error)?;
+        let mut tx = self.begin_audited().await?;
         let applied = move_status(&mut tx, r.file_id, &r.from, r.to).await?;
         if applied {
             let at = r.at.micros();
@@ -239,9 +232,8 @@ impl VerificationRepo for Database {
                 .await
                 .map_err(repo_error)?;
             }
-            audit::insert(&mut *tx, &r.audit).await?;
         }
-        tx.commit().await.map_err(repo_error)?;
+        tx.commit(applied.then_some(&r.audit)).await?;
         self.status_of(r.file_id).await
     }
 

@@ -73,6 +73,13 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
         .json();
     assert_eq!(uploads["events"].as_array().unwrap().len(), 2);
     assert!(uploads["next_cursor"].is_null());
+    for e in uploads["events"].as_array().unwrap() {
+        let actor = &e["actor"];
+        assert_eq!(actor["user"], "alice", "{e}");
+        assert!(actor["user_id"].is_i64(), "{e}");
+        assert_eq!(actor["token"]["name"], "test", "{e}");
+        assert_eq!(actor["token"]["id"], actor["token_id"], "{e}");
+    }
 
     let first = t
         .get("/api/v1/admin/audit?limit=5", &[("authorization", &auth)])
@@ -110,6 +117,19 @@ async fn administrators_read_the_audit_log_with_filters_and_pages() {
         .await
         .json();
     assert!(future["events"].as_array().unwrap().is_empty());
+
+    let by_alice = t
+        .get(
+            "/api/v1/admin/audit?actor=alice",
+            &[("authorization", &auth)],
+        )
+        .await
+        .json();
+    let by_alice = by_alice["events"].as_array().unwrap();
+    assert!(by_alice.len() >= 2, "{by_alice:?}");
+    for e in by_alice {
+        assert_eq!(e["actor"]["user"], "alice", "{e}");
+    }
 }
 
 #[tokio::test]

@@ -47,7 +47,12 @@ pub async fn audit_log(
             json!({
                 "id": e.id,
                 "at": e.at.to_rfc3339_micros(),
-                "actor": { "user_id": e.actor_user_id, "token_id": e.actor_token_id },
+                "actor": {
+                    "user_id": e.actor_user_id,
+                    "user": e.actor_user_name,
+                    "token_id": e.actor_token_id,
+                    "token": e.actor_token_id.map(|id| json!({ "id": id, "name": e.actor_token_name })),
+                },
                 "action": e.action,
                 "target": e.target,
                 "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
