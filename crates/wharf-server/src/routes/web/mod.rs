@@ -1,4 +1,4 @@
-//! The server-rendered web UI: login, tokens, device approval.
+//! The server-rendered web UI: the home page, login, tokens, device approval.
 //!
 //! Pages are askama templates, which escape every value by default; no user
 //! text is ever marked safe. A session cookie authenticates the browser, and
@@ -6,6 +6,7 @@
 
 mod account;
 mod device_page;
+mod home;
 mod review_page;
 
 use crate::error::AppError;
@@ -22,6 +23,8 @@ use wharf_core::model::Session;
 
 pub fn router() -> Router<App> {
     Router::new()
+        // Only GET: lib.rs merges twine's `POST /` into the same route.
+        .route("/", get(home::page))
         .route(
             "/account/login",
             get(account::login_page).post(account::login),
