@@ -354,9 +354,15 @@ async fn pages_that_need_a_login_send_the_browser_to_it_and_back() {
     let t = TestApp::new().await;
     let r = t.get("/device?user_code=BCDF-GHJK", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let location = r.header("location");
     assert_eq!(
-        r.header("location"),
-        "/account/login?next=/device%3Fuser_code%3DBCDF-GHJK"
+        location,
+        "/account/login?next=%2Fdevice%3Fuser_code%3DBCDF-GHJK"
+    );
+    assert_eq!(
+        t.get(location, &[]).await.hidden_field("next"),
+        "/device?user_code=BCDF-GHJK",
+        "the login form carries the path back as it was"
     );
     let r = t.get("/account/login?next=//evil.example/", &[]).await;
     assert_eq!(

@@ -155,7 +155,10 @@ impl FromRequestParts<App> for WebUser {
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/account/tokens");
-                let target = format!("/account/login?next={}", encode_query(next));
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", next)
+                    .finish();
+                let target = format!("/account/login?{query}");
                 Err(Redirect::to(&target).into_response())
             }
         }
@@ -176,18 +179,6 @@ impl WebUser {
             ))
         }
     }
-}
-
-/// Percent-encodes a value for a query string.
-fn encode_query(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Where to go after login: a local path only, never another site
