@@ -131,12 +131,13 @@ async fn search(text: &str, url: Option<String>, limit: u32) -> anyhow::Result<(
         Some(u) => u.trim_end_matches('/').to_owned(),
         None => credentials::load()?.url,
     };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("version", "latest")
+        .append_pair("limit", &limit.clamp(1, 100).to_string())
+        .append_pair("search", text)
+        .finish();
     let response = client()?
-        .get(format!(
-            "{base}/v0/servers?version=latest&limit={}&search={}",
-            limit.clamp(1, 100),
-            percent_encode(text)
-        ))
+        .get(format!("{base}/v0/servers?{query}"))
         .send()
         .await
         .with_context(|| format!("cannot reach {base}"))?;
@@ -163,16 +164,4 @@ async fn search(text: &str, url: Option<String>, limit: u32) -> anyhow::Result<(
         )?;
     }
     Ok(())
-}
-
-/// Query-string encoding: unreserved characters stay, everything else is %XX.
-fn percent_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }

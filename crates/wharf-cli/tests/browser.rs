@@ -75,10 +75,9 @@ fn answer(mut stream: TcpStream) {
                 .to_owned(),
         )
     } else if request_line.starts_with("POST /echo ") {
-        let value = body
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("q="))
-            .map(form_decode)
+        let value = form_urlencoded::parse(body.as_bytes())
+            .find(|(name, _)| name == "q")
+            .map(|(_, value)| value.into_owned())
             .unwrap_or_default();
         (
             "Set-Cookie: s=1; HttpOnly; SameSite=Lax; Path=/\r\n",
@@ -120,26 +119,6 @@ fn read_request(stream: &TcpStream) -> Option<(String, String)> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     Some((request_line, String::from_utf8(body).ok()?))
-}
-
-/// Decodes one `application/x-www-form-urlencoded` value.
-fn form_decode(raw: &str) -> String {
-    let mut bytes = Vec::new();
-    let mut rest = raw.as_bytes();
-    while let Some((&first, tail)) = rest.split_first() {
-        match first {
-            b'+' => bytes.push(b' '),
-            b'%' if tail.len() >= 2 => {
-                let hex = std::str::from_utf8(&tail[..2]).unwrap();
-                bytes.push(u8::from_str_radix(hex, 16).unwrap());
-                rest = &tail[2..];
-                continue;
-            }
-            other => bytes.push(other),
-        }
-        rest = tail;
-    }
-    String::from_utf8(bytes).unwrap()
 }
 
 fn html_escape(text: &str) -> String {

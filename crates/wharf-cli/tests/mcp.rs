@@ -115,12 +115,15 @@ fn publish_with_the_stored_login_then_search() {
         "{again}"
     );
 
-    let found = run(wharf(&data).args(["mcp", "search", "forecasts", "--url", &server.url("")]));
-    let text = String::from_utf8_lossy(&found.stdout);
-    assert!(
-        text.contains("com.acme/weather 1.0.0  Forecasts for agents"),
-        "{text}"
-    );
+    // The second search has spaces, which the query string must carry intact.
+    for words in ["forecasts", "forecasts for agents"] {
+        let found = run(wharf(&data).args(["mcp", "search", words, "--url", &server.url("")]));
+        let text = String::from_utf8_lossy(&found.stdout);
+        assert!(
+            text.contains("com.acme/weather 1.0.0  Forecasts for agents"),
+            "{words}: {text}"
+        );
+    }
 
     let audit = server.admin(&["audit", "--action", "mcp.namespace_grant"]);
     assert!(audit.contains("com.acme/*"), "{audit}");

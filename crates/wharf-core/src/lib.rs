@@ -12,6 +12,7 @@ pub mod ratelimit;
 pub mod scope;
 pub mod time;
 pub mod token;
+pub mod uri;
 pub mod validation;
 pub mod version;
 

@@ -32,6 +32,8 @@ pub fn router(app: App) -> Router {
     let uploads = Router::new()
         .route("/legacy/", post(upload::upload))
         .route("/legacy", post(upload::upload))
+        // `GET /` is the home page from `routes::web`; the merge below joins
+        // the two methods on one route.
         .route("/", post(upload::upload))
         .layer(DefaultBodyLimit::max(upload_limit));
     Router::new()

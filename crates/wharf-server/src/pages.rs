@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use std::fmt::Write;
 use wharf_core::model::{FileRecord, FileStatus, ProjectListing, Release};
+use wharf_core::uri::encode_path_segment;
 use wharf_core::{Timestamp, Version};
 
 /// The simple API version these pages follow.
@@ -238,20 +239,6 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Percent-encodes everything but unreserved characters and `+` and `!`,
-/// which appear in local versions and epochs.
-fn encode_path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'!') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,14 +249,5 @@ mod tests {
             escape("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
         );
-    }
-
-    #[test]
-    fn encodes_unsafe_path_bytes() {
-        assert_eq!(
-            encode_path_segment("demo-1.0+local.whl"),
-            "demo-1.0+local.whl"
-        );
-        assert_eq!(encode_path_segment("a b#?.whl"), "a%20b%23%3F.whl");
     }
 }

@@ -354,9 +354,15 @@ async fn pages_that_need_a_login_send_the_browser_to_it_and_back() {
     let t = TestApp::new().await;
     let r = t.get("/device?user_code=BCDF-GHJK", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let location = r.header("location");
     assert_eq!(
-        r.header("location"),
-        "/account/login?next=/device%3Fuser_code%3DBCDF-GHJK"
+        location,
+        "/account/login?next=%2Fdevice%3Fuser_code%3DBCDF-GHJK"
+    );
+    assert_eq!(
+        t.get(location, &[]).await.hidden_field("next"),
+        "/device?user_code=BCDF-GHJK",
+        "the login form carries the path back as it was"
     );
     let r = t.get("/account/login?next=//evil.example/", &[]).await;
     assert_eq!(
@@ -989,4 +995,121 @@ async fn one_ipv6_slash_64_cannot_fill_the_device_code_store() {
         "another /64 is another client"
     );
     assert_eq!(ask("203.0.113.7:4000").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_root_page_says_what_wharf_is_and_links_onward() {
+    let t =
+        TestApp::with_config(|c| c.security.public_url = Some("https://wharf.example.com".into()))
+            .await;
+    let r = t.get("/", &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(r.header("cache-control"), "no-store");
+    assert!(r
+        .header("content-security-policy")
+        .contains("default-src 'none'"));
+    assert_eq!(r.header("x-frame-options"), "DENY");
+    let page = r.text();
+    assert!(
+        page.contains("Python packages and MCP servers") && page.contains("verified"),
+        "{page}"
+    );
+    for link in [
+        "href=\"/account/login\"",
+        "href=\"/account/tokens\"",
+        "href=\"/simple/\"",
+        "href=\"/v0/servers\"",
+        "href=\"/static/wharf.css\"",
+    ] {
+        assert!(page.contains(link), "{link} missing: {page}");
+    }
+    assert!(
+        page.contains("pip install --index-url https://wharf.example.com/simple/ NAME"),
+        "{page}"
+    );
+    assert!(
+        page.contains("twine upload --repository-url https://wharf.example.com/legacy/"),
+        "{page}"
+    );
+
+    // HEAD answers like GET, without the body.
+    let head = t
+        .send(
+            axum::http::Request::head("/")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+
+    // Without a configured URL, the page names the host the browser used.
+    let plain = TestApp::new().await;
+    let page = plain
+        .get("/", &[("host", "wharf.internal:8080")])
+        .await
+        .text();
+    assert!(
+        page.contains("--index-url http://wharf.internal:8080/simple/ NAME"),
+        "{page}"
+    );
+
+    // `POST /` is still twine's upload, with its body limit; other methods are refused.
+    let token = t.token("alice", "publish", &[]).await;
+    let wheel = wharf_testkit::WheelBuilder::new("demo-pkg", "1.0")
+        .file("demo_pkg/__init__.py", "VALUE = 1\n");
+    let form = common::UploadForm::wheel(&wheel, "demo-pkg", "1.0");
+    let upload = |length: Option<u64>| {
+        let mut req = axum::http::Request::post("/")
+            .header("content-type", form.content_type())
+            .header("authorization", common::basic(&token));
+        if let Some(length) = length {
+            req = req.header("content-length", length.to_string());
+        }
+        req.body(axum::body::Body::from(form.body())).unwrap()
+    };
+    let r = t.send(upload(None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "published");
+    t.send(upload(Some(1 << 40))).await.assert_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        "upload limit",
+    );
+    let put = t
+        .send(
+            axum::http::Request::put("/")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn a_hostile_host_header_never_reaches_the_root_page() {
+    let hostile = "evil.example\"><script>alert(1)</script>";
+    let t = TestApp::new().await;
+    let r = t.get("/", &[("host", hostile)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = r.text();
+    assert!(
+        !page.contains("<script") && !page.contains("evil.example"),
+        "{page}"
+    );
+    // A Host that is not a host name falls back to the listen address.
+    let fallback = format!("--index-url http://{}/simple/ NAME", t.app.config.listen);
+    assert!(page.contains(&fallback), "{page}");
+
+    // With a configured public URL, even a well-formed Host is ignored.
+    let t =
+        TestApp::with_config(|c| c.security.public_url = Some("https://wharf.example.com".into()))
+            .await;
+    let page = t.get("/", &[("host", "evil.example")]).await.text();
+    assert!(!page.contains("evil.example"), "{page}");
+    assert!(
+        page.contains("--index-url https://wharf.example.com/simple/ NAME"),
+        "{page}"
+    );
 }

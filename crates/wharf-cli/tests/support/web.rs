@@ -47,11 +47,9 @@ pub fn exchange(
     cookie: &str,
     form: &[(&str, &str)],
 ) -> Answer {
-    let body: Vec<String> = form
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect();
-    let body = body.join("&");
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
         server.addr,
@@ -68,17 +66,6 @@ pub fn exchange(
     raw.extend_from_slice(body.as_bytes());
     super::round_trip(&server.addr.to_string(), &raw)
         .unwrap_or_else(|| panic!("cannot reach wharf at {}", server.addr))
-}
-
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Logs in through the login form; returns the `Cookie` header value for the session.

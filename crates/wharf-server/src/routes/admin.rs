@@ -70,7 +70,7 @@ fn parse_query(raw: &str) -> Result<AuditQuery, AppError> {
     let mut q = AuditQuery::default();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_decode(value).ok_or_else(|| {
+        let value = decode_value(value).ok_or_else(|| {
             AppError::bad_request(
                 "invalid_query",
                 format!("parameter '{key}' is not valid percent-encoding"),
@@ -104,26 +104,37 @@ fn parse_query(raw: &str) -> Result<AuditQuery, AppError> {
     Ok(q)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
+/// One query value, decoded strictly: `+` is a space, and a malformed escape
+/// or bytes that are not UTF-8 are refused rather than guessed at.
+fn decode_value(raw: &str) -> Option<String> {
+    // Both crates' decoders pass a malformed escape such as `%zz` through as
+    // text, and `form_urlencoded` replaces bad UTF-8, so a filter the admin
+    // never typed would silently match nothing; a 400 says what is wrong.
+    let escapes_are_whole = raw.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_are_whole {
+        return None;
+    }
+    percent_encoding::percent_decode_str(&raw.replace('+', " "))
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_decode_strictly() {
+        assert_eq!(decode_value("a+b%2Bc%C3%A9").as_deref(), Some("a b+cé"));
+        assert_eq!(decode_value("plain").as_deref(), Some("plain"));
+        for bad in ["%zz", "%4", "50%", "%+1", "%FF", "%C3"] {
+            assert_eq!(decode_value(bad), None, "{bad}");
         }
     }
-    String::from_utf8(out).ok()
 }

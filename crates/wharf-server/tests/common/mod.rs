@@ -253,17 +253,15 @@ impl TestApp {
         cookies: &str,
         fields: &[(&str, &str)],
     ) -> TestResponse {
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-            .collect();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
         let mut req =
             Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if !cookies.is_empty() {
             req = req.header(header::COOKIE, cookies);
         }
-        self.send(req.body(Body::from(body.join("&"))).unwrap())
-            .await
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 
     pub async fn post_json(&self, uri: &str, token: Option<&str>, body: &str) -> TestResponse {
@@ -375,18 +373,6 @@ impl UploadForm {
         out.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
         out
     }
-}
-
-/// Percent-encodes a form value.
-pub fn form_encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl TestResponse {

@@ -1,4 +1,4 @@
-//! The server-rendered web UI: login, tokens, device approval.
+//! The server-rendered web UI: the home page, login, tokens, device approval.
 //!
 //! Pages are askama templates, which escape every value by default; no user
 //! text is ever marked safe. A session cookie authenticates the browser, and
@@ -6,6 +6,7 @@
 
 mod account;
 mod device_page;
+mod home;
 mod review_page;
 
 use crate::error::AppError;
@@ -22,6 +23,8 @@ use wharf_core::model::Session;
 
 pub fn router() -> Router<App> {
     Router::new()
+        // Only GET: lib.rs merges twine's `POST /` into the same route.
+        .route("/", get(home::page))
         .route(
             "/account/login",
             get(account::login_page).post(account::login),
@@ -152,7 +155,10 @@ impl FromRequestParts<App> for WebUser {
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/account/tokens");
-                let target = format!("/account/login?next={}", encode_query(next));
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", next)
+                    .finish();
+                let target = format!("/account/login?{query}");
                 Err(Redirect::to(&target).into_response())
             }
         }
@@ -173,18 +179,6 @@ impl WebUser {
             ))
         }
     }
-}
-
-/// Percent-encodes a value for a query string.
-fn encode_query(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Where to go after login: a local path only, never another site
