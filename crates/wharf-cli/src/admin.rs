@@ -5,8 +5,8 @@ use std::io::Write;
 use wharf_core::model::FileStatus;
 use wharf_core::Timestamp;
 use wharf_server::config::Config;
-use wharf_server::services::accounts::{self, TokenRequest};
-use wharf_server::services::audit;
+use wharf_server::services::accounts::{AccountParts, Accounts, TokenRequest};
+use wharf_server::services::audit::{AuditQuery, AuditReader};
 use wharf_server::services::review::{self, Decision};
 use wharf_server::services::verify;
 use wharf_server::state::{open_database, App, Ports};
@@ -174,6 +174,13 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let db = open_database(&config, false).await?;
     let blobs = wharf_blob::LocalBlobStore::open(config.blob_dir())?;
     let ports = Ports::new(db.clone(), std::sync::Arc::new(blobs));
+    let accounts = Accounts::new(AccountParts {
+        users: ports.users.clone(),
+        tokens: ports.tokens.clone(),
+        sessions: ports.sessions.clone(),
+        audit: ports.audit.clone(),
+        session_ttl: config.security.session_ttl,
+    });
     let mut out = std::io::stdout().lock();
     match command {
         AdminCommand::Quarantine { .. }
@@ -196,9 +203,9 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             } else {
                 None
             };
-            let user = accounts::create_user(&ports, &name, admin).await?;
+            let user = accounts.create_user(&name, admin).await?;
             if let Some(password) = password {
-                accounts::set_password(&ports, &user.name, password).await?;
+                accounts.set_password(&user.name, password).await?;
             }
             eprintln!(
                 "created user '{}' (id {}){}",
@@ -210,13 +217,13 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User {
             command: UserCommand::SetPassword { name, .. },
         } => {
-            let ended = accounts::set_password(&ports, &name, read_password()?).await?;
+            let ended = accounts.set_password(&name, read_password()?).await?;
             eprintln!("password set for '{name}'; {ended} web session(s) ended");
         }
         AdminCommand::User {
             command: UserCommand::Logout { name },
         } => {
-            let ended = accounts::logout_user(&ports, &name).await?;
+            let ended = accounts.logout_user(&name).await?;
             eprintln!("{ended} web session(s) of '{name}' ended");
         }
         AdminCommand::Audit {
@@ -225,14 +232,15 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             since,
             limit,
         } => {
-            let query = audit::AuditQuery {
+            let query = AuditQuery {
                 actor,
                 action,
                 since,
                 cursor: None,
                 limit: Some(limit),
             };
-            let page = audit::read(&ports, query).await?;
+            let reader = AuditReader::new(ports.users.clone(), ports.audit.clone());
+            let page = reader.read(query).await?;
             writeln!(
                 out,
                 "{:<6} {:<27} {:<12} {:<6} {:<16} {:<24} DETAIL",
@@ -273,7 +281,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                     expires_in: expires.as_deref(),
                     ip_hash: None,
                 };
-                let (token, record) = accounts::create_token(&ports, request).await?;
+                let (token, record) = accounts.create_token(request).await?;
                 writeln!(out, "{}", token.reveal())?;
                 eprintln!(
                     "created token {} for '{user}' with scopes {}; it will not be shown again",
@@ -281,7 +289,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 );
             }
             TokenCommand::List { user } => {
-                let tokens = accounts::list_tokens(&ports, &user).await?;
+                let tokens = accounts.list_tokens(&user).await?;
                 writeln!(
                     out,
                     "{:<6} {:<20} {:<22} {:<20} {:<28} STATUS",
@@ -318,7 +326,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 }
             }
             TokenCommand::Revoke { id } => {
-                if accounts::revoke_token(&ports, id).await? {
+                if accounts.revoke_token(id).await? {
                     eprintln!("revoked token {id}");
                 } else {
                     eprintln!("token {id} was already revoked");

@@ -8,9 +8,14 @@
 //! The message also goes in the HTTP reason phrase, because twine prints the
 //! reason phrase and not the body.
 
+use crate::services::accounts::AccountError;
+use crate::services::audit::AuditError;
+use crate::services::auth::AuthFailure;
 use crate::services::deploy::store::StoreError;
 use crate::services::deploy::{DeployError, FieldError};
+use crate::services::device::DeviceError;
 use crate::services::mcp::{McpError, McpProblem};
+use crate::services::passwords::PasswordError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -18,6 +23,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use wharf_core::ports::{BlobError, RepoError};
 use wharf_core::ValidationError;
+use wharf_jwt::JwtError;
 
 /// Every error of the native API, `/api/v1/…`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,6 +105,12 @@ impl AppError {
     pub fn with_oauth_description(mut self) -> Self {
         self.is_oauth = true;
         self
+    }
+
+    /// An OAuth-shaped error (RFC 6749 §5.2): `error` is the RFC's code, and
+    /// `error_description` (with Wharf's usual `message`) says what to do.
+    pub fn oauth(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, code, message).with_oauth_description()
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -221,6 +233,129 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// The details of an OAuth `slow_down`: the interval to keep from now on.
+#[derive(Debug, Serialize)]
+pub struct SlowDown {
+    pub interval: i64,
+}
+
+/// The device flow's errors are OAuth errors (RFC 8628 §3.5) on the token
+/// endpoint; the approval page shows the same status and message.
+impl From<DeviceError> for AppError {
+    fn from(e: DeviceError) -> Self {
+        let message = e.to_string();
+        let oauth = |status, code| AppError::oauth(status, code, message.clone());
+        let retry_in_a_minute = |mut err: AppError| {
+            err.headers
+                .push((header::RETRY_AFTER, HeaderValue::from_static("60")));
+            err
+        };
+        match e {
+            DeviceError::Invalid(_) => oauth(StatusCode::BAD_REQUEST, "invalid_request"),
+            DeviceError::InvalidScope(_) => oauth(StatusCode::BAD_REQUEST, "invalid_scope"),
+            DeviceError::StoreFull => retry_in_a_minute(oauth(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+            )),
+            // One client's own backlog: a 429, not an outage for everyone.
+            DeviceError::RequesterFull => {
+                retry_in_a_minute(oauth(StatusCode::TOO_MANY_REQUESTS, "slow_down"))
+            }
+            DeviceError::AuthorizationPending => {
+                oauth(StatusCode::BAD_REQUEST, "authorization_pending")
+            }
+            DeviceError::SlowDown { interval } => oauth(StatusCode::BAD_REQUEST, "slow_down")
+                .with_details(serde_json::to_value(SlowDown { interval }).unwrap_or_default()),
+            DeviceError::AccessDenied => oauth(StatusCode::BAD_REQUEST, "access_denied"),
+            DeviceError::ExpiredToken => oauth(StatusCode::BAD_REQUEST, "expired_token"),
+            DeviceError::InvalidGrant(_) => oauth(StatusCode::BAD_REQUEST, "invalid_grant"),
+            // Only the approval page looks codes up by user code.
+            DeviceError::UnknownUserCode => oauth(StatusCode::NOT_FOUND, "invalid_grant"),
+            DeviceError::AdminScopeNeedsAdmin => oauth(StatusCode::FORBIDDEN, "access_denied"),
+            DeviceError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<PasswordError> for AppError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Weak(v) => v.into(),
+            // Never the caller's fault: the password was checked already.
+            PasswordError::Hash(_) | PasswordError::Task(_) => AppError::internal(error_chain(&e)),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Invalid(v) => v.into(),
+            AccountError::NoSuchToken(_) => AppError::not_found(e.to_string()),
+            // Over HTTP the user is the session's or the token's, so a user
+            // that is missing is an inconsistency of ours, not a bad request.
+            AccountError::NoSuchUser(_) => AppError::internal(e),
+            AccountError::Password(p) => p.into(),
+            AccountError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<AuditError> for AppError {
+    fn from(e: AuditError) -> Self {
+        match e {
+            AuditError::Invalid(v) => v.into(),
+            AuditError::AdminRequired => AppError::forbidden("admin_required", e.to_string()),
+            AuditError::Repo(r) => r.into(),
+        }
+    }
+}
+
+/// A credential that is refused is a 401 that says why; an identity
+/// provider that cannot be reached is a 503.
+impl From<AuthFailure> for AppError {
+    fn from(e: AuthFailure) -> Self {
+        match e {
+            AuthFailure::Repo(r) => r.into(),
+            AuthFailure::Expired(_) | AuthFailure::Jwt(JwtError::Expired) => {
+                AppError::unauthorized("token_expired", e.to_string())
+            }
+            AuthFailure::Revoked => AppError::unauthorized("token_revoked", e.to_string()),
+            AuthFailure::Jwt(JwtError::KeysUnavailable(cause)) => {
+                tracing::warn!(error = %cause, "identity provider keys unavailable");
+                let mut e = AppError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "identity_provider_unavailable",
+                    "the identity provider's signing keys cannot be fetched right now; retry shortly",
+                );
+                e.headers
+                    .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+                e
+            }
+            AuthFailure::Jwt(_)
+            | AuthFailure::NoSuchUser { .. }
+            | AuthFailure::BadUserClaim { .. } => {
+                AppError::unauthorized("invalid_token", e.to_string())
+            }
+            AuthFailure::Malformed(_) | AuthFailure::Unknown => {
+                AppError::unauthorized("invalid_token", format!("invalid API token: {e}"))
+            }
+        }
+    }
+}
+
+/// An error and its causes, `outer: inner: …`, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 /// A reason phrase must be visible ASCII; keep it to one short line.
 fn reason_phrase(message: &str) -> String {
     let mut out: String = message
@@ -265,6 +400,35 @@ mod tests {
         let e = AppError::from(RepoError::Internal("syntax error near SELECT".into()));
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.message.contains("SELECT"));
+    }
+
+    /// The hashing of a password that passed the checks failed: ours to
+    /// fix, so a 500 with a request ID, never a 400 quoting argon2.
+    #[test]
+    fn password_hashing_failures_are_internal_errors() {
+        let failed = PasswordError::Hash(argon2::password_hash::Error::Password);
+        let e = AppError::from(AccountError::from(failed));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code, "internal_error");
+        assert!(e.message.contains("request ID"), "{}", e.message);
+        let weak = PasswordError::Weak(ValidationError::new("weak_password", "too short"));
+        let e = AppError::from(AccountError::from(weak));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert_eq!(e.code, "weak_password");
+    }
+
+    /// A token the caller names and does not have is a 404; a user missing
+    /// behind a live session or token is our inconsistency, a 500. Neither
+    /// is a 400 "invalid_request".
+    #[test]
+    fn missing_tokens_and_users_are_not_bad_requests() {
+        let e = AppError::from(AccountError::NoSuchToken(7));
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        assert_eq!(e.code, "not_found");
+        assert!(e.message.contains("7"), "{}", e.message);
+        let e = AppError::from(AccountError::NoSuchUser("alice".into()));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("alice"), "the cause stays in the log");
     }
 }
 

@@ -28,11 +28,17 @@ use utoipa::{Modify, OpenApi};
         routes::mcp::version_status,
         routes::mcp::server_status,
         routes::mcp::add_publisher,
+        routes::device::code,
+        routes::device::token,
+        routes::api::whoami,
+        routes::admin::audit_log,
     ),
     modifiers(&TokenAuth, &RegistryApiV01),
     tags(
         (name = "deployments", description = "Validated MCP server deployments and their launch plans"),
         (name = "mcp", description = "The MCP server catalog: the official registry's API, under /v0 and /v0.1"),
+        (name = "auth", description = "Device login (RFC 8628), as `wharf login` uses it, and the caller's identity"),
+        (name = "admin", description = "Administrators only: the admin role and a token with the `admin` scope"),
     )
 )]
 pub struct WharfApi;

@@ -5,13 +5,18 @@ use crate::cache::{FileCache, PageCache};
 use crate::config::Config;
 use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
+use crate::services::accounts::{AccountParts, Accounts};
+use crate::services::audit::AuditReader;
+use crate::services::auth::{Authenticator, AuthenticatorParts};
 use crate::services::deploy::{DeploymentPorts, Deployments};
+use crate::services::device::Devices;
 use crate::services::mcp::{Catalog, CatalogParts};
 use crate::services::reference_names::ReferenceNames;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 use wharf_blob::{LocalBlobStore, S3BlobStore};
+use wharf_core::model::DeviceCaps;
 use wharf_core::ports::*;
 use wharf_db::Database;
 use wharf_jwt::JwtVerifier;
@@ -64,8 +69,6 @@ pub struct AppInner {
     pub ip_hasher: IpHasher,
     /// Counters for `/metrics` (served on `metrics_listen` only).
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// Verifies identity-provider JWTs, when `[jwt]` is configured.
-    pub jwt: Option<JwtVerifier>,
     pub ports: Ports,
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
@@ -83,6 +86,14 @@ pub struct AppInner {
     pub names: ReferenceNames,
     pub deployments: Deployments,
     pub catalog: Catalog,
+    /// Users, tokens, passwords and web sessions.
+    pub accounts: Accounts,
+    /// Device logins (RFC 8628).
+    pub devices: Devices,
+    /// Turns a presented token or JWT into a principal.
+    pub auth: Authenticator,
+    /// Reads the audit log.
+    pub audit: AuditReader,
 }
 
 impl std::ops::Deref for App {
@@ -237,9 +248,31 @@ impl App {
             public_url: config.security.public_url.clone(),
             tmp_dir: config.tmp_dir(),
         });
+        let accounts = Accounts::new(AccountParts {
+            users: ports.users.clone(),
+            tokens: ports.tokens.clone(),
+            sessions: ports.sessions.clone(),
+            audit: ports.audit.clone(),
+            session_ttl: config.security.session_ttl,
+        });
+        let devices = Devices::new(
+            ports.devices.clone(),
+            ip_hasher.clone(),
+            DeviceCaps {
+                total: config.security.device_code_cap,
+                per_requester: config.security.device_code_cap_per_client,
+            },
+        );
+        let auth = Authenticator::new(AuthenticatorParts {
+            tokens: ports.tokens.clone(),
+            users: ports.users.clone(),
+            audit: ports.audit.clone(),
+            jwt: jwt.zip(config.jwt.clone()),
+            ip_hasher: ip_hasher.clone(),
+        });
+        let audit = AuditReader::new(ports.users.clone(), ports.audit.clone());
         Ok(Self(Arc::new(AppInner {
             metrics: Arc::default(),
-            jwt,
             ip_hasher,
             limiter,
             pages: PageCache::new(ttl),
@@ -251,6 +284,10 @@ impl App {
             names,
             deployments,
             catalog,
+            accounts,
+            devices,
+            auth,
+            audit,
             config,
             ports,
             db,

@@ -5,14 +5,11 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{TestApp, UploadForm};
-use wharf_server::services::accounts;
 use wharf_testkit::WheelBuilder;
 
 async fn with_events() -> (TestApp, String, String) {
     let t = TestApp::new().await;
-    accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let admin = t.token("root", "admin", &[]).await;
     let alice = t.token("alice", "publish", &[]).await;
     for v in ["1.0", "2.0"] {

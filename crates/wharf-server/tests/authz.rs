@@ -6,15 +6,12 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{TestApp, UploadForm};
-use wharf_server::services::accounts;
 use wharf_testkit::WheelBuilder;
 
 #[tokio::test]
 async fn each_scope_can_do_exactly_what_it_should() {
     let t = TestApp::new().await;
-    accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let owner = t.token("root", "publish", &[]).await;
     let first = UploadForm::wheel(&WheelBuilder::new("demo", "1.0"), "demo", "1.0");
     assert_eq!(t.upload(Some(&owner), &first).await.status, StatusCode::OK);

@@ -440,9 +440,7 @@ async fn created_deployments_show_names_never_values_and_only_to_their_owner() {
     assert!(!got.text().contains(SECRET));
     let bob = t.token("bob", "read,publish", &[]).await;
     got_not_found(&t, &path, &bob).await;
-    wharf_server::services::accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let root = t.token("root", "admin", &[]).await;
     assert_eq!(
         t.get(&path, &[("authorization", &bearer(&root))])
@@ -581,9 +579,7 @@ async fn listing_shows_each_caller_their_own_deployments_in_pages() {
     let theirs = list(bob.clone(), "").await.json();
     assert_eq!(theirs["deployments"].as_array().unwrap().len(), 1);
     assert_eq!(theirs["deployments"][0]["owner"], "bob");
-    wharf_server::services::accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let root = t.token("root", "admin", &[]).await;
     let everyone = list(root, "?limit=100").await.json();
     assert_eq!(everyone["deployments"].as_array().unwrap().len(), 4);

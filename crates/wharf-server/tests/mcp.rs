@@ -536,9 +536,7 @@ async fn private_and_loopback_remote_urls_are_refused_outside_dev_mode() {
         c.security.master_key = Some("Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3".into());
     })
     .await;
-    accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let root = t.token("root", "publish,admin", &[]).await;
     for url in [
         "https://127.0.0.1/mcp",
@@ -710,19 +708,19 @@ async fn a_token_restricted_to_namespaces_reaches_only_the_servers_they_name() {
         .await;
     assert_eq!(me.json()["namespaces"], json!(["io.github.alice/weather*"]));
     // Globs are checked when the token is made.
-    let bad = wharf_server::services::accounts::create_token(
-        &c.t.app.ports,
-        accounts::TokenRequest {
-            user: "alice",
-            label: "bad",
-            scopes: "publish",
-            projects: &[],
-            namespaces: &["$(id)/*".to_owned()],
-            expires_in: None,
-            ip_hash: None,
-        },
-    )
-    .await;
+    let bad =
+        c.t.app
+            .accounts
+            .create_token(accounts::TokenRequest {
+                user: "alice",
+                label: "bad",
+                scopes: "publish",
+                projects: &[],
+                namespaces: &["$(id)/*".to_owned()],
+                expires_in: None,
+                ip_hash: None,
+            })
+            .await;
     let Err(err) = bad else {
         panic!("an unsafe glob is refused")
     };
@@ -932,9 +930,7 @@ async fn publishing_shares_the_per_token_upload_limit() {
         c.rate_limits.upload = wharf_core::ratelimit::RatePolicy::parse("upload", "2/min").unwrap();
     })
     .await;
-    accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let root = t.token("root", "publish,admin", &[]).await;
     let doc = |v: &str| {
         json!({ "name": "com.acme/remote", "description": "Remote", "version": v,
@@ -955,9 +951,7 @@ async fn publishing_shares_the_per_token_upload_limit() {
 #[tokio::test]
 async fn admin_users_skip_namespace_grants_only_with_the_admin_scope() {
     let t = TestApp::new().await;
-    accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let doc = json!({
         "name": "com.microsoft/unclaimed", "description": "Remote", "version": "1.0.0",
         "remotes": [{ "type": "streamable-http", "url": "https://mcp.acme.example/x" }]

@@ -158,9 +158,7 @@ async fn logging_no_auth_context_in_debug_output() {
         !shown.contains("csrf-secret-value") && !shown.contains("hash-of-session-id"),
         "{shown}"
     );
-    let principal = wharf_server::services::auth::authenticate(&t.app.ports, &token)
-        .await
-        .unwrap();
+    let principal = t.app.auth.authenticate(&token, None).await.unwrap();
     assert!(!format!("{principal:?}").contains(&token[6..]));
 }
 
@@ -570,9 +568,7 @@ async fn internal_routes_blocked_from_outside() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
     // A browser session is not an API credential, even an admin's.
-    wharf_server::services::accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     let r = t
         .get("/api/v1/admin/audit", &[("cookie", "wharf_session=0000")])
         .await;

@@ -110,9 +110,7 @@ async fn missing_malformed_expired_and_revoked_credentials_get_401s_that_say_whi
         .await
         .unwrap()[0]
         .id;
-    wharf_server::services::accounts::revoke_token(&t.app.ports, id)
-        .await
-        .unwrap();
+    t.app.accounts.revoke_token(id).await.unwrap();
     t.upload(Some(&token), &form).await.assert_error(
         StatusCode::UNAUTHORIZED,
         "token_revoked",

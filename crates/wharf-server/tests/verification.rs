@@ -7,13 +7,10 @@ use axum::http::StatusCode;
 use common::{TestApp, UploadForm};
 use serde_json::Value;
 use wharf_core::model::{FileStatus, RecordVerdict};
-use wharf_server::services::accounts;
 use wharf_testkit::{hostile, malicious, SdistBuilder, WheelBuilder};
 
 async fn admin_token(t: &TestApp) -> String {
-    accounts::create_user(&t.app.ports, "root", true)
-        .await
-        .unwrap();
+    t.app.accounts.create_user("root", true).await.unwrap();
     t.token("root", "admin", &[]).await
 }
 

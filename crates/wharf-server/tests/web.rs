@@ -5,7 +5,11 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
+use std::sync::Arc;
+use wharf_core::model::{NewAuditEvent, User};
+use wharf_core::ports::{RepoError, UserRepo};
 use wharf_server::services::accounts;
+use wharf_server::state::{App, Ports};
 
 const PASSWORD: &str = "a long enough password";
 
@@ -16,10 +20,10 @@ async fn app_with_user(name: &str, admin: bool) -> TestApp {
 }
 
 async fn add_user(t: &TestApp, name: &str, admin: bool) {
-    accounts::create_user(&t.app.ports, name, admin)
-        .await
-        .unwrap();
-    accounts::set_password(&t.app.ports, name, PASSWORD.into())
+    t.app.accounts.create_user(name, admin).await.unwrap();
+    t.app
+        .accounts
+        .set_password(name, PASSWORD.into())
         .await
         .unwrap();
 }
@@ -762,7 +766,10 @@ async fn sessions_end_when_the_password_changes() {
     add_user(&t, "carol", false).await;
     let old = session_cookie(&t, "bob").await;
     let carols = session_cookie(&t, "carol").await;
-    let ended = accounts::set_password(&t.app.ports, "bob", "another long password".into())
+    let ended = t
+        .app
+        .accounts
+        .set_password("bob", "another long password".into())
         .await
         .unwrap();
     assert_eq!(ended, 1);
@@ -772,13 +779,10 @@ async fn sessions_end_when_the_password_changes() {
     let page = t.get("/account/tokens", &[("cookie", &carols)]).await;
     assert_eq!(page.status, StatusCode::OK, "other users stay logged in");
 
-    assert_eq!(
-        accounts::logout_user(&t.app.ports, "carol").await.unwrap(),
-        1
-    );
+    assert_eq!(t.app.accounts.logout_user("carol").await.unwrap(), 1);
     let page = t.get("/account/tokens", &[("cookie", &carols)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let unknown = accounts::logout_user(&t.app.ports, "nobody").await;
+    let unknown = t.app.accounts.logout_user("nobody").await;
     assert!(
         unknown
             .unwrap_err()
@@ -876,9 +880,7 @@ async fn token_creation_is_limited_capped_and_bounded() {
         expires_in: None,
         ip_hash: None,
     };
-    let e = accounts::create_token(&t.app.ports, request)
-        .await
-        .unwrap_err();
+    let e = t.app.accounts.create_token(request).await.unwrap_err();
     assert!(e.to_string().contains("at most 32 namespace globs"), "{e}");
     let alice = t
         .app
@@ -908,9 +910,7 @@ async fn token_creation_is_limited_capped_and_bounded() {
         expires_in: None,
         ip_hash: None,
     };
-    let e = accounts::create_token(&t.app.ports, request)
-        .await
-        .unwrap_err();
+    let e = t.app.accounts.create_token(request).await.unwrap_err();
     assert!(e.to_string().contains("100 live tokens"), "{e}");
 }
 
@@ -1112,4 +1112,68 @@ async fn a_hostile_host_header_never_reaches_the_root_page() {
         page.contains("--index-url https://wharf.example.com/simple/ NAME"),
         "{page}"
     );
+}
+
+/// A user store whose look-ups by name find no one: the user vanished
+/// between the session's look-up and the request's work.
+struct VanishedUsers(Arc<dyn UserRepo>);
+
+#[async_trait::async_trait]
+impl UserRepo for VanishedUsers {
+    async fn create_user(&self, name: &str, is_admin: bool) -> Result<User, RepoError> {
+        self.0.create_user(name, is_admin).await
+    }
+    async fn find_user_by_name(&self, _name: &str) -> Result<Option<User>, RepoError> {
+        Ok(None)
+    }
+    async fn get_user(&self, id: i64) -> Result<Option<User>, RepoError> {
+        self.0.get_user(id).await
+    }
+    async fn set_password_hash(
+        &self,
+        user_id: i64,
+        hash: Option<&str>,
+        audit: NewAuditEvent,
+    ) -> Result<u64, RepoError> {
+        self.0.set_password_hash(user_id, hash, audit).await
+    }
+    async fn find_login(&self, name: &str) -> Result<Option<(User, Option<String>)>, RepoError> {
+        self.0.find_login(name).await
+    }
+}
+
+/// A live session whose user cannot be found is an inconsistency of ours:
+/// a 500 with a request ID, not a 400 "invalid_request".
+#[tokio::test]
+async fn a_user_missing_behind_a_live_session_is_an_internal_error() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let t = app_with_user("alice", false).await;
+    let cookie = session_cookie(&t, "alice").await;
+    let csrf = csrf_of(&t, &cookie).await;
+    let ports = Ports {
+        users: Arc::new(VanishedUsers(t.app.ports.users.clone())),
+        ..t.app.ports.clone()
+    };
+    let app = App::from_parts(
+        t.app.config.clone(),
+        t.app.db.clone(),
+        ports,
+        t.app.limiter.clone(),
+    )
+    .unwrap();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("csrf", csrf.as_str()), ("name", "ci"), ("read", "on")])
+        .finish();
+    let request = axum::http::Request::post("/account/tokens")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", &cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let response = wharf_server::router(app).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let page = response.into_body().collect().await.unwrap().to_bytes();
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("request ID"), "{page}");
+    assert!(!page.contains("no user named"), "{page}");
 }

@@ -1,140 +1,133 @@
 //! `/api/v1/admin/…`: administrators only (the admin role and an `admin`-scoped token).
 
 use super::extract::Auth;
-use crate::error::AppError;
-use crate::services::audit::{self, AuditError, AuditQuery};
+use crate::error::{AppError, ErrorBody};
+use crate::services::audit::AuditPage;
 use crate::state::App;
-use axum::extract::RawQuery;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use wharf_core::model::AuditEvent;
+
+/// The audit log's filters. Unknown parameters are refused.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "documents the query, which is parsed strictly by the service"
+)]
+pub struct AuditParams {
+    /// Only events by this user (a user name).
+    actor: Option<String>,
+    /// Only this action, e.g. `file.upload` or `token.revoke`.
+    action: Option<String>,
+    /// Only events since a time (`2026-11-23T10:00:00Z`) or a span back
+    /// from now (`2h`, `7d`).
+    since: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<i64>,
+    /// 1 to 500; default 50.
+    limit: Option<i64>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPageBody {
+    pub events: Vec<AuditEventBody>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+/// One audit event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventBody {
+    pub id: i64,
+    /// RFC 3339, in microseconds.
+    pub at: String,
+    pub actor: AuditActor,
+    /// What happened, e.g. `file.upload`, `token.revoke`, `login.failed`.
+    pub action: String,
+    /// What it happened to, e.g. `user:alice`, `token:7`.
+    pub target: String,
+    /// Facts about the event: a JSON object (or, for an event stored as
+    /// plain text, that text).
+    pub detail: Value,
+    /// The salted hash of the client's IP, when the act came over HTTP.
+    pub ip_hash: Option<String>,
+}
+
+/// Who acted. Names are as they are now: null if the user or token is gone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditActor {
+    pub user_id: Option<i64>,
+    pub user: Option<String>,
+    pub token_id: Option<i64>,
+    pub token: Option<AuditActorToken>,
+}
+
+/// The token the actor used.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditActorToken {
+    pub id: i64,
+    /// Its label.
+    pub name: Option<String>,
+}
+
+impl From<AuditEvent> for AuditEventBody {
+    fn from(e: AuditEvent) -> Self {
+        // Details are stored as JSON text; an older plain-text one is shown as a string.
+        let detail = serde_json::from_str(&e.detail).unwrap_or(Value::String(e.detail));
+        Self {
+            id: e.id,
+            at: e.at.to_rfc3339_micros(),
+            actor: AuditActor {
+                user_id: e.actor_user_id,
+                user: e.actor_user_name,
+                token_id: e.actor_token_id,
+                token: e.actor_token_id.map(|id| AuditActorToken {
+                    id,
+                    name: e.actor_token_name,
+                }),
+            },
+            action: e.action,
+            target: e.target,
+            detail,
+            ip_hash: e.ip_hash,
+        }
+    }
+}
+
+impl From<AuditPage> for AuditPageBody {
+    fn from(page: AuditPage) -> Self {
+        Self {
+            events: page.events.into_iter().map(AuditEventBody::from).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
 
 /// `GET /api/v1/admin/audit?actor=&action=&since=&cursor=&limit=`.
+#[utoipa::path(
+    get, path = "/api/v1/admin/audit", operation_id = "readAuditLog", tag = "admin",
+    params(AuditParams),
+    responses(
+        (status = 200, body = AuditPageBody),
+        (status = 400, description = "a filter is not valid, or unknown", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not an administrator with an `admin`-scoped token", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn audit_log(
     State(app): State<App>,
     Auth(who): Auth,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, AppError> {
-    // Admin routes are audited, refusals included: probing them is worth knowing about.
-    if !(who.acts_as_admin()) {
-        app.ports
-            .audit
-            .record(who.event("admin.denied", "admin:audit", "{}".to_owned()))
-            .await?;
-        return Err(AppError::forbidden(
-            "admin_required",
-            "reading the audit log needs an administrator and a token with the 'admin' scope",
-        ));
-    }
-    let query = parse_query(raw.as_deref().unwrap_or(""))?;
-    let page = audit::read(&app.ports, query).await.map_err(|e| match e {
-        AuditError::Invalid(v) => AppError::from(v),
-        AuditError::Repo(r) => AppError::from(r),
-    })?;
-    // Recorded after the read, so a page never shows its own reading.
-    app.ports
+) -> Result<Json<AuditPageBody>, AppError> {
+    let page = app
         .audit
-        .record(who.event(
-            "admin.audit_read",
-            "admin:audit",
-            json!({ "query": raw.as_deref().unwrap_or("") }).to_string(),
-        ))
+        .read_as(&who, raw.as_deref().unwrap_or(""))
         .await?;
-    let events: Vec<Value> = page
-        .events
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "at": e.at.to_rfc3339_micros(),
-                "actor": {
-                    "user_id": e.actor_user_id,
-                    "user": e.actor_user_name,
-                    "token_id": e.actor_token_id,
-                    "token": e.actor_token_id.map(|id| json!({ "id": id, "name": e.actor_token_name })),
-                },
-                "action": e.action,
-                "target": e.target,
-                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
-                "ip_hash": e.ip_hash,
-            })
-        })
-        .collect();
-    Ok(Json(
-        json!({ "events": events, "next_cursor": page.next_cursor }),
-    ))
-}
-
-/// Unknown parameters are refused, so a misspelt filter is not silently ignored.
-fn parse_query(raw: &str) -> Result<AuditQuery, AppError> {
-    let mut q = AuditQuery::default();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = decode_value(value).ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_query",
-                format!("parameter '{key}' is not valid percent-encoding"),
-            )
-        })?;
-        let number = |v: &str| {
-            v.parse::<i64>().map_err(|_| {
-                AppError::bad_request(
-                    "invalid_query",
-                    format!("parameter '{key}' must be a number"),
-                )
-            })
-        };
-        match key {
-            "actor" => q.actor = Some(value),
-            "action" => q.action = Some(value),
-            "since" => q.since = Some(value),
-            "cursor" => q.cursor = Some(number(&value)?),
-            "limit" => q.limit = Some(number(&value)?),
-            other => {
-                return Err(AppError::bad_request(
-                    "invalid_query",
-                    format!(
-                        "unknown parameter '{}': use actor, action, since, cursor or limit",
-                        wharf_core::name::printable(other)
-                    ),
-                ))
-            }
-        }
-    }
-    Ok(q)
-}
-
-/// One query value, decoded strictly: `+` is a space, and a malformed escape
-/// or bytes that are not UTF-8 are refused rather than guessed at.
-fn decode_value(raw: &str) -> Option<String> {
-    // Both crates' decoders pass a malformed escape such as `%zz` through as
-    // text, and `form_urlencoded` replaces bad UTF-8, so a filter the admin
-    // never typed would silently match nothing; a 400 says what is wrong.
-    let escapes_are_whole = raw.split('%').skip(1).all(|after| {
-        after
-            .as_bytes()
-            .get(..2)
-            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
-    });
-    if !escapes_are_whole {
-        return None;
-    }
-    percent_encoding::percent_decode_str(&raw.replace('+', " "))
-        .decode_utf8()
-        .ok()
-        .map(std::borrow::Cow::into_owned)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_values_decode_strictly() {
-        assert_eq!(decode_value("a+b%2Bc%C3%A9").as_deref(), Some("a b+cé"));
-        assert_eq!(decode_value("plain").as_deref(), Some("plain"));
-        for bad in ["%zz", "%4", "50%", "%+1", "%FF", "%C3"] {
-            assert_eq!(decode_value(bad), None, "{bad}");
-        }
-    }
+    Ok(Json(page.into()))
 }

@@ -1,16 +1,18 @@
 //! The native JSON API under `/api/v1`.
 
 use super::extract::{Auth, MaybeAuth};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::pages;
+use crate::services::auth::Principal;
 use crate::services::yank::{self, YankError};
 use crate::state::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use wharf_core::{NormalizedName, Scope};
 
 /// `GET /api/v1/projects/{name}`: releases, files, hashes, yank state, owners.
@@ -127,21 +129,67 @@ pub async fn not_found() -> AppError {
     )
 }
 
+/// Who a credential belongs to, and what it may do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI {
+    pub user: WhoAmIUser,
+    /// `read`, `publish`, `deploy`, `admin`.
+    pub scopes: Vec<&'static str>,
+    /// The projects the credential is restricted to; with no namespaces
+    /// either, empty means no restriction.
+    pub projects: Vec<String>,
+    /// The MCP server-name globs the credential is restricted to.
+    pub namespaces: Vec<String>,
+    /// The API token presented; null for an identity provider's JWT.
+    pub token: Option<WhoAmIToken>,
+}
+
+/// The user a credential belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmIUser {
+    pub name: String,
+    pub is_admin: bool,
+}
+
+/// The API token presented.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmIToken {
+    pub id: i64,
+    /// Its label.
+    pub name: String,
+    /// RFC 3339; null if it does not expire.
+    pub expires_at: Option<String>,
+}
+
+impl From<Principal> for WhoAmI {
+    fn from(who: Principal) -> Self {
+        Self {
+            user: WhoAmIUser {
+                name: who.user.name,
+                is_admin: who.user.is_admin,
+            },
+            scopes: who.scopes.iter().map(Scope::as_str).collect(),
+            projects: who.projects.iter().map(|p| p.as_str().to_owned()).collect(),
+            namespaces: who.namespaces,
+            token: who.token.map(|t| WhoAmIToken {
+                id: t.id,
+                name: t.name,
+                expires_at: t.expires_at.map(wharf_core::Timestamp::to_rfc3339_micros),
+            }),
+        }
+    }
+}
+
 /// `GET /api/v1/whoami`: who the presented credential belongs to, and what
 /// it may do. `wharf whoami` prints this.
-pub async fn whoami(Auth(who): Auth) -> Json<Value> {
-    let token = who.token.as_ref().map(|t| {
-        json!({
-            "id": t.id,
-            "name": t.name,
-            "expires_at": t.expires_at.map(wharf_core::Timestamp::to_rfc3339_micros),
-        })
-    });
-    Json(json!({
-        "user": { "name": who.user.name, "is_admin": who.user.is_admin },
-        "scopes": who.scopes.to_string().split(',').collect::<Vec<_>>(),
-        "projects": who.projects.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-        "namespaces": who.namespaces,
-        "token": token,
-    }))
+#[utoipa::path(
+    get, path = "/api/v1/whoami", operation_id = "whoami", tag = "auth",
+    responses(
+        (status = 200, body = WhoAmI),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn whoami(Auth(who): Auth) -> Json<WhoAmI> {
+    Json(who.into())
 }

@@ -5,7 +5,7 @@
 
 use crate::error::AppError;
 use crate::middleware::ClientIp;
-use crate::services::auth::{authenticate, authenticate_jwt, AuthFailure, Principal};
+use crate::services::auth::Principal;
 use crate::state::App;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
@@ -37,53 +37,9 @@ impl FromRequestParts<App> for MaybeAuth {
         let Some(raw) = presented_token(parts)? else {
             return Ok(MaybeAuth(None));
         };
-        let outcome = match (&app.jwt, &app.config.jwt) {
-            (Some(verifier), Some(config)) if wharf_jwt::looks_like_jwt(&raw) => {
-                authenticate_jwt(&app.ports, verifier, config, &raw).await
-            }
-            _ => authenticate(&app.ports, &raw).await,
-        };
-        match outcome {
-            Ok(mut p) => {
-                p.ip_hash = parts
-                    .extensions
-                    .get::<ClientIp>()
-                    .map(|ip| app.ip_hasher.hash(ip.0));
-                Ok(MaybeAuth(Some(p)))
-            }
-            Err(AuthFailure::Repo(e)) => Err(e.into()),
-            Err(e @ AuthFailure::Expired(_)) => {
-                Err(AppError::unauthorized("token_expired", e.to_string()))
-            }
-            Err(e @ AuthFailure::Revoked) => {
-                Err(AppError::unauthorized("token_revoked", e.to_string()))
-            }
-            Err(AuthFailure::Jwt(wharf_jwt::JwtError::KeysUnavailable(cause))) => {
-                tracing::warn!(error = %cause, "identity provider keys unavailable");
-                let mut e = AppError::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "identity_provider_unavailable",
-                    "the identity provider's signing keys cannot be fetched right now; retry shortly",
-                );
-                e.headers.push((
-                    header::RETRY_AFTER,
-                    axum::http::HeaderValue::from_static("5"),
-                ));
-                Err(e)
-            }
-            Err(e @ AuthFailure::Jwt(wharf_jwt::JwtError::Expired)) => {
-                Err(AppError::unauthorized("token_expired", e.to_string()))
-            }
-            Err(
-                e @ (AuthFailure::Jwt(_)
-                | AuthFailure::NoSuchUser { .. }
-                | AuthFailure::BadUserClaim { .. }),
-            ) => Err(AppError::unauthorized("invalid_token", e.to_string())),
-            Err(e) => Err(AppError::unauthorized(
-                "invalid_token",
-                format!("invalid API token: {e}"),
-            )),
-        }
+        let client_ip = parts.extensions.get::<ClientIp>().map(|ip| ip.0);
+        let principal = app.auth.authenticate(&raw, client_ip).await?;
+        Ok(MaybeAuth(Some(principal)))
     }
 }
 

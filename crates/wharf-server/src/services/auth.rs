@@ -5,11 +5,16 @@
 //! hash ever runs here.
 
 use crate::config::JwtConfig;
+use crate::middleware::client_ip::IpHasher;
 use crate::services::accounts::validate_user_name;
-use crate::state::Ports;
+use crate::services::audit::detail_json;
+use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::Arc;
 use wharf_core::model::{NewAuditEvent, TokenRecord, User};
-use wharf_core::ports::RepoError;
-use wharf_core::{ApiToken, NormalizedName, Scope, Scopes, Timestamp};
+use wharf_core::ports::{AuditLog, RepoError, TokenRepo, UserRepo};
+use wharf_core::{ApiToken, NormalizedName, Scope, Scopes, Timestamp, ValidationError};
+use wharf_jwt::JwtVerifier;
 
 /// Who is acting, through which credential, and with what rights.
 #[derive(Debug, Clone)]
@@ -29,8 +34,8 @@ pub struct Principal {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
-    #[error("{0}")]
-    Malformed(String),
+    #[error(transparent)]
+    Malformed(ValidationError),
     #[error("this API token is not known to this registry")]
     Unknown,
     #[error("this API token expired at {0}; create a new one")]
@@ -51,108 +56,185 @@ pub enum AuthFailure {
 /// every read into a write.
 const TOUCH_EVERY_MICROS: i64 = 60_000_000;
 
-pub async fn authenticate(ports: &Ports, raw: &str) -> Result<Principal, AuthFailure> {
-    let token = ApiToken::parse(raw).map_err(|e| AuthFailure::Malformed(e.message))?;
-    let hash = token.hash();
-    let Some((record, user, stored_hash)) = ports.tokens.find_token_by_hash(&hash.to_hex()).await?
-    else {
-        return Err(AuthFailure::Unknown);
-    };
-    // The lookup matched by value already; the constant-time check keeps the
-    // final decision free of data-dependent timing regardless of the index.
-    if !hash.matches_hex(&stored_hash) {
-        return Err(AuthFailure::Unknown);
-    }
-    let now = Timestamp::now();
-    if record.is_revoked() {
-        return Err(AuthFailure::Revoked);
-    }
-    if record.is_expired_at(now) {
-        let at = record
-            .expires_at
-            .map(Timestamp::to_rfc3339_micros)
-            .unwrap_or_default();
-        return Err(AuthFailure::Expired(at));
-    }
-    if record
-        .last_used_at
-        .is_none_or(|t| now.micros() - t.micros() > TOUCH_EVERY_MICROS)
-    {
-        let tokens = ports.tokens.clone();
-        let id = record.id;
-        tokio::spawn(async move {
-            if let Err(e) = tokens.touch_token(id, now).await {
-                tracing::warn!(token_id = id, error = %e, "could not record token use");
-            }
-        });
-    }
-    Ok(Principal {
-        user,
-        scopes: record.scopes.clone(),
-        projects: record.projects.clone(),
-        namespaces: record.namespaces.clone(),
-        token: Some(record),
-        ip_hash: None,
-    })
+/// Turns a presented credential (an API token, or an identity provider's
+/// JWT when one is configured) into a [`Principal`].
+pub struct Authenticator {
+    tokens: Arc<dyn TokenRepo>,
+    users: Arc<dyn UserRepo>,
+    /// Records the users a JWT creates on first use.
+    audit: Arc<dyn AuditLog>,
+    /// The identity provider, when `[jwt]` is configured.
+    jwt: Option<(JwtVerifier, JwtConfig)>,
+    /// Keys the principal's IP hash, for the audit log.
+    ip_hasher: IpHasher,
 }
 
-/// A bearer JWT from the configured identity provider: verified, then
-/// mapped to a Wharf user through the configured claim. The user is
-/// created on first use only if the configuration allows it.
-pub async fn authenticate_jwt(
-    ports: &Ports,
-    verifier: &wharf_jwt::JwtVerifier,
-    config: &JwtConfig,
-    raw: &str,
-) -> Result<Principal, AuthFailure> {
-    let claims = verifier.verify(raw).await?;
-    let claim = &config.user_claim;
-    let name = claims
-        .string_claim(claim)
-        .filter(|n| validate_user_name(n).is_ok())
-        .ok_or_else(|| AuthFailure::BadUserClaim {
-            claim: claim.clone(),
-        })?;
-    let user = match ports.users.find_user_by_name(name).await? {
-        Some(user) => user,
-        None if config.create_users => match ports.users.create_user(name, false).await {
-            Ok(user) => {
-                ports
-                    .audit
-                    .record(
-                        NewAuditEvent::new("user.create", format!("user:{}", user.name))
-                            .by(Some(user.id), None)
-                            .detail(serde_json::json!({ "via": "jwt" }).to_string()),
-                    )
-                    .await?;
-                user
-            }
-            // Two first requests at once: the other one created it.
-            Err(RepoError::Conflict(_)) => ports
-                .users
-                .find_user_by_name(name)
-                .await?
-                .ok_or_else(|| RepoError::Internal("user vanished after a conflict".into()))?,
-            Err(e) => return Err(e.into()),
-        },
-        None => {
-            return Err(AuthFailure::NoSuchUser {
-                claim: claim.clone(),
-                value: name.to_owned(),
-            })
+/// What [`Authenticator`] is built from.
+pub struct AuthenticatorParts {
+    pub tokens: Arc<dyn TokenRepo>,
+    pub users: Arc<dyn UserRepo>,
+    pub audit: Arc<dyn AuditLog>,
+    pub jwt: Option<(JwtVerifier, JwtConfig)>,
+    pub ip_hasher: IpHasher,
+}
+
+/// The detail of a `user.create` event for a user a JWT named.
+#[derive(Serialize)]
+struct CreatedVia {
+    via: &'static str,
+}
+
+impl Authenticator {
+    pub fn new(parts: AuthenticatorParts) -> Self {
+        let AuthenticatorParts {
+            tokens,
+            users,
+            audit,
+            jwt,
+            ip_hasher,
+        } = parts;
+        Self {
+            tokens,
+            users,
+            audit,
+            jwt,
+            ip_hasher,
         }
-    };
-    Ok(Principal {
-        user,
-        token: None,
-        scopes: config.scopes.clone(),
-        projects: Vec::new(),
-        namespaces: Vec::new(),
-        ip_hash: None,
-    })
+    }
+
+    /// Who a presented credential belongs to, from `client_ip` when the
+    /// request came over the network.
+    pub async fn authenticate(
+        &self,
+        raw: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Principal, AuthFailure> {
+        let mut principal = match &self.jwt {
+            Some((verifier, config)) if wharf_jwt::looks_like_jwt(raw) => {
+                self.jwt_principal(verifier, config, raw).await?
+            }
+            _ => self.token_principal(raw).await?,
+        };
+        principal.ip_hash = client_ip.map(|ip| self.ip_hasher.hash(ip));
+        Ok(principal)
+    }
+
+    async fn token_principal(&self, raw: &str) -> Result<Principal, AuthFailure> {
+        let token = ApiToken::parse(raw).map_err(AuthFailure::Malformed)?;
+        let hash = token.hash();
+        let Some((record, user, stored_hash)) =
+            self.tokens.find_token_by_hash(&hash.to_hex()).await?
+        else {
+            return Err(AuthFailure::Unknown);
+        };
+        // The lookup matched by value already; the constant-time check keeps the
+        // final decision free of data-dependent timing regardless of the index.
+        if !hash.matches_hex(&stored_hash) {
+            return Err(AuthFailure::Unknown);
+        }
+        let now = Timestamp::now();
+        if record.is_revoked() {
+            return Err(AuthFailure::Revoked);
+        }
+        if record.is_expired_at(now) {
+            let at = record
+                .expires_at
+                .map(Timestamp::to_rfc3339_micros)
+                .unwrap_or_default();
+            return Err(AuthFailure::Expired(at));
+        }
+        if record
+            .last_used_at
+            .is_none_or(|t| now.micros() - t.micros() > TOUCH_EVERY_MICROS)
+        {
+            let tokens = self.tokens.clone();
+            let id = record.id;
+            tokio::spawn(async move {
+                if let Err(e) = tokens.touch_token(id, now).await {
+                    tracing::warn!(token_id = id, error = %e, "could not record token use");
+                }
+            });
+        }
+        Ok(Principal {
+            user,
+            scopes: record.scopes.clone(),
+            projects: record.projects.clone(),
+            namespaces: record.namespaces.clone(),
+            token: Some(record),
+            ip_hash: None,
+        })
+    }
+
+    /// A bearer JWT from the configured identity provider: verified, then
+    /// mapped to a Wharf user through the configured claim. The user is
+    /// created on first use only if the configuration allows it.
+    async fn jwt_principal(
+        &self,
+        verifier: &JwtVerifier,
+        config: &JwtConfig,
+        raw: &str,
+    ) -> Result<Principal, AuthFailure> {
+        let claims = verifier.verify(raw).await?;
+        let claim = &config.user_claim;
+        let name = claims
+            .string_claim(claim)
+            .filter(|n| validate_user_name(n).is_ok())
+            .ok_or_else(|| AuthFailure::BadUserClaim {
+                claim: claim.clone(),
+            })?;
+        let user = match self.users.find_user_by_name(name).await? {
+            Some(user) => user,
+            None if config.create_users => match self.users.create_user(name, false).await {
+                Ok(user) => {
+                    self.audit
+                        .record(
+                            NewAuditEvent::new("user.create", format!("user:{}", user.name))
+                                .by(Some(user.id), None)
+                                .detail(detail_json(&CreatedVia { via: "jwt" })),
+                        )
+                        .await?;
+                    user
+                }
+                // Two first requests at once: the other one created it.
+                Err(RepoError::Conflict(_)) => {
+                    self.users.find_user_by_name(name).await?.ok_or_else(|| {
+                        RepoError::Internal("user vanished after a conflict".into())
+                    })?
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => {
+                return Err(AuthFailure::NoSuchUser {
+                    claim: claim.clone(),
+                    value: name.to_owned(),
+                })
+            }
+        };
+        Ok(Principal {
+            user,
+            token: None,
+            scopes: config.scopes.clone(),
+            projects: Vec::new(),
+            namespaces: Vec::new(),
+            ip_hash: None,
+        })
+    }
 }
 
 impl Principal {
+    /// A browser session: it acts with its user's own rights, so with
+    /// every scope, within the user's role.
+    pub fn for_session(user: User, ip_hash: Option<String>) -> Self {
+        Self {
+            user,
+            token: None,
+            scopes: Scopes::parse("read,publish,deploy,admin").expect("the scope names parse"),
+            projects: Vec::new(),
+            namespaces: Vec::new(),
+            ip_hash,
+        }
+    }
+
     pub fn has_scope(&self, scope: Scope) -> bool {
         self.scopes.contains(scope)
     }
@@ -161,6 +243,13 @@ impl Principal {
     /// credential must carry the `admin` scope too.
     pub fn acts_as_admin(&self) -> bool {
         self.user.is_admin && self.has_scope(Scope::Admin)
+    }
+
+    /// Whether this principal may give a new credential `scope` (minting a
+    /// token, approving a device login): `admin` only an administrator
+    /// acting as one may give.
+    pub fn may_grant(&self, scope: Scope) -> bool {
+        scope != Scope::Admin || self.acts_as_admin()
     }
 
     /// Creating, validating and deleting deployments: `deploy` or `publish`
@@ -241,5 +330,33 @@ impl Principal {
             .by(Some(self.user.id), self.token_id())
             .from_ip(self.ip_hash.clone())
             .detail(detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(is_admin: bool) -> User {
+        User {
+            id: 1,
+            name: "alice".into(),
+            is_admin,
+            created_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn only_an_administrator_acting_as_one_may_grant_the_admin_scope() {
+        let session = Principal::for_session(user(false), None);
+        assert!(session.may_grant(Scope::Read) && session.may_grant(Scope::Deploy));
+        assert!(!session.may_grant(Scope::Admin));
+        assert!(Principal::for_session(user(true), None).may_grant(Scope::Admin));
+        // An administrator's token without the admin scope cannot give it.
+        let token = Principal {
+            scopes: Scopes::parse("read,publish").unwrap(),
+            ..Principal::for_session(user(true), None)
+        };
+        assert!(!token.may_grant(Scope::Admin));
     }
 }

@@ -8,16 +8,21 @@
 //!
 //! Every step goes through the database, so each may hit another instance.
 
-use crate::state::Ports;
+use crate::middleware::client_ip::{client_key, IpHasher};
+use crate::services::audit::detail_json;
+use crate::services::auth::Principal;
 use rand::Rng;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use wharf_core::model::{
     DeviceCaps, DeviceInsert, DeviceRequest, DeviceStatus, NewAuditEvent, NewDeviceRequest,
-    NewToken, TokenRecord, User,
+    NewToken, TokenRecord,
 };
-use wharf_core::ports::RepoError;
-use wharf_core::{ApiToken, Scope, Scopes, Timestamp, ValidationError};
+use wharf_core::ports::{DeviceRepo, RepoError};
+use wharf_core::{ApiToken, Scopes, Timestamp, ValidationError};
 
 /// Consonants only (RFC 8628 §6.1): no vowels, so no words, and no
 /// look-alikes such as 0/O or 1/I. 20^8 ≈ 2^34.6 codes.
@@ -30,10 +35,34 @@ pub const INTERVAL_SECS: i64 = 5;
 /// Tokens from `wharf login` expire; logging in again is cheap.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(90 * 86_400);
 
+/// Device logins: code pairs, their approval in the browser, and the
+/// token the device collects.
+pub struct Devices {
+    repo: Arc<dyn DeviceRepo>,
+    /// Keys the requester of a code pair, and the IP hashes of the audit log.
+    ip_hasher: IpHasher,
+    /// How many code pairs may be pending.
+    caps: DeviceCaps,
+}
+
+impl Devices {
+    pub fn new(repo: Arc<dyn DeviceRepo>, ip_hasher: IpHasher, caps: DeviceCaps) -> Self {
+        Self {
+            repo,
+            ip_hasher,
+            caps,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
+    /// The user code is malformed.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
+    /// The requested scope names no scope.
+    #[error(transparent)]
+    InvalidScope(ValidationError),
     #[error("too many device logins are pending; try again in a few minutes")]
     StoreFull,
     #[error("too many device logins are pending from your network; approve or let them expire (10 minutes), then try again")]
@@ -54,20 +83,6 @@ pub enum DeviceError {
     AdminScopeNeedsAdmin,
     #[error(transparent)]
     Repo(#[from] RepoError),
-}
-
-impl DeviceError {
-    /// The RFC 8628 / RFC 6749 error code for the token endpoint.
-    pub fn oauth_code(&self) -> &'static str {
-        match self {
-            Self::AuthorizationPending => "authorization_pending",
-            Self::SlowDown { .. } => "slow_down",
-            Self::AccessDenied => "access_denied",
-            Self::ExpiredToken => "expired_token",
-            Self::Invalid(_) => "invalid_request",
-            _ => "invalid_grant",
-        }
-    }
 }
 
 /// What the device receives (RFC 8628 §3.2), minus the URIs, which the
@@ -120,176 +135,192 @@ pub fn parse_requested_scopes(raw: Option<&str>) -> Result<Scopes, ValidationErr
     }
 }
 
-/// Step 1: a new code pair, unless too many are pending already, in all or
-/// from `requester` (the salted hash of the client's rate-limit key).
-pub async fn start(
-    ports: &Ports,
-    scopes: Scopes,
-    caps: DeviceCaps,
-    requester: String,
-) -> Result<DeviceGrant, DeviceError> {
-    let device_code = hex::encode(rand::random::<[u8; 32]>());
-    let now = Timestamp::now();
-    // A user code collides with a live one about once in 2.5e10 tries at
-    // full store; retry a few times rather than fail.
-    for _ in 0..3 {
-        let user_code = generate_user_code();
-        let request = NewDeviceRequest {
-            device_code_hash: device_code_hash(&device_code),
-            user_code: user_code.clone(),
-            requester: requester.clone(),
-            scopes: scopes.clone(),
-            interval_secs: INTERVAL_SECS,
-            created_at: now,
-            expires_at: now.plus(EXPIRES_IN),
-        };
-        match ports.devices.create_device_request(request, caps).await {
-            Ok(DeviceInsert::Created) => {
-                return Ok(DeviceGrant {
-                    device_code,
-                    user_code: display_user_code(&user_code),
-                    expires_in: EXPIRES_IN.as_secs(),
-                    interval: INTERVAL_SECS,
-                    scopes,
-                })
+/// The detail of a `device.approve` or `device.deny` event.
+#[derive(Serialize)]
+struct Decided {
+    scopes: String,
+}
+
+/// The detail of the `token.create` event of a redeemed device login.
+#[derive(Serialize)]
+struct Redeemed {
+    device: i64,
+    scopes: String,
+    via: &'static str,
+}
+
+impl Devices {
+    /// Step 1: a new code pair for the scopes asked for (`read publish` when
+    /// none), unless too many are pending already, in all or from this client
+    /// (an IPv4 address or an IPv6 /64).
+    pub async fn start(
+        &self,
+        scope: Option<&str>,
+        client_ip: IpAddr,
+    ) -> Result<DeviceGrant, DeviceError> {
+        let scopes = parse_requested_scopes(scope).map_err(DeviceError::InvalidScope)?;
+        // Only the salted hash of the client is kept, as in the audit log.
+        let requester = self.ip_hasher.hash_key(&client_key(client_ip));
+        let device_code = hex::encode(rand::random::<[u8; 32]>());
+        let now = Timestamp::now();
+        // A user code collides with a live one about once in 2.5e10 tries at
+        // full store; retry a few times rather than fail.
+        for _ in 0..3 {
+            let user_code = generate_user_code();
+            let request = NewDeviceRequest {
+                device_code_hash: device_code_hash(&device_code),
+                user_code: user_code.clone(),
+                requester: requester.clone(),
+                scopes: scopes.clone(),
+                interval_secs: INTERVAL_SECS,
+                created_at: now,
+                expires_at: now.plus(EXPIRES_IN),
+            };
+            match self.repo.create_device_request(request, self.caps).await {
+                Ok(DeviceInsert::Created) => {
+                    return Ok(DeviceGrant {
+                        device_code,
+                        user_code: display_user_code(&user_code),
+                        expires_in: EXPIRES_IN.as_secs(),
+                        interval: INTERVAL_SECS,
+                        scopes,
+                    })
+                }
+                Ok(DeviceInsert::StoreFull) => return Err(DeviceError::StoreFull),
+                Ok(DeviceInsert::RequesterFull) => return Err(DeviceError::RequesterFull),
+                Err(RepoError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
             }
-            Ok(DeviceInsert::StoreFull) => return Err(DeviceError::StoreFull),
-            Ok(DeviceInsert::RequesterFull) => return Err(DeviceError::RequesterFull),
-            Err(RepoError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
+        }
+        Err(RepoError::Internal("could not draw a unique user code".into()).into())
+    }
+
+    /// The pending request a user code names, for the approval page.
+    pub async fn find_pending(&self, raw_code: &str) -> Result<DeviceRequest, DeviceError> {
+        let code = normalize_user_code(raw_code).ok_or_else(|| {
+            ValidationError::new(
+                "invalid_user_code",
+                "a code is 8 letters, shown as XXXX-XXXX",
+            )
+        })?;
+        match self.repo.find_device_by_user_code(&code).await? {
+            Some(r) if r.status == DeviceStatus::Pending && r.expires_at > Timestamp::now() => {
+                Ok(r)
+            }
+            _ => Err(DeviceError::UnknownUserCode),
         }
     }
-    Err(RepoError::Internal("could not draw a unique user code".into()).into())
-}
 
-/// The pending request a user code names, for the approval page.
-pub async fn find_pending(ports: &Ports, raw_code: &str) -> Result<DeviceRequest, DeviceError> {
-    let code = normalize_user_code(raw_code).ok_or_else(|| {
-        ValidationError::new(
-            "invalid_user_code",
-            "a code is 8 letters, shown as XXXX-XXXX",
-        )
-    })?;
-    match ports.devices.find_device_by_user_code(&code).await? {
-        Some(r) if r.status == DeviceStatus::Pending && r.expires_at > Timestamp::now() => Ok(r),
-        _ => Err(DeviceError::UnknownUserCode),
+    /// Step 2: `who` approves or denies the request behind a user code.
+    pub async fn decide(
+        &self,
+        who: &Principal,
+        raw_code: &str,
+        approve: bool,
+    ) -> Result<DeviceRequest, DeviceError> {
+        let request = self.find_pending(raw_code).await?;
+        if approve && !request.scopes.iter().all(|s| who.may_grant(s)) {
+            return Err(DeviceError::AdminScopeNeedsAdmin);
+        }
+        let action = if approve {
+            "device.approve"
+        } else {
+            "device.deny"
+        };
+        let detail = detail_json(&Decided {
+            scopes: request.scopes.to_string(),
+        });
+        let event = who.event(action, &format!("device:{}", request.id), detail);
+        if !self
+            .repo
+            .decide_device_request(request.id, who.user.id, approve, event)
+            .await?
+        {
+            return Err(DeviceError::UnknownUserCode);
+        }
+        Ok(request)
     }
-}
 
-/// Step 2: `user` approves or denies the request behind a user code.
-pub async fn decide(
-    ports: &Ports,
-    user: &User,
-    raw_code: &str,
-    approve: bool,
-    ip_hash: Option<String>,
-) -> Result<DeviceRequest, DeviceError> {
-    let request = find_pending(ports, raw_code).await?;
-    if approve && request.scopes.contains(Scope::Admin) && !user.is_admin {
-        return Err(DeviceError::AdminScopeNeedsAdmin);
-    }
-    let action = if approve {
-        "device.approve"
-    } else {
-        "device.deny"
-    };
-    let event = NewAuditEvent::new(action, format!("device:{}", request.id))
-        .by(Some(user.id), None)
-        .from_ip(ip_hash)
-        .detail(serde_json::json!({ "scopes": request.scopes.to_string() }).to_string());
-    if !ports
-        .devices
-        .decide_device_request(request.id, user.id, approve, event)
-        .await?
-    {
-        return Err(DeviceError::UnknownUserCode);
-    }
-    Ok(request)
-}
-
-/// Step 3: the device polls. The first poll after approval gets the token.
-pub async fn poll(
-    ports: &Ports,
-    device_code: &str,
-    ip_hash: Option<String>,
-) -> Result<(ApiToken, TokenRecord), DeviceError> {
-    if device_code.is_empty() || device_code.len() > 128 {
-        return Err(DeviceError::InvalidGrant("the device_code is not valid"));
-    }
-    let Some(request) = ports
-        .devices
-        .find_device_by_code_hash(&device_code_hash(device_code))
-        .await?
-    else {
-        return Err(DeviceError::InvalidGrant(
-            "this device code is not known to this registry",
-        ));
-    };
-    if request.status == DeviceStatus::Redeemed {
-        return Err(DeviceError::InvalidGrant(
-            "this device code was used already",
-        ));
-    }
-    let now = Timestamp::now();
-    if request.expires_at <= now {
-        return Err(DeviceError::ExpiredToken);
-    }
-    let too_soon = request
-        .last_polled_at
-        .is_some_and(|last| now.micros() - last.micros() < request.interval_secs * 1_000_000);
-    let interval = request.interval_secs + if too_soon { 5 } else { 0 };
-    ports
-        .devices
-        .record_device_poll(request.id, now, interval)
-        .await?;
-    if too_soon {
-        return Err(DeviceError::SlowDown { interval });
-    }
-    match request.status {
-        DeviceStatus::Pending => Err(DeviceError::AuthorizationPending),
-        DeviceStatus::Denied => Err(DeviceError::AccessDenied),
-        DeviceStatus::Redeemed => Err(DeviceError::InvalidGrant(
-            "this device code was used already",
-        )),
-        DeviceStatus::Approved => {
-            let user_id = request.user_id.ok_or_else(|| {
-                RepoError::Internal("approved device request without a user".into())
-            })?;
-            let token = ApiToken::generate();
-            let new = NewToken {
-                user_id,
-                name: "wharf login".to_owned(),
-                hash_hex: token.hash().to_hex(),
-                scopes: request.scopes.clone(),
-                projects: Vec::new(),
-                namespaces: Vec::new(),
-                expires_at: Some(now.plus(TOKEN_LIFETIME)),
-            };
-            // The target (the new token) is filled in by the repository.
-            let event = NewAuditEvent {
-                at: now,
-                ..NewAuditEvent::new("token.create", "")
-                    .by(Some(user_id), None)
-                    .from_ip(ip_hash)
-                    .detail(
-                        serde_json::json!({
-                            "via": "device",
-                            "device": request.id,
-                            "scopes": request.scopes.to_string(),
-                        })
-                        .to_string(),
-                    )
-            };
-            match ports
-                .devices
-                .redeem_device_request(request.id, new, event)
-                .await?
-            {
-                Some(record) => Ok((token, record)),
-                // Another poll redeemed it a moment ago.
-                None => Err(DeviceError::InvalidGrant(
-                    "this device code was used already",
-                )),
+    /// Step 3: the device polls. The first poll after approval gets the token.
+    pub async fn poll(
+        &self,
+        device_code: &str,
+        client_ip: IpAddr,
+    ) -> Result<(ApiToken, TokenRecord), DeviceError> {
+        if device_code.is_empty() || device_code.len() > 128 {
+            return Err(DeviceError::InvalidGrant("the device_code is not valid"));
+        }
+        let Some(request) = self
+            .repo
+            .find_device_by_code_hash(&device_code_hash(device_code))
+            .await?
+        else {
+            return Err(DeviceError::InvalidGrant(
+                "this device code is not known to this registry",
+            ));
+        };
+        if request.status == DeviceStatus::Redeemed {
+            return Err(DeviceError::InvalidGrant(
+                "this device code was used already",
+            ));
+        }
+        let now = Timestamp::now();
+        if request.expires_at <= now {
+            return Err(DeviceError::ExpiredToken);
+        }
+        let too_soon = request
+            .last_polled_at
+            .is_some_and(|last| now.micros() - last.micros() < request.interval_secs * 1_000_000);
+        let interval = request.interval_secs + if too_soon { 5 } else { 0 };
+        self.repo
+            .record_device_poll(request.id, now, interval)
+            .await?;
+        if too_soon {
+            return Err(DeviceError::SlowDown { interval });
+        }
+        match request.status {
+            DeviceStatus::Pending => Err(DeviceError::AuthorizationPending),
+            DeviceStatus::Denied => Err(DeviceError::AccessDenied),
+            DeviceStatus::Redeemed => Err(DeviceError::InvalidGrant(
+                "this device code was used already",
+            )),
+            DeviceStatus::Approved => {
+                let user_id = request.user_id.ok_or_else(|| {
+                    RepoError::Internal("approved device request without a user".into())
+                })?;
+                let token = ApiToken::generate();
+                let new = NewToken {
+                    user_id,
+                    name: "wharf login".to_owned(),
+                    hash_hex: token.hash().to_hex(),
+                    scopes: request.scopes.clone(),
+                    projects: Vec::new(),
+                    namespaces: Vec::new(),
+                    expires_at: Some(now.plus(TOKEN_LIFETIME)),
+                };
+                // The target (the new token) is filled in by the repository.
+                let event = NewAuditEvent {
+                    at: now,
+                    ..NewAuditEvent::new("token.create", "")
+                        .by(Some(user_id), None)
+                        .from_ip(Some(self.ip_hasher.hash(client_ip)))
+                        .detail(detail_json(&Redeemed {
+                            device: request.id,
+                            scopes: request.scopes.to_string(),
+                            via: "device",
+                        }))
+                };
+                match self
+                    .repo
+                    .redeem_device_request(request.id, new, event)
+                    .await?
+                {
+                    Some(record) => Ok((token, record)),
+                    // Another poll redeemed it a moment ago.
+                    None => Err(DeviceError::InvalidGrant(
+                        "this device code was used already",
+                    )),
+                }
             }
         }
     }

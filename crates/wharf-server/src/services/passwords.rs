@@ -7,6 +7,18 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::OnceLock;
 use wharf_core::ValidationError;
 
+/// Why a password could not be hashed: too weak (the caller's to fix), or
+/// the hashing itself failed (ours).
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error(transparent)]
+    Weak(#[from] ValidationError),
+    #[error("hashing the password failed")]
+    Hash(#[source] argon2::password_hash::Error),
+    #[error("the password hashing task stopped")]
+    Task(#[source] tokio::task::JoinError),
+}
+
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest, in bytes: bounds the work one login attempt can ask for.
@@ -30,17 +42,17 @@ pub fn validate_password(password: &str) -> Result<(), ValidationError> {
 }
 
 /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for a new password.
-pub async fn hash_password(password: String) -> Result<String, ValidationError> {
+pub async fn hash_password(password: String) -> Result<String, PasswordError> {
     validate_password(&password)?;
     tokio::task::spawn_blocking(move || {
         let salt = new_salt();
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| ValidationError::new("invalid_password", e.to_string()))
+            .map_err(PasswordError::Hash)
     })
     .await
-    .map_err(|e| ValidationError::new("invalid_password", e.to_string()))?
+    .map_err(PasswordError::Task)?
 }
 
 /// Whether `password` matches `stored`. With no stored hash (no such user,
@@ -101,9 +113,9 @@ mod tests {
 
     #[tokio::test]
     async fn short_passwords_are_refused() {
-        assert_eq!(
-            hash_password("short".into()).await.unwrap_err().code,
-            "weak_password"
-        );
+        match hash_password("short".into()).await {
+            Err(PasswordError::Weak(e)) => assert_eq!(e.code, "weak_password"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -12,7 +12,7 @@ use tower::ServiceExt;
 use wharf_core::model::NewToken;
 use wharf_core::{ApiToken, NormalizedName, Scopes, Timestamp};
 use wharf_server::config::{Config, Overrides};
-use wharf_server::services::accounts::{self, TokenRequest};
+use wharf_server::services::accounts::TokenRequest;
 use wharf_server::state::App;
 
 pub struct TestApp {
@@ -111,9 +111,7 @@ impl TestApp {
     }
 
     pub async fn user(&self, name: &str) {
-        accounts::create_user(&self.app.ports, name, false)
-            .await
-            .unwrap();
+        self.app.accounts.create_user(name, false).await.unwrap();
     }
 
     /// Grants an existing user the MCP namespace `glob`.
@@ -165,7 +163,7 @@ impl TestApp {
             expires_in: None,
             ip_hash: None,
         };
-        let (token, _) = accounts::create_token(&self.app.ports, req).await.unwrap();
+        let (token, _) = self.app.accounts.create_token(req).await.unwrap();
         token.reveal().to_owned()
     }
 

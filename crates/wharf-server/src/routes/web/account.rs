@@ -3,10 +3,9 @@
 use super::{
     cookie, error_page, message_page, render, safe_next, set_cookie, MaybeSession, WebUser,
 };
-use crate::error::AppError;
 use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
-use crate::services::accounts::{self, AccountError, TokenRequest};
+use crate::services::accounts::{AccountError, TokenRequest};
 use crate::services::sessions::{self, SESSION_COOKIE};
 use crate::state::App;
 use askama::Template;
@@ -16,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use wharf_core::model::TokenRecord;
-use wharf_core::Timestamp;
+use wharf_core::{Scope, Timestamp};
 
 /// A double-submit cookie guards the login form itself: there is no session
 /// yet to hold a CSRF token, and this stops another site logging a browser
@@ -123,14 +122,10 @@ pub async fn login(
             return error_page(refused);
         }
     }
-    let started = match sessions::login(
-        &app.ports,
-        &form.username,
-        form.password,
-        app.config.security.session_ttl,
-        Some(app.ip_hasher.hash(ip)),
-    )
-    .await
+    let started = match app
+        .accounts
+        .login(&form.username, form.password, Some(app.ip_hasher.hash(ip)))
+        .await
     {
         Ok(Some(started)) => started,
         Ok(None) => {
@@ -187,13 +182,10 @@ pub async fn logout(State(app): State<App>, user: WebUser, Form(form): Form<Csrf
     if let Some(refused) = user.csrf_refusal(&form.csrf) {
         return refused;
     }
-    if let Err(e) = sessions::logout(
-        &app.ports,
-        &user.cookie_value,
-        &user.session,
-        user.ip_hash.clone(),
-    )
-    .await
+    if let Err(e) = app
+        .accounts
+        .logout(&user.cookie_value, &user.session, user.ip_hash.clone())
+        .await
     {
         return error_page(e.into());
     }
@@ -270,7 +262,7 @@ async fn tokens_view(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let tokens = match app.ports.tokens.list_tokens(user.session.user.id).await {
+    let tokens = match app.accounts.own_tokens(&user.session.user).await {
         Ok(t) => t,
         Err(e) => return error_page(e.into()),
     };
@@ -343,7 +335,7 @@ pub async fn create_token(
         }
     }
     // A session acts with the user's own rights: only an admin can mint an admin token.
-    if form.admin.is_some() && !user.session.user.is_admin {
+    if form.admin.is_some() && !user.principal().may_grant(Scope::Admin) {
         return tokens_view(
             &app,
             &user,
@@ -388,7 +380,7 @@ pub async fn create_token(
         )
         .await;
     }
-    match accounts::create_token(&app.ports, request).await {
+    match app.accounts.create_token(request).await {
         Ok((token, record)) => render(
             StatusCode::OK,
             &TokenCreatedPage {
@@ -402,7 +394,7 @@ pub async fn create_token(
         Err(AccountError::Invalid(e)) => {
             tokens_view(&app, &user, StatusCode::BAD_REQUEST, Some(&e.message)).await
         }
-        Err(e) => error_page(account_error(e)),
+        Err(e) => error_page(e.into()),
     }
 }
 
@@ -415,8 +407,11 @@ pub async fn revoke_token(
     if let Some(refused) = user.csrf_refusal(&form.csrf) {
         return refused;
     }
-    match accounts::revoke_own_token(&app.ports, &user.session.user, id, user.ip_hash.clone()).await
-    {
+    let revoked = app
+        .accounts
+        .revoke_own_token(&user.session.user, id, user.ip_hash.clone())
+        .await;
+    match revoked {
         Ok(_) => Redirect::to("/account/tokens").into_response(),
         Err(AccountError::NoSuchToken(_)) => message_page(
             StatusCode::NOT_FOUND,
@@ -424,14 +419,6 @@ pub async fn revoke_token(
             "You have no token with that ID.",
             Some("/account/tokens"),
         ),
-        Err(e) => error_page(account_error(e)),
-    }
-}
-
-fn account_error(e: AccountError) -> AppError {
-    match e {
-        AccountError::Repo(e) => e.into(),
-        AccountError::Invalid(e) => e.into(),
-        other => AppError::bad_request("invalid_request", other.to_string()),
+        Err(e) => error_page(e.into()),
     }
 }

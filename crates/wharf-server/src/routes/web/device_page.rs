@@ -1,9 +1,10 @@
 //! `/device`: a logged-in user approves or denies a device login (RFC 8628 §3.3).
 
 use super::{error_page, message_page, render, WebUser};
+use crate::error::AppError;
 use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
-use crate::services::device::{self, DeviceError};
+use crate::services::device;
 use crate::state::App;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -52,10 +53,17 @@ pub async fn page(
         if let Err(refused) = limit_code_lookups(&app, &ip, &user).await {
             return refused;
         }
-        match device::find_pending(&app.ports, &code).await {
+        match app
+            .devices
+            .find_pending(&code)
+            .await
+            .map_err(AppError::from)
+        {
             Ok(request) => (StatusCode::OK, Some(request.scopes.to_string()), None),
-            Err(DeviceError::Repo(e)) => return super::error_page(e.into()),
-            Err(e) => (StatusCode::NOT_FOUND, None, Some(e.to_string())),
+            Err(e) if e.status.is_server_error() => return error_page(e),
+            // The page answers a look-up: a code that is malformed names
+            // no pending login either.
+            Err(e) => (StatusCode::NOT_FOUND, None, Some(e.message)),
         }
     };
     // Only a well-formed code is echoed back into the form.
@@ -108,15 +116,12 @@ pub async fn decide(
             )
         }
     };
-    match device::decide(
-        &app.ports,
-        &user.session.user,
-        &form.user_code,
-        approve,
-        user.ip_hash.clone(),
-    )
-    .await
-    {
+    let decided = app
+        .devices
+        .decide(&user.principal(), &form.user_code, approve)
+        .await
+        .map_err(AppError::from);
+    match decided {
         Ok(_) if approve => message_page(
             StatusCode::OK,
             "Device approved",
@@ -129,24 +134,16 @@ pub async fn decide(
             "The device login was denied; the code cannot be used any more.",
             None,
         ),
-        Err(DeviceError::Repo(e)) => super::error_page(e.into()),
-        Err(e) => {
-            let status = match e {
-                DeviceError::AdminScopeNeedsAdmin => StatusCode::FORBIDDEN,
-                DeviceError::UnknownUserCode => StatusCode::NOT_FOUND,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let message = e.to_string();
-            render(
-                status,
-                &DevicePage {
-                    user_name: &user.session.user.name,
-                    csrf: &user.session.csrf_token,
-                    user_code: "",
-                    scopes: None,
-                    error: Some(&message),
-                },
-            )
-        }
+        Err(e) if e.status.is_server_error() => error_page(e),
+        Err(e) => render(
+            e.status,
+            &DevicePage {
+                user_name: &user.session.user.name,
+                csrf: &user.session.csrf_token,
+                user_code: "",
+                scopes: None,
+                error: Some(&e.message),
+            },
+        ),
     }
 }

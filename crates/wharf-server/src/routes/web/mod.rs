@@ -11,6 +11,7 @@ mod review_page;
 
 use crate::error::AppError;
 use crate::middleware::ClientIp;
+use crate::services::auth::Principal;
 use crate::services::sessions::{self, SESSION_COOKIE};
 use crate::state::App;
 use askama::Template;
@@ -120,7 +121,7 @@ impl FromRequestParts<App> for MaybeSession {
             return Ok(Self(None));
         };
         let value = value.to_owned();
-        match sessions::current(&app.ports, &value).await {
+        match app.accounts.session(&value).await {
             Ok(found) => Ok(Self(found.map(|s| (s, value)))),
             Err(e) => Err(error_page(AppError::from(e))),
         }
@@ -166,6 +167,11 @@ impl FromRequestParts<App> for WebUser {
 }
 
 impl WebUser {
+    /// The session as a principal: it acts with its user's own rights.
+    pub fn principal(&self) -> Principal {
+        Principal::for_session(self.session.user.clone(), self.ip_hash.clone())
+    }
+
     /// The refusal for a form whose CSRF token is not this session's.
     pub fn csrf_refusal(&self, submitted: &str) -> Option<Response> {
         if sessions::csrf_matches(&self.session.csrf_token, submitted) {
