@@ -11,6 +11,8 @@
 use crate::services::deploy::store::StoreError;
 use crate::services::deploy::{DeployError, FieldError};
 use crate::services::mcp::{McpError, McpProblem};
+use crate::services::projects::ProjectError;
+use crate::services::yank::YankError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -217,6 +219,27 @@ impl From<StoreError> for AppError {
             // Never says which bytes failed; a failure here is ours, not the caller's.
             StoreError::Vault(_) | StoreError::Stored(_) => AppError::internal(e),
             StoreError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<ProjectError> for AppError {
+    fn from(e: ProjectError) -> Self {
+        match e {
+            ProjectError::Invalid(v) => v.into(),
+            ProjectError::NotFound(_) => AppError::not_found(e.to_string()),
+            ProjectError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<YankError> for AppError {
+    fn from(e: YankError) -> Self {
+        match e {
+            YankError::Invalid(v) => v.into(),
+            YankError::Forbidden(m) => AppError::forbidden("forbidden", m),
+            YankError::NotFound(m) => AppError::not_found(m),
+            YankError::Repo(r) => r.into(),
         }
     }
 }

@@ -28,11 +28,21 @@ use utoipa::{Modify, OpenApi};
         routes::mcp::version_status,
         routes::mcp::server_status,
         routes::mcp::add_publisher,
+        routes::api::project,
+        routes::api::yank_release,
+        routes::api::unyank_release,
+        routes::search::search,
+        routes::simple::index,
+        routes::simple::project,
+        routes::files::download,
+        routes::upload::upload,
     ),
     modifiers(&TokenAuth, &RegistryApiV01),
     tags(
         (name = "deployments", description = "Validated MCP server deployments and their launch plans"),
         (name = "mcp", description = "The MCP server catalog: the official registry's API, under /v0 and /v0.1"),
+        (name = "projects", description = "Projects, releases and files in the native API"),
+        (name = "pypi", description = "The PyPI-compatible surfaces: the simple API, downloads and twine uploads"),
     )
 )]
 pub struct WharfApi;

@@ -7,6 +7,7 @@ use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
 use crate::services::deploy::{DeploymentPorts, Deployments};
 use crate::services::mcp::{Catalog, CatalogParts};
+use crate::services::projects::Projects;
 use crate::services::reference_names::ReferenceNames;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -69,7 +70,7 @@ pub struct AppInner {
     pub ports: Ports,
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
-    pub pages: PageCache,
+    pub pages: Arc<PageCache>,
     pub file_index: FileCache,
     /// Scan slots for verification in this process.
     pub verifier: crate::services::verify::Verifier,
@@ -83,6 +84,7 @@ pub struct AppInner {
     pub names: ReferenceNames,
     pub deployments: Deployments,
     pub catalog: Catalog,
+    pub projects: Projects,
 }
 
 impl std::ops::Deref for App {
@@ -220,6 +222,13 @@ impl App {
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
         });
+        let pages = Arc::new(PageCache::new(ttl));
+        let projects = Projects::new(
+            ports.projects.clone(),
+            ports.search.clone(),
+            pages.clone(),
+            config.verification.show_pending,
+        );
         let catalog = Catalog::new(CatalogParts {
             repo: ports.mcp.clone(),
             users: ports.users.clone(),
@@ -242,7 +251,7 @@ impl App {
             jwt,
             ip_hasher,
             limiter,
-            pages: PageCache::new(ttl),
+            pages,
             file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
             verifier: crate::services::verify::Verifier::new(config.verification.workers),
             upstream,
@@ -251,6 +260,7 @@ impl App {
             names,
             deployments,
             catalog,
+            projects,
             config,
             ports,
             db,

@@ -18,6 +18,23 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Files up to this size are read in one go; larger ones stream.
 const SMALL_FILE: u64 = 256 * 1024;
 
+/// `GET /files/{sha256}/{filename}`: a published file, or with `.metadata`
+/// its PEP 658 metadata file.
+#[utoipa::path(
+    get, path = "/files/{sha256}/{filename}", operation_id = "downloadFile", tag = "pypi",
+    params(
+        ("sha256" = String, Path, description = "the file's SHA-256, in hex"),
+        ("filename" = String, Path, description = "the file name, or it plus `.metadata`"),
+    ),
+    responses(
+        (status = 200, content((Vec<u8> = "application/octet-stream"))),
+        (status = 206, description = "one byte range"),
+        (status = 304, description = "unchanged (If-None-Match)"),
+        (status = 307, description = "on S3: a presigned URL that lives 15 minutes"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 416, description = "the range is not satisfiable"),
+    )
+)]
 pub async fn download(
     State(app): State<App>,
     Path((sha256, filename)): Path<(String, String)>,

@@ -12,6 +12,20 @@ use bytes::Bytes;
 use wharf_core::name::normalize;
 use wharf_core::NormalizedName;
 
+/// `GET /simple/`: every project with a listed file, as PEP 503 HTML or
+/// PEP 691 JSON by `Accept`.
+#[utoipa::path(
+    get, path = "/simple/", operation_id = "simpleIndex", tag = "pypi",
+    responses(
+        (status = 200, content(
+            (crate::pages::SimpleIndex = "application/vnd.pypi.simple.v1+json"),
+            (String = "application/vnd.pypi.simple.v1+html"),
+            (String = "text/html"),
+        )),
+        (status = 304, description = "the page has not changed (If-None-Match)"),
+        (status = 406, body = crate::error::ErrorBody),
+    )
+)]
 pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Response, AppError> {
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
@@ -28,7 +42,9 @@ pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Respons
                 .collect();
             Ok::<_, AppError>(Some(match format {
                 PageFormat::Html => Bytes::from(pages::index_html(&names)),
-                PageFormat::Json => Bytes::from(pages::index_json(&names).to_string()),
+                PageFormat::Json => {
+                    Bytes::from(serde_json::to_vec(&pages::index_json(&names)).unwrap_or_default())
+                }
             }))
         })
         .await?
@@ -52,6 +68,23 @@ fn moved_to(normalized: &str) -> Response {
         .into_response()
 }
 
+/// `GET /simple/{name}/`: a project's files, as PEP 503 HTML or PEP 691
+/// JSON by `Accept`; a name that is not normalized gets a 301.
+#[utoipa::path(
+    get, path = "/simple/{name}/", operation_id = "simpleProject", tag = "pypi",
+    params(("name" = String, Path, description = "the normalized project name")),
+    responses(
+        (status = 200, content(
+            (crate::pages::SimpleProject = "application/vnd.pypi.simple.v1+json"),
+            (String = "application/vnd.pypi.simple.v1+html"),
+            (String = "text/html"),
+        )),
+        (status = 301, description = "to the normalized name"),
+        (status = 304, description = "the page has not changed (If-None-Match)"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 406, body = crate::error::ErrorBody),
+    )
+)]
 pub async fn project(
     State(app): State<App>,
     Path(name): Path<String>,
@@ -83,7 +116,9 @@ pub async fn project(
             }
             Ok::<_, AppError>(Some(match format {
                 PageFormat::Html => Bytes::from(pages::project_html(&listing)),
-                PageFormat::Json => Bytes::from(pages::project_json(&listing).to_string()),
+                PageFormat::Json => Bytes::from(
+                    serde_json::to_vec(&pages::project_json(&listing)).unwrap_or_default(),
+                ),
             }))
         })
         .await?

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod device;
 pub mod mcp;
 pub mod passwords;
+pub mod projects;
 pub mod reference_names;
 pub mod review;
 pub mod sessions;
