@@ -14,6 +14,7 @@ pub const MAX_LIMIT: i64 = 100;
 
 /// A search.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// 1 to 200 printable characters.
     q: Option<String>,
