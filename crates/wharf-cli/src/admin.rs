@@ -7,7 +7,7 @@ use wharf_core::Timestamp;
 use wharf_server::config::Config;
 use wharf_server::services::accounts::{self, TokenRequest};
 use wharf_server::services::audit;
-use wharf_server::services::review::{self, Decision};
+use wharf_server::services::review::{Decision, HeldFileView, QueueView};
 use wharf_server::services::verify;
 use wharf_server::state::{open_database, App, Ports};
 
@@ -351,10 +351,12 @@ async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Resul
             } else {
                 &[FileStatus::Quarantined]
             };
-            let held = app.ports.verification.held_files(statuses, 1000).await?;
+            let held = app.reviews.queue(statuses, 1000).await?;
             if json {
-                let files: Vec<_> = held.iter().map(review::file_json).collect();
-                writeln!(out, "{}", serde_json::json!({ "files": files }))?;
+                let queue = QueueView {
+                    files: held.iter().map(HeldFileView::from).collect(),
+                };
+                writeln!(out, "{}", serde_json::to_string(&queue)?)?;
                 return Ok(());
             }
             if held.is_empty() {
@@ -396,7 +398,10 @@ async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Resul
             }
         }
         QuarantineCommand::Release { id, reason } => {
-            let held = review::decide(&app, id, Decision::Release, &reason, None).await?;
+            let held = app
+                .reviews
+                .decide(id, Decision::Release, &reason, None)
+                .await?;
             eprintln!(
                 "released {} (now {})",
                 held.file.filename,
@@ -404,7 +409,10 @@ async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Resul
             );
         }
         QuarantineCommand::Reject { id, reason } => {
-            let held = review::decide(&app, id, Decision::Reject, &reason, None).await?;
+            let held = app
+                .reviews
+                .decide(id, Decision::Reject, &reason, None)
+                .await?;
             eprintln!(
                 "rejected {} (now {})",
                 held.file.filename,

@@ -12,6 +12,7 @@ use crate::services::deploy::store::StoreError;
 use crate::services::deploy::{DeployError, FieldError};
 use crate::services::mcp::{McpError, McpProblem};
 use crate::services::projects::ProjectError;
+use crate::services::review::ReviewError;
 use crate::services::yank::YankError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -229,6 +230,23 @@ impl From<ProjectError> for AppError {
             ProjectError::Invalid(v) => v.into(),
             ProjectError::NotFound(_) => AppError::not_found(e.to_string()),
             ProjectError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<ReviewError> for AppError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Invalid(m) => AppError::bad_request("reason_required", m),
+            ReviewError::BadName(v) => v.into(),
+            ReviewError::AdminRequired(m) => AppError::forbidden("admin_required", m),
+            ReviewError::NotFound(_) | ReviewError::ReportNotFound(_) => {
+                AppError::not_found(e.to_string())
+            }
+            ReviewError::Conflict { .. } => {
+                AppError::new(StatusCode::CONFLICT, "status_conflict", e.to_string())
+            }
+            ReviewError::Repo(r) => r.into(),
         }
     }
 }

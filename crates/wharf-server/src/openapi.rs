@@ -36,12 +36,17 @@ use utoipa::{Modify, OpenApi};
         routes::simple::project,
         routes::files::download,
         routes::upload::upload,
+        routes::review::queue,
+        routes::review::release,
+        routes::review::reject,
+        routes::review::report,
     ),
     modifiers(&TokenAuth, &RegistryApiV01),
     tags(
         (name = "deployments", description = "Validated MCP server deployments and their launch plans"),
         (name = "mcp", description = "The MCP server catalog: the official registry's API, under /v0 and /v0.1"),
         (name = "projects", description = "Projects, releases and files in the native API"),
+        (name = "admin", description = "Administration: the review queue and the audit log"),
         (name = "pypi", description = "The PyPI-compatible surfaces: the simple API, downloads and twine uploads"),
     )
 )]

@@ -9,6 +9,7 @@ use crate::services::deploy::{DeploymentPorts, Deployments};
 use crate::services::mcp::{Catalog, CatalogParts};
 use crate::services::projects::Projects;
 use crate::services::reference_names::ReferenceNames;
+use crate::services::review::Reviews;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +72,7 @@ pub struct AppInner {
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
     pub pages: Arc<PageCache>,
-    pub file_index: FileCache,
+    pub file_index: Arc<FileCache>,
     /// Scan slots for verification in this process.
     pub verifier: crate::services::verify::Verifier,
     /// Look-ups in the configured upstream registries, cached.
@@ -85,6 +86,7 @@ pub struct AppInner {
     pub deployments: Deployments,
     pub catalog: Catalog,
     pub projects: Projects,
+    pub reviews: Reviews,
 }
 
 impl std::ops::Deref for App {
@@ -223,6 +225,15 @@ impl App {
             vault_previous: vault_previous.clone(),
         });
         let pages = Arc::new(PageCache::new(ttl));
+        let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
+        let reviews = Reviews::new(
+            ports.verification.clone(),
+            ports.files.clone(),
+            ports.projects.clone(),
+            ports.audit.clone(),
+            pages.clone(),
+            file_index.clone(),
+        );
         let projects = Projects::new(
             ports.projects.clone(),
             ports.search.clone(),
@@ -252,7 +263,7 @@ impl App {
             ip_hasher,
             limiter,
             pages,
-            file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
+            file_index,
             verifier: crate::services::verify::Verifier::new(config.verification.workers),
             upstream,
             vault,
@@ -261,6 +272,7 @@ impl App {
             deployments,
             catalog,
             projects,
+            reviews,
             config,
             ports,
             db,

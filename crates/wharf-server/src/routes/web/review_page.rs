@@ -3,7 +3,7 @@
 
 use super::{error_page, message_page, render, WebUser};
 use crate::services::auth::Principal;
-use crate::services::review::{self, Decision, ReviewError};
+use crate::services::review::{Decision, ReviewError};
 use crate::state::App;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -56,9 +56,8 @@ pub async fn page(State(app): State<App>, user: WebUser) -> Response {
 
 async fn view(app: &App, user: &WebUser, status: StatusCode, error: Option<&str>) -> Response {
     let held = match app
-        .ports
-        .verification
-        .held_files(&[FileStatus::Quarantined, FileStatus::Pending], 500)
+        .reviews
+        .queue(&[FileStatus::Quarantined, FileStatus::Pending], 500)
         .await
     {
         Ok(h) => h,
@@ -138,7 +137,11 @@ pub async fn decide(
         namespaces: Vec::new(),
         ip_hash: user.ip_hash.clone(),
     };
-    match review::decide(&app, id, decision, &form.reason, Some(&who)).await {
+    match app
+        .reviews
+        .decide(id, decision, &form.reason, Some(&who))
+        .await
+    {
         Ok(_) => Redirect::to("/admin/review").into_response(),
         Err(ReviewError::Repo(e)) => error_page(e.into()),
         Err(e @ ReviewError::NotFound(_)) => {
@@ -150,5 +153,7 @@ pub async fn decide(
         Err(ReviewError::Invalid(message)) => {
             view(&app, &user, StatusCode::BAD_REQUEST, Some(&message)).await
         }
+        // Not reachable from a decision; mapped like the API, to be safe.
+        Err(e) => error_page(e.into()),
     }
 }
