@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
 use crate::services::deploy::{DeploymentPorts, Deployments};
+use crate::services::index::Index;
 use crate::services::mcp::{Catalog, CatalogParts};
 use crate::services::projects::Projects;
 use crate::services::reference_names::ReferenceNames;
@@ -87,6 +88,7 @@ pub struct AppInner {
     pub catalog: Catalog,
     pub projects: Projects,
     pub reviews: Reviews,
+    pub index: Index,
 }
 
 impl std::ops::Deref for App {
@@ -226,6 +228,14 @@ impl App {
         });
         let pages = Arc::new(PageCache::new(ttl));
         let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
+        let index = Index::new(
+            ports.projects.clone(),
+            ports.files.clone(),
+            ports.blobs.clone(),
+            pages.clone(),
+            file_index.clone(),
+            config.verification.show_pending,
+        );
         let reviews = Reviews::new(
             ports.verification.clone(),
             ports.files.clone(),
@@ -273,6 +283,7 @@ impl App {
             catalog,
             projects,
             reviews,
+            index,
             config,
             ports,
             db,

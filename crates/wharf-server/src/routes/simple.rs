@@ -1,16 +1,13 @@
 //! `/simple/` and `/simple/{project}/`: the index that pip and uv read.
 
-use crate::cache::{Page, PageFormat, INDEX_KEY};
+use crate::cache::{Page, PageFormat};
 use crate::error::AppError;
 use crate::negotiate::{choose, SimpleType};
-use crate::pages;
 use crate::state::App;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use wharf_core::name::normalize;
-use wharf_core::NormalizedName;
 
 /// `GET /simple/`: every project with a listed file, as PEP 503 HTML or
 /// PEP 691 JSON by `Accept`.
@@ -29,26 +26,7 @@ use wharf_core::NormalizedName;
 pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Response, AppError> {
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
-    let page = app
-        .pages
-        .get_or_build(INDEX_KEY, format, || async {
-            let names: Vec<String> = app
-                .ports
-                .projects
-                .list_projects()
-                .await?
-                .into_iter()
-                .map(|p| p.normalized.to_string())
-                .collect();
-            Ok::<_, AppError>(Some(match format {
-                PageFormat::Html => Bytes::from(pages::index_html(&names)),
-                PageFormat::Json => {
-                    Bytes::from(serde_json::to_vec(&pages::index_json(&names)).unwrap_or_default())
-                }
-            }))
-        })
-        .await?
-        .expect("the index always builds");
+    let page = app.index.index_page(format).await?;
     Ok(respond(&page, kind, &headers))
 }
 
@@ -98,29 +76,8 @@ pub async fn project(
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
     let page = app
-        .pages
-        .get_or_build(&normalized, format, || async {
-            let Ok(project) = NormalizedName::parse(&normalized) else {
-                return Ok(None);
-            };
-            let Some(listing) = app.ports.projects.listing(&project).await? else {
-                return Ok(None);
-            };
-            let listing = pages::as_indexed(listing, app.config.verification.show_pending);
-            if !listing
-                .files
-                .iter()
-                .any(|f| f.status == wharf_core::model::FileStatus::Published)
-            {
-                return Ok(None);
-            }
-            Ok::<_, AppError>(Some(match format {
-                PageFormat::Html => Bytes::from(pages::project_html(&listing)),
-                PageFormat::Json => Bytes::from(
-                    serde_json::to_vec(&pages::project_json(&listing)).unwrap_or_default(),
-                ),
-            }))
-        })
+        .index
+        .project_page(&normalized, format)
         .await?
         .ok_or_else(|| no_project(&normalized))?;
     Ok(respond(&page, kind, &headers))

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod deploy;
 pub mod device;
+pub mod index;
 pub mod mcp;
 pub mod passwords;
 pub mod projects;
