@@ -196,8 +196,10 @@ impl Principal {
         }
         match server {
             Some(name) => self.may_touch_server(name),
-            None if registry_type == "pypi" => wharf_core::ProjectName::parse(identifier)
-                .is_ok_and(|p| self.may_touch(&p.normalize())),
+            None if registry_type == wharf_core::mcp::RegistryType::Pypi.as_str() => {
+                wharf_core::ProjectName::parse(identifier)
+                    .is_ok_and(|p| self.may_touch(&p.normalize()))
+            }
             None => false,
         }
     }

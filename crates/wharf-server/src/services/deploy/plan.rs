@@ -7,7 +7,7 @@ use super::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use wharf_core::mcp::Transport;
+use wharf_core::mcp::{RegistryType, Transport};
 
 /// How to launch a deployment: never a shell string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -59,8 +59,8 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             argv.push(a.value.clone());
         }
     };
-    let (runtime, argv) = match package.registry_type.as_str() {
-        "npm" => {
+    let (runtime, argv) = match package.kind() {
+        Some(RegistryType::Npm) => {
             let mut argv = vec!["npx".to_owned()];
             push(&mut argv, true);
             argv.push("-y".into());
@@ -68,14 +68,14 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             push(&mut argv, false);
             ("npx", argv)
         }
-        "pypi" => {
+        Some(RegistryType::Pypi) => {
             let mut argv = vec!["uvx".to_owned()];
             push(&mut argv, true);
             argv.push(format!("{}=={version}", package.identifier));
             push(&mut argv, false);
             ("uvx", argv)
         }
-        "oci" => {
+        Some(RegistryType::Oci) => {
             let mut argv = vec!["docker".into(), "run".into(), "--rm".into(), "-i".into()];
             // `-e NAME` passes the variable from the runner's (exact) environment.
             for name in &env {
@@ -87,13 +87,13 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             push(&mut argv, false);
             ("docker", argv)
         }
-        other => {
+        _ => {
             return Err(FieldError::new(
                 "package.registryType",
                 "unsupported_runtime",
                 format!(
                     "packages of type '{}' have no runtime here",
-                    wharf_core::name::printable(other)
+                    wharf_core::name::printable(&package.registry_type)
                 ),
                 "deploy an npm, pypi or oci package",
             ))
