@@ -5,9 +5,9 @@ use crate::cache::{FileCache, PageCache};
 use crate::config::Config;
 use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
-use crate::services::deploy::{DeploymentPorts, Deployments};
+use crate::services::deploy::Deployments;
 use crate::services::index::Index;
-use crate::services::mcp::{Catalog, CatalogParts};
+use crate::services::mcp::Catalog;
 use crate::services::projects::Projects;
 use crate::services::reference_names::ReferenceNames;
 use crate::services::review::Reviews;
@@ -216,7 +216,7 @@ impl App {
             ports.verification.clone(),
             &config.verification.trusted_names,
         );
-        let deployments = Deployments::new(DeploymentPorts {
+        let deployments = Deployments {
             catalog: ports.mcp.clone(),
             projects: ports.projects.clone(),
             store: ports.deployments.clone(),
@@ -225,7 +225,7 @@ impl App {
             names: names.clone(),
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
-        });
+        };
         let pages = Arc::new(PageCache::new(ttl));
         let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
         let index = Index::new(
@@ -250,7 +250,7 @@ impl App {
             pages.clone(),
             config.verification.show_pending,
         );
-        let catalog = Catalog::new(CatalogParts {
+        let catalog = Catalog {
             repo: ports.mcp.clone(),
             users: ports.users.clone(),
             projects: ports.projects.clone(),
@@ -266,7 +266,7 @@ impl App {
             pypi_url: config.upstream.pypi_url.clone(),
             public_url: config.security.public_url.clone(),
             tmp_dir: config.tmp_dir(),
-        });
+        };
         Ok(Self(Arc::new(AppInner {
             metrics: Arc::default(),
             jwt,
