@@ -4,6 +4,7 @@
 //! performs I/O.
 
 pub mod filename;
+pub mod glob;
 pub mod mcp;
 pub mod model;
 pub mod name;

@@ -85,7 +85,7 @@ pub async fn create_token(
         )
         .into());
     }
-    let max_globs = crate::services::mcp::namespaces::MAX_TOKEN_GLOBS;
+    let max_globs = wharf_core::glob::MAX_TOKEN_GLOBS;
     if req.namespaces.len() > max_globs {
         return Err(ValidationError::new(
             "too_many_namespaces",
@@ -100,9 +100,11 @@ pub async fn create_token(
         .collect::<Result<Vec<_>, _>>()?;
     let mut namespaces = Vec::with_capacity(req.namespaces.len());
     for glob in req.namespaces {
-        crate::services::mcp::namespaces::check_glob(glob)
-            .map_err(|reason| ValidationError::new("invalid_namespace", reason))?;
-        namespaces.push(glob.to_ascii_lowercase());
+        namespaces.push(
+            wharf_core::glob::NamespaceGlob::parse(glob)?
+                .as_str()
+                .to_owned(),
+        );
     }
     let expires_at = req
         .expires_in

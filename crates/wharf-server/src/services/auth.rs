@@ -222,7 +222,7 @@ impl Principal {
             || self
                 .namespaces
                 .iter()
-                .any(|glob| crate::services::mcp::namespaces::glob_matches(glob, name))
+                .any(|glob| wharf_core::glob::matches(glob, name))
     }
 
     /// The per-credential rate-limit key: the token, or the user for a JWT.
