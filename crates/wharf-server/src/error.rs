@@ -53,6 +53,9 @@ pub struct AppError {
     pub details: Option<Value>,
     /// Extra headers, e.g. `WWW-Authenticate` on a 401.
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// Seconds after which a retry may succeed: sent as `Retry-After`, in
+    /// JSON and problem+json answers alike.
+    pub retry_after: Option<u32>,
     /// OAuth endpoints (RFC 6749 §5.2) also carry the message as `error_description`.
     pub is_oauth: bool,
 }
@@ -65,6 +68,7 @@ impl AppError {
             message: message.into(),
             details: None,
             headers: Vec::new(),
+            retry_after: None,
             is_oauth: false,
         }
     }
@@ -91,12 +95,10 @@ impl AppError {
         e
     }
 
-    /// The `Retry-After` seconds this error carries, if any.
-    pub fn retry_after(&self) -> Option<u32> {
-        self.headers
-            .iter()
-            .find(|(name, _)| name == header::RETRY_AFTER)
-            .and_then(|(_, v)| v.to_str().ok()?.parse().ok())
+    /// Says when to retry.
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_oauth_description(mut self) -> Self {
@@ -125,14 +127,12 @@ impl AppError {
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         let id = request_id();
         tracing::error!(request_id = %id, error = %cause, "dependency unavailable");
-        let mut e = Self::new(
+        Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             format!("the registry's storage is unavailable; retry shortly (request ID {id})"),
-        );
-        e.headers
-            .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
-        e
+        )
+        .with_retry_after(5)
     }
 }
 
@@ -173,6 +173,11 @@ impl IntoResponse for AppError {
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if let Ok(reason) =
             hyper::ext::ReasonPhrase::try_from(reason_phrase(&self.message).into_bytes())
         {
@@ -193,17 +198,13 @@ impl From<DeployError> for AppError {
                 format!("the deployment is not valid: {} problem(s)", errors.len()),
             )
             .with_details(details(&errors)),
-            DeployError::UpstreamUnavailable(errors) => {
-                let mut err = AppError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "upstream_unavailable",
-                    "an upstream registry could not be reached to check the package; nothing was stored, try again later",
-                )
-                .with_details(details(&errors));
-                err.headers
-                    .push((header::RETRY_AFTER, HeaderValue::from_static("30")));
-                err
-            }
+            DeployError::UpstreamUnavailable(errors) => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_unavailable",
+                "an upstream registry could not be reached to check the package; nothing was stored, try again later",
+            )
+            .with_details(details(&errors))
+            .with_retry_after(30),
             DeployError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
             DeployError::Repo(r) => r.into(),
         }
@@ -386,7 +387,7 @@ impl From<AppError> for Problem {
         Problem {
             status: e.status,
             title: e.status.canonical_reason().unwrap_or("Error"),
-            retry_after: e.retry_after(),
+            retry_after: e.retry_after,
             detail: e.message,
             errors: Vec::new(),
         }

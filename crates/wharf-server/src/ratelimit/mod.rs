@@ -51,10 +51,8 @@ pub fn too_many_requests(policy: &RatePolicy, decision: &RateDecision) -> AppErr
             policy.window.as_secs()
         ),
     );
-    e.headers
-        .push((axum::http::header::RETRY_AFTER, HeaderValue::from(retry)));
     e.headers.extend(headers(policy, decision));
-    e
+    e.with_retry_after(u32::try_from(retry).unwrap_or(u32::MAX))
 }
 
 /// When the limiter cannot decide, writes fail closed: an unlimited writer is
@@ -64,19 +62,15 @@ pub fn unavailable(
     cause: &wharf_core::ports::RateLimitUnavailable,
 ) -> AppError {
     tracing::warn!(class = %policy.name, error = %cause, "rate limiter unavailable: refusing (fail closed)");
-    let mut e = AppError::new(
+    AppError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "rate_limiter_unavailable",
         format!(
             "{} requests are paused because the rate limiter cannot be reached; retry shortly",
             policy.name
         ),
-    );
-    e.headers.push((
-        axum::http::header::RETRY_AFTER,
-        HeaderValue::from_static("5"),
-    ));
-    e
+    )
+    .with_retry_after(5)
 }
 
 fn ceil_secs(d: std::time::Duration) -> u64 {

@@ -54,27 +54,19 @@ pub async fn code(
     let grant = device::start(&app.ports, scopes, caps, requester)
         .await
         .map_err(|e| match e {
-            DeviceError::StoreFull => {
-                let mut e = oauth_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    &DeviceError::StoreFull.to_string(),
-                );
-                e.headers
-                    .push((header::RETRY_AFTER, HeaderValue::from_static("60")));
-                e
-            }
+            DeviceError::StoreFull => oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                &DeviceError::StoreFull.to_string(),
+            )
+            .with_retry_after(60),
             // One client's own backlog: a 429, not an outage for everyone.
-            DeviceError::RequesterFull => {
-                let mut e = oauth_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "slow_down",
-                    &DeviceError::RequesterFull.to_string(),
-                );
-                e.headers
-                    .push((header::RETRY_AFTER, HeaderValue::from_static("60")));
-                e
-            }
+            DeviceError::RequesterFull => oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+                &DeviceError::RequesterFull.to_string(),
+            )
+            .with_retry_after(60),
             other => device_error(other),
         })?;
     let base = super::web::public_base(&app, &headers);

@@ -60,16 +60,12 @@ impl FromRequestParts<App> for MaybeAuth {
             }
             Err(AuthFailure::Jwt(wharf_jwt::JwtError::KeysUnavailable(cause))) => {
                 tracing::warn!(error = %cause, "identity provider keys unavailable");
-                let mut e = AppError::new(
+                Err(AppError::new(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
                     "identity_provider_unavailable",
                     "the identity provider's signing keys cannot be fetched right now; retry shortly",
-                );
-                e.headers.push((
-                    header::RETRY_AFTER,
-                    axum::http::HeaderValue::from_static("5"),
-                ));
-                Err(e)
+                )
+                .with_retry_after(5))
             }
             Err(e @ AuthFailure::Jwt(wharf_jwt::JwtError::Expired)) => {
                 Err(AppError::unauthorized("token_expired", e.to_string()))
