@@ -95,6 +95,15 @@ impl AppError {
         e
     }
 
+    /// The headers the answer carries: the extra ones, and `Retry-After`.
+    pub fn response_headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {
+        let mut all = self.headers.clone();
+        if let Some(seconds) = self.retry_after {
+            all.push((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        all
+    }
+
     /// Says when to retry.
     pub fn with_retry_after(mut self, seconds: u32) -> Self {
         self.retry_after = Some(seconds);
@@ -163,6 +172,7 @@ impl From<BlobError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let headers = self.response_headers();
         let body = ErrorBody {
             error: self.code,
             message: self.message.clone(),
@@ -170,13 +180,8 @@ impl IntoResponse for AppError {
             error_description: self.is_oauth.then(|| self.message.clone()),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        for (name, value) in self.headers {
+        for (name, value) in headers {
             response.headers_mut().insert(name, value);
-        }
-        if let Some(seconds) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if let Ok(reason) =
             hyper::ext::ReasonPhrase::try_from(reason_phrase(&self.message).into_bytes())
