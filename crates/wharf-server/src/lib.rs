@@ -2,6 +2,7 @@
 //! and start-up.
 
 pub mod cache;
+pub mod client;
 pub mod config;
 pub mod connections;
 pub mod error;

@@ -2,8 +2,8 @@
 //! and the in-process caches.
 
 use crate::cache::{FileCache, PageCache};
+use crate::client::IpHasher;
 use crate::config::Config;
-use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
 use crate::services::deploy::Deployments;
 use crate::services::index::Index;
@@ -89,6 +89,16 @@ pub struct AppInner {
     pub projects: Projects,
     pub reviews: Reviews,
     pub index: Index,
+}
+
+impl crate::ratelimit::Limited for App {
+    fn limiter(&self) -> &dyn RateLimiter {
+        self.0.limiter.as_ref()
+    }
+
+    fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
+    }
 }
 
 impl std::ops::Deref for App {

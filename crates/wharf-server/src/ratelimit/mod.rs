@@ -87,24 +87,31 @@ pub enum OnOutage {
     FailClosed,
 }
 
+/// What [`check`] needs: the limiter and the counters. The application
+/// state provides both; this module does not depend on it.
+pub trait Limited {
+    fn limiter(&self) -> &dyn wharf_core::ports::RateLimiter;
+    fn metrics(&self) -> &crate::metrics::Metrics;
+}
+
 /// Counts one request against `key` under `policy`. `Ok(Some(decision))`
 /// when allowed; a 429 (or, failing closed, a 503) when refused; `Ok(None)`
 /// when the limiter is down and the class fails open. Outages and refusals
 /// are counted in the metrics and logged.
 pub async fn check(
-    app: &crate::state::App,
+    app: &impl Limited,
     key: &str,
     policy: &RatePolicy,
     on_outage: OnOutage,
 ) -> Result<Option<RateDecision>, AppError> {
-    match app.limiter.acquire(key, policy).await {
+    match app.limiter().acquire(key, policy).await {
         Ok(d) if d.is_allowed => Ok(Some(d)),
         Ok(d) => {
-            app.metrics.count_rate_limited();
+            app.metrics().count_rate_limited();
             Err(too_many_requests(policy, &d))
         }
         Err(e) => {
-            app.metrics.count_limiter_unavailable();
+            app.metrics().count_limiter_unavailable();
             match on_outage {
                 OnOutage::FailClosed => Err(unavailable(policy, &e)),
                 OnOutage::FailOpen => {
