@@ -516,7 +516,7 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
         .audit
         .record(
             wharf_core::model::NewAuditEvent::new(
-                "vault.rotate_key",
+                wharf_core::audit::VAULT_ROTATE_KEY,
                 format!("key:{}", app.vault.id()),
             )
             .detail(

@@ -3,6 +3,7 @@
 //! the ports (traits) through which services reach storage. Nothing here
 //! performs I/O.
 
+pub mod audit;
 pub mod filename;
 pub mod glob;
 pub mod mcp;

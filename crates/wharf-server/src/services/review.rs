@@ -9,7 +9,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 use wharf_core::model::{FileStatus, HeldFile, NewAuditEvent, NewReview};
 use wharf_core::ports::{AuditLog, FileRepo, ProjectRepo, RepoError, VerificationRepo};
-use wharf_core::{ProjectName, Timestamp, ValidationError, Version};
+use wharf_core::{audit, ProjectName, Timestamp, ValidationError, Version};
 
 /// The review queue, decisions on it, and the reports behind them.
 pub struct Reviews {
@@ -44,6 +44,14 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The audit action that records it.
+    fn action(self) -> &'static str {
+        match self {
+            Self::Release => audit::FILE_RELEASED,
+            Self::Reject => audit::FILE_REJECTED,
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             Self::Release => "released",
@@ -173,7 +181,7 @@ impl Reviews {
             return Ok(());
         }
         self.audit
-            .record(who.event("admin.denied", target, "{}".to_owned()))
+            .record(who.event(audit::ADMIN_DENIED, target, "{}".to_owned()))
             .await?;
         Err(ReviewError::AdminRequired(
             "the review queue needs an administrator and a token with the 'admin' scope",
@@ -244,10 +252,10 @@ impl Reviews {
         })
         .unwrap_or_default();
         let target = format!("project:{}", held.project);
-        let action = format!("file.{}", decision.word());
+        let action = decision.action();
         let audit = match actor {
-            Some(who) => who.event(&action, &target, detail),
-            None => NewAuditEvent::new(&action, target).detail(detail),
+            Some(who) => who.event(action, &target, detail),
+            None => NewAuditEvent::new(action, target).detail(detail),
         };
         let after = self
             .verification

@@ -5,7 +5,7 @@ use super::auth::Principal;
 use super::projects::Projects;
 use serde::Serialize;
 use wharf_core::ports::RepoError;
-use wharf_core::{NormalizedName, Scope, ValidationError, Version};
+use wharf_core::{audit, NormalizedName, Scope, ValidationError, Version};
 
 #[derive(Debug, thiserror::Error)]
 pub enum YankError {
@@ -82,9 +82,9 @@ impl Projects {
             )));
         };
         let action = if reason.is_some() {
-            "release.yank"
+            audit::RELEASE_YANK
         } else {
-            "release.unyank"
+            audit::RELEASE_UNYANK
         };
         let event = who.event(
             action,

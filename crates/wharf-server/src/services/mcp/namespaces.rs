@@ -4,6 +4,7 @@
 use super::Catalog;
 use super::{AuditDetail, McpError};
 use crate::services::auth::Principal;
+use wharf_core::audit;
 use wharf_core::glob::NamespaceGlob;
 use wharf_core::model::{NewAuditEvent, User};
 use wharf_core::ports::RepoError;
@@ -50,25 +51,27 @@ impl Catalog {
     /// Grants `glob` to `user`; false if they had it already.
     pub async fn grant(&self, glob: &str, user: &User) -> Result<bool, NamespaceError> {
         NamespaceGlob::parse(glob).map_err(|e| NamespaceError::Invalid(e.message))?;
-        let audit = NewAuditEvent::new("mcp.namespace_grant", format!("namespace:{glob}")).detail(
-            AuditDetail {
-                user: Some(&user.name),
-                ..Default::default()
-            }
-            .to_json(),
-        );
+        let audit = NewAuditEvent::new(audit::MCP_NAMESPACE_GRANT, format!("namespace:{glob}"))
+            .detail(
+                AuditDetail {
+                    user: Some(&user.name),
+                    ..Default::default()
+                }
+                .to_json(),
+            );
         Ok(self.repo.grant_namespace(glob, user.id, audit).await?)
     }
 
     /// Revokes a grant; false if there was none.
     pub async fn revoke(&self, glob: &str, user: &User) -> Result<bool, NamespaceError> {
-        let audit = NewAuditEvent::new("mcp.namespace_revoke", format!("namespace:{glob}")).detail(
-            AuditDetail {
-                user: Some(&user.name),
-                ..Default::default()
-            }
-            .to_json(),
-        );
+        let audit = NewAuditEvent::new(audit::MCP_NAMESPACE_REVOKE, format!("namespace:{glob}"))
+            .detail(
+                AuditDetail {
+                    user: Some(&user.name),
+                    ..Default::default()
+                }
+                .to_json(),
+            );
         Ok(self.repo.revoke_namespace(glob, user.id, audit).await?)
     }
 }
