@@ -19,7 +19,7 @@ pub mod validation;
 pub mod version;
 
 pub use filename::{DistFilename, DistKind};
-pub use name::{NormalizedName, ProjectName};
+pub use name::{NormalizedName, ProjectName, UserName};
 pub use scope::{Scope, Scopes};
 pub use time::Timestamp;
 pub use token::{ApiToken, TokenHash};

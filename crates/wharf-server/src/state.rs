@@ -5,6 +5,7 @@ use crate::cache::{FileCache, PageCache};
 use crate::client::IpHasher;
 use crate::config::Config;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
+use crate::services::auth::Authenticator;
 use crate::services::deploy::Deployments;
 use crate::services::index::Index;
 use crate::services::mcp::Catalog;
@@ -67,8 +68,6 @@ pub struct AppInner {
     pub ip_hasher: IpHasher,
     /// Counters for `/metrics` (served on `metrics_listen` only).
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// Verifies identity-provider JWTs, when `[jwt]` is configured.
-    pub jwt: Option<JwtVerifier>,
     pub ports: Ports,
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
@@ -89,6 +88,7 @@ pub struct AppInner {
     pub projects: Projects,
     pub reviews: Reviews,
     pub index: Index,
+    pub authenticator: Authenticator,
 }
 
 impl crate::ratelimit::Limited for App {
@@ -236,6 +236,12 @@ impl App {
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
         };
+        let authenticator = Authenticator {
+            tokens: ports.tokens.clone(),
+            users: ports.users.clone(),
+            audit: ports.audit.clone(),
+            jwt: jwt.zip(config.jwt.clone()),
+        };
         let pages = Arc::new(PageCache::new(ttl));
         let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
         let index = Index::new(
@@ -279,7 +285,6 @@ impl App {
         };
         Ok(Self(Arc::new(AppInner {
             metrics: Arc::default(),
-            jwt,
             ip_hasher,
             limiter,
             pages,
@@ -294,6 +299,7 @@ impl App {
             projects,
             reviews,
             index,
+            authenticator,
             config,
             ports,
             db,

@@ -5,7 +5,7 @@
 
 use crate::error::AppError;
 use crate::middleware::ClientIp;
-use crate::services::auth::{authenticate, authenticate_jwt, AuthFailure, Principal};
+use crate::services::auth::{AuthFailure, Principal};
 use crate::state::App;
 use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
@@ -37,12 +37,7 @@ impl FromRequestParts<App> for MaybeAuth {
         let Some(raw) = presented_token(parts)? else {
             return Ok(MaybeAuth(None));
         };
-        let outcome = match (&app.jwt, &app.config.jwt) {
-            (Some(verifier), Some(config)) if wharf_jwt::looks_like_jwt(&raw) => {
-                authenticate_jwt(&app.ports, verifier, config, &raw).await
-            }
-            _ => authenticate(&app.ports, &raw).await,
-        };
+        let outcome = app.authenticator.credential(&raw).await;
         match outcome {
             Ok(mut p) => {
                 p.ip_hash = parts

@@ -20,19 +20,7 @@ pub enum AccountError {
 
 /// User names: 1–64 ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit.
 pub fn validate_user_name(name: &str) -> Result<(), ValidationError> {
-    let ok = (1..=64).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            "invalid_user_name",
-            "a user name is 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
-        ))
-    }
+    wharf_core::UserName::parse(name).map(|_| ())
 }
 
 pub async fn create_user(ports: &Ports, name: &str, is_admin: bool) -> Result<User, AccountError> {

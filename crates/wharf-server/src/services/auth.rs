@@ -5,11 +5,20 @@
 //! hash ever runs here.
 
 use crate::config::JwtConfig;
-use crate::services::accounts::validate_user_name;
-use crate::state::Ports;
+use std::sync::Arc;
 use wharf_core::model::{NewAuditEvent, TokenRecord, User};
-use wharf_core::ports::RepoError;
-use wharf_core::{ApiToken, NormalizedName, Scope, Scopes, Timestamp};
+use wharf_core::ports::{AuditLog, RepoError, TokenRepo, UserRepo};
+use wharf_core::{audit, ApiToken, NormalizedName, Scope, Scopes, Timestamp, UserName};
+
+/// Turns a presented credential into a [`Principal`]: an API token, or an
+/// identity provider's JWT when one is configured.
+pub struct Authenticator {
+    pub(crate) tokens: Arc<dyn TokenRepo>,
+    pub(crate) users: Arc<dyn UserRepo>,
+    pub(crate) audit: Arc<dyn AuditLog>,
+    /// The verifier and its settings, with `[jwt]` configured.
+    pub(crate) jwt: Option<(wharf_jwt::JwtVerifier, JwtConfig)>,
+}
 
 /// Who is acting, through which credential, and with what rights.
 #[derive(Debug, Clone)]
@@ -51,105 +60,119 @@ pub enum AuthFailure {
 /// every read into a write.
 const TOUCH_EVERY_MICROS: i64 = 60_000_000;
 
-pub async fn authenticate(ports: &Ports, raw: &str) -> Result<Principal, AuthFailure> {
-    let token = ApiToken::parse(raw).map_err(|e| AuthFailure::Malformed(e.message))?;
-    let hash = token.hash();
-    let Some((record, user, stored_hash)) = ports.tokens.find_token_by_hash(&hash.to_hex()).await?
-    else {
-        return Err(AuthFailure::Unknown);
-    };
-    // The lookup matched by value already; the constant-time check keeps the
-    // final decision free of data-dependent timing regardless of the index.
-    if !hash.matches_hex(&stored_hash) {
-        return Err(AuthFailure::Unknown);
-    }
-    let now = Timestamp::now();
-    if record.is_revoked() {
-        return Err(AuthFailure::Revoked);
-    }
-    if record.is_expired_at(now) {
-        let at = record
-            .expires_at
-            .map(Timestamp::to_rfc3339_micros)
-            .unwrap_or_default();
-        return Err(AuthFailure::Expired(at));
-    }
-    if record
-        .last_used_at
-        .is_none_or(|t| now.micros() - t.micros() > TOUCH_EVERY_MICROS)
-    {
-        let tokens = ports.tokens.clone();
-        let id = record.id;
-        tokio::spawn(async move {
-            if let Err(e) = tokens.touch_token(id, now).await {
-                tracing::warn!(token_id = id, error = %e, "could not record token use");
+impl Authenticator {
+    /// A presented credential's principal: a JWT when `[jwt]` is configured
+    /// and the credential looks like one, an API token otherwise.
+    pub async fn credential(&self, raw: &str) -> Result<Principal, AuthFailure> {
+        match &self.jwt {
+            Some((verifier, config)) if wharf_jwt::looks_like_jwt(raw) => {
+                self.authenticate_jwt(verifier, config, raw).await
             }
-        });
-    }
-    Ok(Principal {
-        user,
-        scopes: record.scopes.clone(),
-        projects: record.projects.clone(),
-        namespaces: record.namespaces.clone(),
-        token: Some(record),
-        ip_hash: None,
-    })
-}
-
-/// A bearer JWT from the configured identity provider: verified, then
-/// mapped to a Wharf user through the configured claim. The user is
-/// created on first use only if the configuration allows it.
-pub async fn authenticate_jwt(
-    ports: &Ports,
-    verifier: &wharf_jwt::JwtVerifier,
-    config: &JwtConfig,
-    raw: &str,
-) -> Result<Principal, AuthFailure> {
-    let claims = verifier.verify(raw).await?;
-    let claim = &config.user_claim;
-    let name = claims
-        .string_claim(claim)
-        .filter(|n| validate_user_name(n).is_ok())
-        .ok_or_else(|| AuthFailure::BadUserClaim {
-            claim: claim.clone(),
-        })?;
-    let user = match ports.users.find_user_by_name(name).await? {
-        Some(user) => user,
-        None if config.create_users => match ports.users.create_user(name, false).await {
-            Ok(user) => {
-                ports
-                    .audit
-                    .record(
-                        NewAuditEvent::new("user.create", format!("user:{}", user.name))
-                            .by(Some(user.id), None)
-                            .detail(serde_json::json!({ "via": "jwt" }).to_string()),
-                    )
-                    .await?;
-                user
-            }
-            // Two first requests at once: the other one created it.
-            Err(RepoError::Conflict(_)) => ports
-                .users
-                .find_user_by_name(name)
-                .await?
-                .ok_or_else(|| RepoError::Internal("user vanished after a conflict".into()))?,
-            Err(e) => return Err(e.into()),
-        },
-        None => {
-            return Err(AuthFailure::NoSuchUser {
-                claim: claim.clone(),
-                value: name.to_owned(),
-            })
+            _ => self.authenticate(raw).await,
         }
-    };
-    Ok(Principal {
-        user,
-        token: None,
-        scopes: config.scopes.clone(),
-        projects: Vec::new(),
-        namespaces: Vec::new(),
-        ip_hash: None,
-    })
+    }
+
+    /// An API token's principal.
+    pub async fn authenticate(&self, raw: &str) -> Result<Principal, AuthFailure> {
+        let token = ApiToken::parse(raw).map_err(|e| AuthFailure::Malformed(e.message))?;
+        let hash = token.hash();
+        let Some((record, user, stored_hash)) =
+            self.tokens.find_token_by_hash(&hash.to_hex()).await?
+        else {
+            return Err(AuthFailure::Unknown);
+        };
+        // The lookup matched by value already; the constant-time check keeps the
+        // final decision free of data-dependent timing regardless of the index.
+        if !hash.matches_hex(&stored_hash) {
+            return Err(AuthFailure::Unknown);
+        }
+        let now = Timestamp::now();
+        if record.is_revoked() {
+            return Err(AuthFailure::Revoked);
+        }
+        if record.is_expired_at(now) {
+            let at = record
+                .expires_at
+                .map(Timestamp::to_rfc3339_micros)
+                .unwrap_or_default();
+            return Err(AuthFailure::Expired(at));
+        }
+        if record
+            .last_used_at
+            .is_none_or(|t| now.micros() - t.micros() > TOUCH_EVERY_MICROS)
+        {
+            let tokens = self.tokens.clone();
+            let id = record.id;
+            tokio::spawn(async move {
+                if let Err(e) = tokens.touch_token(id, now).await {
+                    tracing::warn!(token_id = id, error = %e, "could not record token use");
+                }
+            });
+        }
+        Ok(Principal {
+            user,
+            scopes: record.scopes.clone(),
+            projects: record.projects.clone(),
+            namespaces: record.namespaces.clone(),
+            token: Some(record),
+            ip_hash: None,
+        })
+    }
+
+    /// A bearer JWT from the configured identity provider: verified, then
+    /// mapped to a Wharf user through the configured claim. The user is
+    /// created on first use only if the configuration allows it.
+    async fn authenticate_jwt(
+        &self,
+        verifier: &wharf_jwt::JwtVerifier,
+        config: &JwtConfig,
+        raw: &str,
+    ) -> Result<Principal, AuthFailure> {
+        let claims = verifier.verify(raw).await?;
+        let claim = &config.user_claim;
+        let name = claims
+            .string_claim(claim)
+            .filter(|n| UserName::parse(n).is_ok())
+            .ok_or_else(|| AuthFailure::BadUserClaim {
+                claim: claim.clone(),
+            })?;
+        let user = match self.users.find_user_by_name(name).await? {
+            Some(user) => user,
+            None if config.create_users => match self.users.create_user(name, false).await {
+                Ok(user) => {
+                    self.audit
+                        .record(
+                            NewAuditEvent::new(audit::USER_CREATE, format!("user:{}", user.name))
+                                .by(Some(user.id), None)
+                                .detail(serde_json::json!({ "via": "jwt" }).to_string()),
+                        )
+                        .await?;
+                    user
+                }
+                // Two first requests at once: the other one created it.
+                Err(RepoError::Conflict(_)) => {
+                    self.users.find_user_by_name(name).await?.ok_or_else(|| {
+                        RepoError::Internal("user vanished after a conflict".into())
+                    })?
+                }
+                Err(e) => return Err(e.into()),
+            },
+            None => {
+                return Err(AuthFailure::NoSuchUser {
+                    claim: claim.clone(),
+                    value: name.to_owned(),
+                })
+            }
+        };
+        Ok(Principal {
+            user,
+            token: None,
+            scopes: config.scopes.clone(),
+            projects: Vec::new(),
+            namespaces: Vec::new(),
+            ip_hash: None,
+        })
+    }
 }
 
 impl Principal {
