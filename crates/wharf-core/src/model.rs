@@ -127,6 +127,17 @@ pub struct FileRecord {
     pub uploader_id: i64,
 }
 
+/// What an upload checks about the project it adds to, without loading every
+/// file row: the bytes stored under it (files of every status), its release
+/// versions as stored, and whether it has a published file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectTotals {
+    pub total_bytes: u64,
+    pub versions: Vec<String>,
+    /// Whether any of its files is published (a new file is not its first).
+    pub has_published: bool,
+}
+
 /// Everything the simple API and the project API show about one project.
 #[derive(Debug, Clone)]
 pub struct ProjectListing {
@@ -156,6 +167,22 @@ pub struct NewUpload {
     pub uploader_id: i64,
     pub token_id: Option<i64>,
     pub uploaded_at: Timestamp,
+    pub audit: NewAuditEvent,
+    /// The verdict, when the uploader scanned the file before recording it:
+    /// stored with the file in the same transaction (and `status` is the
+    /// verdict's), instead of a queued job.
+    pub verdict: Option<UploadVerdict>,
+}
+
+/// A verification verdict stored with the upload it judges.
+#[derive(Debug, Clone)]
+pub struct UploadVerdict {
+    pub verdict: String,
+    pub rules_version: String,
+    /// The findings, as JSON.
+    pub findings: String,
+    pub scanned_at: Timestamp,
+    /// The event of the status the verdict gave the file.
     pub audit: NewAuditEvent,
 }
 

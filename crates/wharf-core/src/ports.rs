@@ -137,8 +137,18 @@ pub trait ProjectRepo: Send + Sync {
     /// Every project with at least one published file, by normalized name.
     async fn list_projects(&self) -> Result<Vec<Project>, RepoError>;
     async fn is_owner(&self, project_id: i64, user_id: i64) -> Result<bool, RepoError>;
+    /// The project and whether `user_id` owns it, in one query: what
+    /// `find_project` then `is_owner` answer, for the upload path.
+    async fn find_project_for(
+        &self,
+        name: &NormalizedName,
+        user_id: i64,
+    ) -> Result<Option<(Project, bool)>, RepoError>;
     /// The project with all its releases, files (of every status) and owners.
     async fn listing(&self, name: &NormalizedName) -> Result<Option<ProjectListing>, RepoError>;
+    /// The project's stored bytes and release versions, in one query; `None`
+    /// if there is no such project.
+    async fn totals(&self, name: &NormalizedName) -> Result<Option<ProjectTotals>, RepoError>;
     /// Yanks (`Some(reason)`) or unyanks (`None`) a release. False if no such release.
     async fn set_yank(
         &self,
@@ -399,6 +409,10 @@ pub enum BlobError {
 pub trait BlobStore: Send + Sync {
     /// Stores the staged file under `key`, consuming it.
     async fn put_file(&self, key: &BlobKey, staged: &Path) -> Result<(), BlobError>;
+    /// A hint that `staged` is likely to be stored soon: a store that must
+    /// make it durable first may start on that now, in the background.
+    /// `put_file` makes its own guarantees whether or not this was called.
+    fn prepare_file(&self, _staged: &Path) {}
     /// Stores a small blob held in memory (e.g. a METADATA file).
     async fn put_bytes(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BlobError>;
     async fn locate(&self, key: &BlobKey) -> Result<BlobLocation, BlobError>;

@@ -98,6 +98,7 @@ fn upload(user: &User, project: &str, version: &str, filename: &str, sha: &str) 
         token_id: None,
         uploaded_at: Timestamp::now(),
         audit: event("upload"),
+        verdict: None,
     }
 }
 
@@ -228,6 +229,95 @@ db_test!(
             .await
             .unwrap();
         assert!(matches!(other, UploadOutcome::NotOwner), "{other:?}");
+    }
+);
+
+db_test!(
+    a_recorded_upload_reads_back_as_it_was_returned,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let first = upload(
+            &alice,
+            "demo",
+            "1.0",
+            "demo-1.0-py3-none-any.whl",
+            &"1".repeat(64),
+        );
+        let mut held = upload(
+            &alice,
+            "demo",
+            "1.0",
+            "demo-1.0-py2-none-any.whl",
+            &"2".repeat(64),
+        );
+        held.status = FileStatus::Pending;
+        held.requires_python = None;
+        held.metadata_sha256 = Some("3".repeat(64));
+        held.kind = DistKind::Sdist;
+        for up in [first, held] {
+            let filename = up.filename.clone();
+            let out = db.record_upload(up).await.unwrap();
+            let UploadOutcome::Created { file, .. } = out else {
+                panic!("{out:?}")
+            };
+            assert_eq!(db.find_file(&filename).await.unwrap(), Some(file));
+        }
+    }
+);
+
+db_test!(
+    upload_lookups_answer_ownership_and_totals,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let name = NormalizedName::parse("demo").unwrap();
+        assert!(db
+            .find_project_for(&name, alice.id)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(db.totals(&name).await.unwrap().is_none());
+        for (version, sha) in [("1.0", "1"), ("2.0", "2"), ("1.0", "3")] {
+            let filename = format!("demo-{version}-py{sha}-none-any.whl");
+            db.record_upload(upload(&alice, "demo", version, &filename, &sha.repeat(64)))
+                .await
+                .unwrap();
+        }
+        let (project, is_owner) = db.find_project_for(&name, alice.id).await.unwrap().unwrap();
+        assert_eq!(project.name, "demo");
+        assert!(is_owner);
+        let (_, is_owner) = db.find_project_for(&name, bob.id).await.unwrap().unwrap();
+        assert!(!is_owner);
+        assert_eq!(
+            db.totals(&name).await.unwrap(),
+            Some(ProjectTotals {
+                total_bytes: 30,
+                versions: vec!["1.0".into(), "2.0".into()],
+                has_published: true,
+            })
+        );
+
+        // A refused upload changes nothing, not even the project's updated_at.
+        let touched = || async {
+            sqlx::query_as::<_, (i64,)>("SELECT updated_at FROM projects WHERE normalized = 'demo'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+                .0
+        };
+        let before = touched().await;
+        let refused = db
+            .record_upload(upload(
+                &bob,
+                "demo",
+                "3.0",
+                "demo-3.0-py3-none-any.whl",
+                &"4".repeat(64),
+            ))
+            .await
+            .unwrap();
+        assert!(matches!(refused, UploadOutcome::NotOwner), "{refused:?}");
+        assert_eq!(touched().await, before);
     }
 );
 
@@ -1128,6 +1218,55 @@ fn pending(user: &User, project: &str, filename: &str) -> NewUpload {
         ..upload(user, project, "1.0", filename, &"7".repeat(64))
     }
 }
+
+db_test!(
+    a_verdict_reached_before_recording_is_stored_with_the_file,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let mut held = upload(
+            &alice,
+            "held",
+            "1.0",
+            "held-1.0-py3-none-any.whl",
+            &"7".repeat(64),
+        );
+        held.status = FileStatus::Quarantined;
+        held.verdict = Some(UploadVerdict {
+            verdict: "quarantine".into(),
+            rules_version: "test".into(),
+            findings: r#"[{"rule":"code.download-exec"}]"#.into(),
+            scanned_at: Timestamp(42),
+            audit: event("file.quarantined"),
+        });
+        let out = db.record_upload(held).await.unwrap();
+        let UploadOutcome::Created {
+            file, verify_job, ..
+        } = out
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(file.status, FileStatus::Quarantined);
+        assert_eq!(verify_job, None, "a file with its verdict needs no job");
+        let report = db.report(file.id).await.unwrap().unwrap();
+        assert_eq!(report.verdict, "quarantine");
+        assert_eq!(report.findings, r#"[{"rule":"code.download-exec"}]"#);
+        assert_eq!(report.scanned_at, Timestamp(42));
+        let actions: Vec<String> = db
+            .recent(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["file.quarantined", "upload"]);
+        let totals = db
+            .totals(&NormalizedName::parse("held").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!totals.has_published, "a held file is not a published one");
+    }
+);
 
 fn verdict(file_id: i64, to: FileStatus, job: Option<(i64, &str)>) -> RecordVerdict {
     RecordVerdict {

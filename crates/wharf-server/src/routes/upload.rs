@@ -153,7 +153,8 @@ pub async fn upload(
     };
     let named = fields.name.clone().unwrap_or_default();
     let filename = content.as_ref().map(|c| c.filename.clone());
-    let accepted = upload::accept(&app.ports, &limits, &who, fields, content).await;
+    let scan = verify::UploadScan::try_take(&app);
+    let accepted = upload::accept(&app.ports, &limits, &who, fields, content, scan).await;
     if let Err(UploadError::Invalid { code, message }) = &accepted {
         if is_rule(code) {
             audit_refusal(&app, &who, &named, filename.as_deref(), code, message).await;
