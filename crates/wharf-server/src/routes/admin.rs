@@ -7,14 +7,16 @@ use crate::state::App;
 use axum::extract::RawQuery;
 use axum::extract::State;
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Value};
+use wharf_core::model::AuditEvent;
 
 /// `GET /api/v1/admin/audit?actor=&action=&since=&cursor=&limit=`.
 pub async fn audit_log(
     State(app): State<App>,
     Auth(who): Auth,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<AuditPage>, AppError> {
     // Admin routes are audited, refusals included: probing them is worth knowing about.
     if !(who.acts_as_admin()) {
         app.ports
@@ -40,29 +42,71 @@ pub async fn audit_log(
             json!({ "query": raw.as_deref().unwrap_or("") }).to_string(),
         ))
         .await?;
-    let events: Vec<Value> = page
-        .events
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "at": e.at.to_rfc3339_micros(),
-                "actor": {
-                    "user_id": e.actor_user_id,
-                    "user": e.actor_user_name,
-                    "token_id": e.actor_token_id,
-                    "token": e.actor_token_id.map(|id| json!({ "id": id, "name": e.actor_token_name })),
-                },
-                "action": e.action,
-                "target": e.target,
-                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::String(e.detail.clone())),
-                "ip_hash": e.ip_hash,
-            })
-        })
-        .collect();
-    Ok(Json(
-        json!({ "events": events, "next_cursor": page.next_cursor }),
-    ))
+    let events = page.events.iter().map(AuditEventView::from).collect();
+    Ok(Json(AuditPage {
+        events,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A page of the audit log, newest first.
+#[derive(Serialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventView>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<i64>,
+}
+
+/// Who acted: the user and, when one was used, the token.
+#[derive(Serialize)]
+pub struct ActorView {
+    pub user_id: Option<i64>,
+    pub user: Option<String>,
+    pub token_id: Option<i64>,
+    pub token: Option<TokenRef>,
+}
+
+/// The token an event was made through.
+#[derive(Serialize)]
+pub struct TokenRef {
+    pub id: i64,
+    pub name: Option<String>,
+}
+
+/// One audit event.
+#[derive(Serialize)]
+pub struct AuditEventView {
+    pub id: i64,
+    pub at: String,
+    pub actor: ActorView,
+    pub action: String,
+    pub target: String,
+    /// The stored detail: JSON when it parses, else its text.
+    pub detail: Value,
+    pub ip_hash: Option<String>,
+}
+
+impl From<&AuditEvent> for AuditEventView {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            at: e.at.to_rfc3339_micros(),
+            actor: ActorView {
+                user_id: e.actor_user_id,
+                user: e.actor_user_name.clone(),
+                token_id: e.actor_token_id,
+                token: e.actor_token_id.map(|id| TokenRef {
+                    id,
+                    name: e.actor_token_name.clone(),
+                }),
+            },
+            action: e.action.clone(),
+            target: e.target.clone(),
+            detail: serde_json::from_str(&e.detail)
+                .unwrap_or_else(|_| Value::String(e.detail.clone())),
+            ip_hash: e.ip_hash.clone(),
+        }
+    }
 }
 
 /// Unknown parameters are refused, so a misspelt filter is not silently ignored.

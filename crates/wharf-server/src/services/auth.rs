@@ -144,7 +144,7 @@ impl Authenticator {
                         .record(
                             NewAuditEvent::new(audit::USER_CREATE, format!("user:{}", user.name))
                                 .by(Some(user.id), None)
-                                .detail(serde_json::json!({ "via": "jwt" }).to_string()),
+                                .detail(r#"{"via":"jwt"}"#.to_owned()),
                         )
                         .await?;
                     user
