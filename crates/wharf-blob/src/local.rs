@@ -141,6 +141,12 @@ impl BlobStore for LocalBlobStore {
         Ok(BlobLocation::LocalFile(self.path_of(key)))
     }
 
+    async fn exists(&self, key: &BlobKey) -> Result<bool, BlobError> {
+        tokio::fs::try_exists(self.path_of(key))
+            .await
+            .map_err(|e| failed("look for", key.as_str(), e))
+    }
+
     async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError> {
         match tokio::fs::copy(self.path_of(key), dest).await {
             Ok(_) => Ok(()),

@@ -44,3 +44,13 @@ pub const VAULT_ROTATE_KEY: &str = "vault.rotate_key";
 /// Someone without the admin role and scope tried an admin route.
 pub const ADMIN_DENIED: &str = "admin.denied";
 pub const ADMIN_AUDIT_READ: &str = "admin.audit_read";
+
+/// The proxy fetched a file from upstream (its verdict follows as
+/// `FILE_PUBLISHED` or `FILE_QUARANTINED`).
+pub const PROXY_FETCH: &str = "proxy.fetch";
+/// A file from upstream did not match the hash its page declared.
+pub const PROXY_HASH_MISMATCH: &str = "proxy.hash_mismatch";
+/// A file from upstream was refused by the archive checks and not stored.
+pub const PROXY_REFUSED: &str = "proxy.refused";
+pub const PROXY_RULE_ADD: &str = "proxy.rule.add";
+pub const PROXY_RULE_REMOVE: &str = "proxy.rule.remove";

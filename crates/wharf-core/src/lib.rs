@@ -10,6 +10,7 @@ pub mod mcp;
 pub mod model;
 pub mod name;
 pub mod ports;
+pub mod proxy;
 pub mod ratelimit;
 pub mod scope;
 pub mod time;

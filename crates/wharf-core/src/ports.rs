@@ -416,6 +416,8 @@ pub trait BlobStore: Send + Sync {
     /// Stores a small blob held in memory (e.g. a METADATA file).
     async fn put_bytes(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BlobError>;
     async fn locate(&self, key: &BlobKey) -> Result<BlobLocation, BlobError>;
+    /// Whether a blob is stored under `key`.
+    async fn exists(&self, key: &BlobKey) -> Result<bool, BlobError>;
     /// Copies a blob into the local file `dest` (created or truncated), for
     /// the verification worker to read.
     async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError>;
@@ -438,4 +440,35 @@ pub trait RateLimiter: Send + Sync {
         key: &str,
         policy: &crate::ratelimit::RatePolicy,
     ) -> Result<crate::ratelimit::RateDecision, RateLimitUnavailable>;
+}
+
+/// The proxy's shared state: upstream pages and runtime rules.
+#[async_trait]
+pub trait ProxyRepo: Send + Sync {
+    async fn cached_page(
+        &self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Option<crate::proxy::CachedPage>, RepoError>;
+    /// Stores (or replaces) a page.
+    async fn store_page(&self, page: &crate::proxy::CachedPage) -> Result<(), RepoError>;
+    /// Marks a stored page as revalidated at `at` (upstream answered 304).
+    async fn touch_page(&self, ecosystem: &str, name: &str, at: Timestamp)
+        -> Result<(), RepoError>;
+    async fn rules(&self, ecosystem: &str) -> Result<Vec<crate::proxy::ProxyRule>, RepoError>;
+    /// Stores a rule with its audit event; `None` if the same rule exists.
+    async fn add_rule(
+        &self,
+        rule: crate::proxy::NewProxyRule,
+    ) -> Result<Option<crate::proxy::ProxyRule>, RepoError>;
+    /// Removes a rule with its audit event; `false` if there was none.
+    async fn remove_rule(
+        &self,
+        ecosystem: &str,
+        kind: crate::proxy::RuleKind,
+        spec: &str,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+    /// The id of the user proxied files are recorded as uploaded by, made on first use.
+    async fn proxy_user(&self) -> Result<i64, RepoError>;
 }

@@ -4,7 +4,7 @@ use crate::error::repo_error;
 use crate::{rows, Database};
 use async_trait::async_trait;
 use sqlx::Row;
-use wharf_core::model::{FileRecord, FileStatus, NewUpload, UploadOutcome, VERIFY_JOB};
+use wharf_core::model::{FileRecord, FileStatus, NewUpload, Origin, UploadOutcome, VERIFY_JOB};
 use wharf_core::ports::{FileRepo, RepoError};
 
 #[async_trait]
@@ -37,33 +37,39 @@ impl FileRepo for Database {
             // PostgreSQL, and settles a race between two first uploads: the
             // loser finds the winner's project on the second look.
             let inserted = sqlx::query(
-                "INSERT INTO projects (name, normalized, created_at, updated_at) VALUES ($1, $2, $3, $3)
+                "INSERT INTO projects (name, normalized, created_at, updated_at, origin) VALUES ($1, $2, $3, $3, $4)
                  ON CONFLICT (normalized) DO NOTHING RETURNING id",
             )
             .bind(&up.project_name)
             .bind(up.normalized.as_str())
             .bind(now)
+            .bind(up.origin.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(repo_error)?;
             match inserted {
                 Some(row) => {
                     let id: i64 = row.try_get("id").map_err(repo_error)?;
-                    sqlx::query("INSERT INTO project_roles (project_id, user_id, role) VALUES ($1, $2, 'owner')")
-                        .bind(id)
-                        .bind(up.uploader_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(repo_error)?;
+                    // A proxied project has no owner: nobody here publishes it.
+                    if up.origin == Origin::Local {
+                        sqlx::query("INSERT INTO project_roles (project_id, user_id, role) VALUES ($1, $2, 'owner')")
+                            .bind(id)
+                            .bind(up.uploader_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(repo_error)?;
+                    }
                     created_project = true;
-                    project = Some((id, true));
+                    project = Some((id, true, up.origin));
                 }
                 None => project = touch_project(&mut tx, &up, now).await?,
             }
         }
         let project_id = match project {
-            Some((id, true)) => id,
-            Some((_, false)) => return Ok(UploadOutcome::NotOwner),
+            Some((_, _, origin)) if origin != up.origin => return Ok(UploadOutcome::OtherOrigin),
+            Some((id, _, Origin::Proxy)) => id,
+            Some((id, true, Origin::Local)) => id,
+            Some((_, false, Origin::Local)) => return Ok(UploadOutcome::NotOwner),
             None => {
                 return Err(RepoError::Internal(format!(
                     "project {} is neither insertable nor found",
@@ -213,16 +219,16 @@ impl FileRepo for Database {
     }
 }
 
-/// Sets an existing project's `updated_at`; its id, and whether the uploader
-/// owns it. `None` if there is no such project.
+/// Sets an existing project's `updated_at`; its id, whether the uploader
+/// owns it, and its origin. `None` if there is no such project.
 async fn touch_project(
     tx: &mut sqlx::AnyConnection,
     up: &NewUpload,
     now: i64,
-) -> Result<Option<(i64, bool)>, RepoError> {
+) -> Result<Option<(i64, bool, Origin)>, RepoError> {
     let row = sqlx::query(
         "UPDATE projects SET updated_at = $1 WHERE normalized = $2
-         RETURNING id, (SELECT COUNT(*) FROM project_roles pr
+         RETURNING id, origin, (SELECT COUNT(*) FROM project_roles pr
                         WHERE pr.project_id = projects.id AND pr.user_id = $3) AS owner_roles",
     )
     .bind(now)
@@ -236,7 +242,10 @@ async fn touch_project(
     };
     let id: i64 = row.try_get("id").map_err(repo_error)?;
     let roles: i64 = row.try_get("owner_roles").map_err(repo_error)?;
-    Ok(Some((id, roles > 0)))
+    let origin: String = row.try_get("origin").map_err(repo_error)?;
+    let origin = Origin::parse(&origin)
+        .ok_or_else(|| RepoError::Internal(format!("unknown project origin '{origin}'")))?;
+    Ok(Some((id, roles > 0, origin)))
 }
 
 impl Database {

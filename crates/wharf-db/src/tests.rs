@@ -97,6 +97,7 @@ fn upload(user: &User, project: &str, version: &str, filename: &str, sha: &str) 
         uploader_id: user.id,
         token_id: None,
         uploaded_at: Timestamp::now(),
+        origin: Origin::Local,
         audit: event("upload"),
         verdict: None,
     }
@@ -1973,3 +1974,159 @@ async fn sqlite_database_files_are_owner_only() {
     assert_eq!(mode(&old), 0o600);
     db.close().await;
 }
+
+db_test!(
+    a_name_is_hosted_or_proxied_never_both,
+    |db: Database| async move {
+        use wharf_core::ports::ProxyRepo;
+        let alice = db.create_user("alice", false).await.unwrap();
+        let upstream = db.proxy_user().await.unwrap();
+        assert_eq!(db.proxy_user().await.unwrap(), upstream, "made once");
+
+        let proxied = NewUpload {
+            origin: Origin::Proxy,
+            uploader_id: upstream,
+            ..upload(
+                &alice,
+                "requests",
+                "2.0",
+                "requests-2.0-py3-none-any.whl",
+                &"1".repeat(64),
+            )
+        };
+        let created = db.record_upload(proxied.clone()).await.unwrap();
+        assert!(
+            matches!(created, UploadOutcome::Created { .. }),
+            "{created:?}"
+        );
+        let project = db
+            .find_project(&NormalizedName::parse("requests").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(project.origin, Origin::Proxy);
+        assert!(
+            !db.is_owner(project.id, upstream).await.unwrap(),
+            "nobody owns a proxied name"
+        );
+        // A second proxied file joins it.
+        let second = NewUpload {
+            filename: "requests-2.0.tar.gz".into(),
+            sha256: "2".repeat(64),
+            ..proxied.clone()
+        };
+        assert!(matches!(
+            db.record_upload(second).await.unwrap(),
+            UploadOutcome::Created { .. }
+        ));
+        // An upload to the proxied name is refused, and so is a proxied file of a hosted one.
+        let local = upload(
+            &alice,
+            "requests",
+            "3.0",
+            "requests-3.0-py3-none-any.whl",
+            &"3".repeat(64),
+        );
+        assert!(matches!(
+            db.record_upload(local).await.unwrap(),
+            UploadOutcome::OtherOrigin
+        ));
+        db.record_upload(upload(
+            &alice,
+            "mine",
+            "1.0",
+            "mine-1.0-py3-none-any.whl",
+            &"4".repeat(64),
+        ))
+        .await
+        .unwrap();
+        let shadow = NewUpload {
+            project_name: "mine".into(),
+            normalized: NormalizedName::parse("mine").unwrap(),
+            filename: "mine-9.0-py3-none-any.whl".into(),
+            version: "9.0".into(),
+            sha256: "5".repeat(64),
+            ..proxied
+        };
+        assert!(matches!(
+            db.record_upload(shadow).await.unwrap(),
+            UploadOutcome::OtherOrigin
+        ));
+    }
+);
+
+db_test!(
+    proxy_pages_and_rules_are_shared_state,
+    |db: Database| async move {
+        use wharf_core::ports::ProxyRepo;
+        use wharf_core::proxy::{CachedPage, NewProxyRule, RuleKind, Spec, PYPI};
+        assert!(db.cached_page(PYPI, "demo").await.unwrap().is_none());
+        let page = CachedPage {
+            ecosystem: PYPI.into(),
+            name: "demo".into(),
+            body: Some("{\"files\":[]}".into()),
+            etag: Some("\"e1\"".into()),
+            fetched_at: Timestamp(1_000),
+        };
+        db.store_page(&page).await.unwrap();
+        assert_eq!(db.cached_page(PYPI, "demo").await.unwrap().unwrap(), page);
+        db.touch_page(PYPI, "demo", Timestamp(2_000)).await.unwrap();
+        assert_eq!(
+            db.cached_page(PYPI, "demo")
+                .await
+                .unwrap()
+                .unwrap()
+                .fetched_at,
+            Timestamp(2_000)
+        );
+        let gone = CachedPage {
+            body: None,
+            etag: None,
+            ..page
+        };
+        db.store_page(&gone).await.unwrap();
+        assert_eq!(
+            db.cached_page(PYPI, "demo").await.unwrap().unwrap().body,
+            None
+        );
+
+        let alice = db.create_user("alice", true).await.unwrap();
+        let rule = |spec: &str| NewProxyRule {
+            ecosystem: PYPI,
+            kind: RuleKind::Deny,
+            spec: Spec::parse(spec).unwrap(),
+            reason: "known bad".into(),
+            created_by: Some(alice.id),
+            audit: event("proxy.rule.add"),
+        };
+        assert!(db.add_rule(rule("Evil_Pkg==1.0")).await.unwrap().is_some());
+        assert!(
+            db.add_rule(rule("evil-pkg==1.0")).await.unwrap().is_none(),
+            "the same rule twice"
+        );
+        let rules = db.rules(PYPI).await.unwrap();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].spec.to_string(), "evil-pkg==1.0");
+        assert_eq!(rules[0].created_by.as_deref(), Some("alice"));
+        assert!(db.rules("npm").await.unwrap().is_empty());
+        assert!(db
+            .remove_rule(
+                PYPI,
+                RuleKind::Deny,
+                "evil-pkg==1.0",
+                event("proxy.rule.remove")
+            )
+            .await
+            .unwrap());
+        assert!(!db
+            .remove_rule(
+                PYPI,
+                RuleKind::Deny,
+                "evil-pkg==1.0",
+                event("proxy.rule.remove")
+            )
+            .await
+            .unwrap());
+        assert!(db.rules(PYPI).await.unwrap().is_empty());
+    }
+);

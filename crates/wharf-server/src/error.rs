@@ -236,6 +236,7 @@ impl From<ProjectError> for AppError {
             ProjectError::Invalid(v) => v.into(),
             ProjectError::NotFound(_) => AppError::not_found(e.to_string()),
             ProjectError::Repo(r) => r.into(),
+            ProjectError::Proxy(p) => p.into(),
         }
     }
 }
@@ -395,6 +396,47 @@ impl From<AppError> for Problem {
             retry_after: e.retry_after,
             detail: e.message,
             errors: Vec::new(),
+        }
+    }
+}
+
+impl From<crate::services::proxy::ProxyError> for AppError {
+    fn from(e: crate::services::proxy::ProxyError) -> Self {
+        use crate::services::proxy::{ProxyError, RETRY_AFTER_SECS};
+        let retry = RETRY_AFTER_SECS as u32;
+        match e {
+            ProxyError::Repo(e) => match e.as_ref() {
+                RepoError::Unavailable(_) => Self::unavailable(e),
+                _ => Self::internal(e),
+            },
+            ProxyError::Blob(e) => Self::internal(e),
+            // Never a 404: pip would conclude that the package does not exist.
+            ProxyError::Unavailable(_) | ProxyError::StillChecking { .. } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_unavailable",
+                e.to_string(),
+            )
+            .with_retry_after(retry),
+            ProxyError::BadUpstream(_) => {
+                Self::new(StatusCode::BAD_GATEWAY, "upstream_invalid", e.to_string())
+            }
+            ProxyError::HashMismatch { .. } => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_hash_mismatch",
+                e.to_string(),
+            ),
+            ProxyError::Denied { .. } => Self::forbidden("denied", e.to_string()),
+            ProxyError::Held { .. } => Self::forbidden("held", e.to_string()),
+            ProxyError::Internal(_) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::services::index::IndexError> for AppError {
+    fn from(e: crate::services::index::IndexError) -> Self {
+        match e {
+            crate::services::index::IndexError::Repo(e) => e.into(),
+            crate::services::index::IndexError::Proxy(e) => e.into(),
         }
     }
 }

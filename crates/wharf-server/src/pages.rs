@@ -87,34 +87,38 @@ fn visible(listing: &ProjectListing) -> (Vec<Listed<'_>>, Vec<String>) {
 }
 
 pub fn project_html(listing: &ProjectListing) -> String {
-    let (files, _) = visible(listing);
-    let name = escape(listing.project.normalized.as_str());
-    let mut out = String::with_capacity(300 + files.len() * 400);
+    html_from(&project_json(listing))
+}
+
+/// The PEP 503 page of a project page's files (local or proxied).
+pub fn html_from(page: &SimpleProject) -> String {
+    let name = escape(&page.name);
+    let mut out = String::with_capacity(300 + page.files.len() * 400);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"{API_VERSION}\">\n    \
          <meta name=\"pypi:project-status\" content=\"active\">\n    <title>Links for {name}</title>\n  </head>\n  <body>\n    \
          <h1>Links for {name}</h1>\n"
     );
-    for listed in &files {
-        let f = listed.file;
+    for f in &page.files {
         let _ = write!(
             out,
             "    <a href=\"{}#sha256={}\"",
-            escape(&file_url(f)),
-            f.sha256
+            escape(&f.url),
+            f.hashes.sha256
         );
         if let Some(rp) = &f.requires_python {
             let _ = write!(out, " data-requires-python=\"{}\"", escape(rp));
         }
-        if let Some(meta) = &f.metadata_sha256 {
+        if let MetadataFile::Hashes(meta) = &f.core_metadata {
             // data-dist-info-metadata is the pre-PEP 714 name older pip reads.
+            let meta = &meta.sha256;
             let _ = write!(
                 out,
                 " data-core-metadata=\"sha256={meta}\" data-dist-info-metadata=\"sha256={meta}\""
             );
         }
-        if let Some(reason) = listed.yank_reason() {
+        if let Yanked::Reason(reason) = &f.yanked {
             let _ = write!(out, " data-yanked=\"{}\"", escape(reason));
         }
         let _ = writeln!(out, ">{}</a><br />", escape(&f.filename));
@@ -153,10 +157,12 @@ pub struct SimpleFile {
     pub filename: String,
     pub url: String,
     pub hashes: Hashes,
-    /// PEP 700.
-    pub size: i64,
-    /// PEP 700.
-    pub upload_time: String,
+    /// PEP 700; absent only for a proxied file whose upstream gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// PEP 700; absent only for a proxied file whose upstream gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<String>,
     pub yanked: Yanked,
     pub core_metadata: MetadataFile,
     /// The pre-PEP 714 name older pip reads.
@@ -219,8 +225,8 @@ pub fn project_json(listing: &ProjectListing) -> SimpleProject {
                 hashes: Hashes {
                     sha256: f.sha256.clone(),
                 },
-                size: f.size,
-                upload_time: f.uploaded_at.to_rfc3339_micros(),
+                size: Some(f.size),
+                upload_time: Some(f.uploaded_at.to_rfc3339_micros()),
                 yanked: match listed.yank_reason() {
                     Some(reason) => Yanked::Reason(reason.to_owned()),
                     None => Yanked::No(false),
@@ -309,10 +315,20 @@ pub struct ReleaseView {
 pub struct ProjectView {
     pub name: String,
     pub normalized_name: String,
-    pub created_at: String,
+    /// When the project was first uploaded or proxied here; absent for a
+    /// proxied project none of whose files was downloaded yet.
+    pub created_at: Option<String>,
+    /// `local` (uploaded here) or `proxy` (from the upstream index).
+    #[schema(value_type = String)]
+    pub origin: wharf_core::model::Origin,
     pub owners: Vec<String>,
     /// Oldest first; a release with no file the caller may see is left out.
+    /// For a proxied project: the files downloaded through this registry.
     pub releases: Vec<ReleaseView>,
+    /// A proxied project's upstream files that are not served yet, and why
+    /// (`cooldown`, `denied`, `held`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_back: Vec<crate::services::proxy::HeldBack>,
 }
 
 /// The native API's view of a project (`GET /api/v1/projects/{name}`).
@@ -359,9 +375,11 @@ pub fn project_api(listing: &ProjectListing, include_unpublished: bool) -> Proje
     ProjectView {
         name: listing.project.name.clone(),
         normalized_name: listing.project.normalized.as_str().to_owned(),
-        created_at: Timestamp::to_rfc3339_micros(listing.project.created_at),
+        created_at: Some(Timestamp::to_rfc3339_micros(listing.project.created_at)),
+        origin: listing.project.origin,
         owners: listing.owners.clone(),
         releases,
+        held_back: Vec::new(),
     }
 }
 

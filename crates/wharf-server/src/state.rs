@@ -10,6 +10,7 @@ use crate::services::deploy::Deployments;
 use crate::services::index::Index;
 use crate::services::mcp::Catalog;
 use crate::services::projects::Projects;
+use crate::services::proxy::{PypiProxy, PypiProxyParts};
 use crate::services::reference_names::ReferenceNames;
 use crate::services::review::Reviews;
 use secrecy::{ExposeSecret, SecretString};
@@ -33,6 +34,7 @@ pub struct Ports {
     pub search: Arc<dyn SearchRepo>,
     pub verification: Arc<dyn VerificationRepo>,
     pub mcp: Arc<dyn McpRepo>,
+    pub proxy: Arc<dyn ProxyRepo>,
     pub deployments: Arc<dyn DeploymentRepo>,
     pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
@@ -51,6 +53,7 @@ impl Ports {
             search: db.clone(),
             verification: db.clone(),
             mcp: db.clone(),
+            proxy: db.clone(),
             deployments: db.clone(),
             jobs: db.clone(),
             audit: db,
@@ -89,6 +92,8 @@ pub struct AppInner {
     pub reviews: Reviews,
     pub index: Index,
     pub authenticator: Authenticator,
+    /// The PyPI pull-through proxy, when `[proxy.pypi]` names an upstream.
+    pub pypi_proxy: Option<Arc<PypiProxy>>,
 }
 
 impl crate::ratelimit::Limited for App {
@@ -235,6 +240,7 @@ impl App {
             names: names.clone(),
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
+            simple_url: format!("{}/simple/", config.base_url()),
         };
         let authenticator = Authenticator {
             tokens: ports.tokens.clone(),
@@ -244,6 +250,33 @@ impl App {
         };
         let pages = Arc::new(PageCache::new(ttl));
         let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
+        let metrics = Arc::<crate::metrics::Metrics>::default();
+        let verifier = crate::services::verify::Verifier::new(config.verification.workers);
+        let pypi_proxy = match &config.proxy_pypi {
+            Some(settings) => Some(
+                PypiProxy::new(PypiProxyParts {
+                    settings: settings.clone(),
+                    repo: ports.proxy.clone(),
+                    projects: ports.projects.clone(),
+                    files: ports.files.clone(),
+                    verification: ports.verification.clone(),
+                    blobs: ports.blobs.clone(),
+                    audit: ports.audit.clone(),
+                    pages: pages.clone(),
+                    file_index: file_index.clone(),
+                    metrics: metrics.clone(),
+                    // With no scan workers here, fetched files still need one slot.
+                    scan_slots: if config.verification.workers > 0 {
+                        verifier.slots()
+                    } else {
+                        Arc::new(tokio::sync::Semaphore::new(1))
+                    },
+                    tmp_dir: config.tmp_dir(),
+                })
+                .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
+            ),
+            None => None,
+        };
         let index = Index::new(
             ports.projects.clone(),
             ports.files.clone(),
@@ -251,6 +284,7 @@ impl App {
             pages.clone(),
             file_index.clone(),
             config.verification.show_pending,
+            pypi_proxy.clone(),
         );
         let reviews = Reviews::new(
             ports.verification.clone(),
@@ -265,6 +299,7 @@ impl App {
             ports.search.clone(),
             pages.clone(),
             config.verification.show_pending,
+            pypi_proxy.clone(),
         );
         let catalog = Catalog {
             repo: ports.mcp.clone(),
@@ -284,12 +319,12 @@ impl App {
             tmp_dir: config.tmp_dir(),
         };
         Ok(Self(Arc::new(AppInner {
-            metrics: Arc::default(),
+            metrics,
             ip_hasher,
             limiter,
             pages,
             file_index,
-            verifier: crate::services::verify::Verifier::new(config.verification.workers),
+            verifier,
             upstream,
             vault,
             vault_previous,
@@ -300,6 +335,7 @@ impl App {
             reviews,
             index,
             authenticator,
+            pypi_proxy,
             config,
             ports,
             db,

@@ -41,10 +41,11 @@ pub async fn download(
     let Some(download) = app.index.download(&sha256, &filename).await? else {
         return Err(missing(&filename));
     };
-    let record = &download.record;
-    let (blob_sha, content_type) = match (&record.metadata_sha256, download.is_metadata) {
-        (Some(sha), true) => (sha.as_str(), "text/plain; charset=utf-8"),
-        _ => (record.sha256.as_str(), content_type(&record.filename)),
+    let blob_sha = download.blob_sha256.as_str();
+    let content_type = if download.is_metadata {
+        "text/plain; charset=utf-8"
+    } else {
+        content_type(&download.filename)
     };
     let etag = format!("\"{blob_sha}\"");
     let common = [

@@ -75,12 +75,22 @@ pub async fn project(
     }
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
-    let page = app
+    let served = app
         .index
         .project_page(&normalized, format)
         .await?
         .ok_or_else(|| no_project(&normalized))?;
-    Ok(respond(&page, kind, &headers))
+    let mut response = respond(&served.page, kind, &headers);
+    if let Some(age) = served.stale_for {
+        // RFC 9111's Age, and the (obsolete, still read) Warning 110.
+        let h = response.headers_mut();
+        h.insert(header::AGE, HeaderValue::from(age.as_secs()));
+        h.insert(
+            header::WARNING,
+            HeaderValue::from_static("110 wharf \"Response is Stale\""),
+        );
+    }
+    Ok(response)
 }
 
 fn no_project(name: &str) -> AppError {

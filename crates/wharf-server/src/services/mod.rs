@@ -9,6 +9,7 @@ pub mod index;
 pub mod mcp;
 pub mod passwords;
 pub mod projects;
+pub mod proxy;
 pub mod reference_names;
 pub mod review;
 pub mod sessions;

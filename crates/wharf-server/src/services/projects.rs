@@ -8,6 +8,7 @@ use crate::services::auth::Principal;
 use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
+use wharf_core::model::Origin;
 use wharf_core::ports::{ProjectRepo, RepoError, SearchRepo};
 use wharf_core::{NormalizedName, Scope, ValidationError};
 
@@ -19,6 +20,8 @@ pub struct Projects {
     pub(crate) pages: Arc<PageCache>,
     /// `[verification] show_pending`: pending files count as listed.
     show_pending: bool,
+    /// The pull-through proxy, for what a proxied project holds back.
+    proxy: Option<Arc<crate::services::proxy::PypiProxy>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,8 @@ pub enum ProjectError {
     NotFound(NormalizedName),
     #[error(transparent)]
     Repo(#[from] RepoError),
+    #[error(transparent)]
+    Proxy(#[from] crate::services::proxy::ProxyError),
 }
 
 /// One search hit.
@@ -55,12 +60,14 @@ impl Projects {
         search: Arc<dyn SearchRepo>,
         pages: Arc<PageCache>,
         show_pending: bool,
+        proxy: Option<Arc<crate::services::proxy::PypiProxy>>,
     ) -> Self {
         Self {
             projects,
             search,
             pages,
             show_pending,
+            proxy,
         }
     }
 
@@ -73,11 +80,16 @@ impl Projects {
         name: &str,
     ) -> Result<ProjectView, ProjectError> {
         let normalized = NormalizedName::parse(name)?;
-        let listing = self
-            .projects
-            .listing(&normalized)
-            .await?
-            .ok_or_else(|| ProjectError::NotFound(normalized.clone()))?;
+        let listing = self.projects.listing(&normalized).await?;
+        if let Some(proxy) = &self.proxy {
+            if listing
+                .as_ref()
+                .is_none_or(|l| l.project.origin == Origin::Proxy)
+            {
+                return self.proxied_view(proxy, listing, normalized).await;
+            }
+        }
+        let listing = listing.ok_or_else(|| ProjectError::NotFound(normalized.clone()))?;
         let is_owner = match who {
             // A restricted token sees another project as anyone would: its
             // restriction is on top of its user's rights.
@@ -101,6 +113,33 @@ impl Projects {
             return Err(ProjectError::NotFound(normalized));
         }
         Ok(pages::project_api(&listing, is_owner))
+    }
+
+    /// A proxied project: the files fetched so far (published ones only:
+    /// nobody owns a proxied name), and what upstream lists that is held back.
+    async fn proxied_view(
+        &self,
+        proxy: &Arc<crate::services::proxy::PypiProxy>,
+        listing: Option<wharf_core::model::ProjectListing>,
+        normalized: NormalizedName,
+    ) -> Result<ProjectView, ProjectError> {
+        let page = proxy.page(normalized.as_str()).await?;
+        let held_back = page.map(|p| p.held_back);
+        let mut view = match (listing, &held_back) {
+            (Some(listing), _) => pages::project_api(&listing, false),
+            (None, Some(_)) => ProjectView {
+                name: normalized.as_str().to_owned(),
+                normalized_name: normalized.as_str().to_owned(),
+                created_at: None,
+                origin: Origin::Proxy,
+                owners: Vec::new(),
+                releases: Vec::new(),
+                held_back: Vec::new(),
+            },
+            (None, None) => return Err(ProjectError::NotFound(normalized)),
+        };
+        view.held_back = held_back.unwrap_or_default();
+        Ok(view)
     }
 
     /// Projects by name and summary, best first.

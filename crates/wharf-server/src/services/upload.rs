@@ -14,7 +14,7 @@ use crate::state::Ports;
 use serde_json::json;
 use std::io::BufReader;
 use wharf_artifact::{ArtifactError, CoreMetadata, Limits};
-use wharf_core::model::{FileRecord, FileStatus, NewAuditEvent, NewUpload, UploadOutcome};
+use wharf_core::model::{FileRecord, FileStatus, NewAuditEvent, NewUpload, Origin, UploadOutcome};
 use wharf_core::name::printable;
 use wharf_core::ports::{BlobError, BlobKey, RepoError};
 use wharf_core::version::validate_requires_python;
@@ -132,6 +132,9 @@ async fn check_project_rights(
         .find_project_for(project, who.user.id)
         .await?
     {
+        if existing.origin == Origin::Proxy {
+            return Err(proxied_name(project));
+        }
         if !is_owner {
             return Err(forbidden(
                 "not_owner",
@@ -350,6 +353,7 @@ pub async fn accept(
         uploader_id: who.user.id,
         token_id: who.token_id(),
         uploaded_at: now,
+        origin: Origin::Local,
         audit: NewAuditEvent {
             at: now,
             ..who.event(
@@ -382,6 +386,7 @@ pub async fn accept(
             verify_job: None,
         }),
         UploadOutcome::FilenameTaken { .. } => Err(file_exists(&filename)),
+        UploadOutcome::OtherOrigin => Err(proxied_name(&project)),
         UploadOutcome::NotOwner => Err(forbidden(
             "not_owner",
             format!(
@@ -405,6 +410,16 @@ fn required<'a>(field: &'a Option<String>, name: &str) -> Result<&'a str, Upload
         .as_deref()
         .filter(|v| !v.is_empty())
         .ok_or_else(|| invalid("missing_field", format!("the form has no '{name}' field")))
+}
+
+fn proxied_name(project: &NormalizedName) -> UploadError {
+    forbidden(
+        "proxied_name",
+        format!(
+            "'{project}' is served from the upstream index through this registry's proxy; \
+             a proxied name takes no uploads (publish under another name)"
+        ),
+    )
 }
 
 fn file_exists(filename: &str) -> UploadError {
@@ -450,20 +465,20 @@ fn check_digests(fields: &UploadFields, content: &StagedContent) -> Result<(), U
     Ok(())
 }
 
-struct ParsedArchive {
+pub(crate) struct ParsedArchive {
     /// The verification rules' report, when the archive was scanned as it was read.
-    report: Option<Report>,
-    metadata: CoreMetadata,
+    pub report: Option<Report>,
+    pub metadata: CoreMetadata,
     /// The METADATA file to serve for PEP 658 (wheels only).
-    metadata_file: Option<Vec<u8>>,
+    pub metadata_file: Option<Vec<u8>>,
     /// The `.dist-info` directory of a wheel, or the top directory of an sdist.
-    layout_dir: String,
+    pub layout_dir: String,
 }
 
 /// Parses the staged archive on the blocking pool: archive reading is
 /// synchronous and CPU-bound. With `scan`, the verification rules see every
 /// member in the same pass.
-async fn read_archive(
+pub(crate) async fn read_archive(
     content: &StagedContent,
     kind: DistKind,
     limits: Limits,
@@ -521,7 +536,7 @@ async fn read_archive(
 }
 
 /// The archive is the truth: its metadata must agree with the filename.
-fn check_metadata(
+pub(crate) fn check_metadata(
     meta: &CoreMetadata,
     project: &NormalizedName,
     dist: &DistFilename,
@@ -569,7 +584,7 @@ fn check_metadata(
 
 /// A wheel's `{name}-{version}.dist-info` (or an sdist's `{name}-{version}/`)
 /// must name the same project and version as the file.
-fn check_layout(
+pub(crate) fn check_layout(
     dir: &str,
     project: &NormalizedName,
     dist: &DistFilename,

@@ -70,6 +70,11 @@ impl Verifier {
         }
     }
 
+    /// The scan slots, for the proxy's scans of fetched files.
+    pub fn slots(&self) -> Arc<Semaphore> {
+        self.permits.clone()
+    }
+
     fn worker_name(&self, role: &str) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         format!("{role}-{}-{n}", self.process_tag)
@@ -340,7 +345,7 @@ async fn record(
     }
 }
 
-fn status_for(verdict: Verdict) -> FileStatus {
+pub(crate) fn status_for(verdict: Verdict) -> FileStatus {
     match verdict {
         Verdict::Pass => FileStatus::Published,
         Verdict::Quarantine | Verdict::Block => FileStatus::Quarantined,
@@ -380,7 +385,7 @@ fn verdict_record(
 }
 
 /// The audit event of a verdict that gives a file the status `to`.
-fn verdict_event(
+pub(crate) fn verdict_event(
     filename: &str,
     project: &str,
     report: &Report,

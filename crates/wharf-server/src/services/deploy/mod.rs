@@ -32,6 +32,8 @@ pub struct Deployments {
     pub(crate) vault: Arc<MasterKey>,
     /// During a rotation, the key being retired: it only opens.
     pub(crate) vault_previous: Option<Arc<MasterKey>>,
+    /// This registry's simple index, the only one launch plans install from.
+    pub(crate) simple_url: String,
 }
 
 /// One problem with a request. `message` and `hint` never quote a value the
@@ -144,7 +146,8 @@ impl Deployments {
             return Err(DeployError::Invalid(errors));
         }
         let resolved = self.resolve(who, target).await?;
-        let plan = plan::build(&resolved, &arguments).map_err(|e| DeployError::Invalid(vec![e]))?;
+        let plan = plan::build(&resolved, &arguments, &self.simple_url)
+            .map_err(|e| DeployError::Invalid(vec![e]))?;
         Ok(Validated {
             server: resolved.server.clone(),
             registry_type: resolved.package.registry_type.clone(),

@@ -42,8 +42,15 @@ pub struct ClientServer {
     pub env: BTreeMap<String, String>,
 }
 
-/// Builds the plan; the inputs are already checked.
-pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldError> {
+/// Builds the plan; the inputs are already checked. A PyPI package installs
+/// from `simple_url`, this registry's own index, and from nothing else: a
+/// runner's uvx would otherwise resolve the name on its default (public)
+/// index, where anyone can publish a look-alike or a higher version.
+pub fn build(
+    resolved: &Resolved,
+    arguments: &[ArgValue],
+    simple_url: &str,
+) -> Result<Plan, FieldError> {
     let package = &resolved.package;
     let version = &resolved.version;
     let env: Vec<String> = package
@@ -69,7 +76,11 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             ("npx", argv)
         }
         Some(RegistryType::Pypi) => {
-            let mut argv = vec!["uvx".to_owned()];
+            let mut argv = vec![
+                "uvx".to_owned(),
+                "--default-index".to_owned(),
+                simple_url.to_owned(),
+            ];
             push(&mut argv, true);
             argv.push(format!("{}=={version}", package.identifier));
             push(&mut argv, false);
