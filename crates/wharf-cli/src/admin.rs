@@ -33,6 +33,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: NamespaceCommand,
     },
+    /// The PyPI proxy: its status, and rules that deny, allow or admit early.
+    Proxy {
+        #[command(subcommand)]
+        command: crate::proxy::ProxyCommand,
+    },
     /// Re-wrap every deployment credential's data key from WHARF_MASTER_KEY_PREVIOUS
     /// to WHARF_MASTER_KEY, online; safe to interrupt and run again.
     RotateKey,
@@ -169,6 +174,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Rescan { project } => return rescan(config, project).await,
         AdminCommand::Namespace { command } => return namespace(config, command).await,
         AdminCommand::RotateKey => return rotate_key(config).await,
+        AdminCommand::Proxy { command } => return crate::proxy::run(config, command).await,
         _ => {}
     }
     let db = open_database(&config, false).await?;
@@ -179,6 +185,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Quarantine { .. }
         | AdminCommand::Rescan { .. }
         | AdminCommand::Namespace { .. }
+        | AdminCommand::Proxy { .. }
         | AdminCommand::RotateKey => {}
         AdminCommand::User {
             command:

@@ -115,3 +115,81 @@ fn pip_and_uv_install_a_real_dependency_tree_through_the_proxy_alone() {
     drop(server);
     drop(upstream);
 }
+
+#[test]
+fn the_admin_command_changes_the_rules_a_running_server_applies() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let upstream = runtime.block_on(FakePypi::start());
+    let fresh = wharf_testkit::WheelBuilder::new("hotfix-lib", "2.0");
+    upstream.add_file(
+        &fresh.filename(),
+        fresh.build(),
+        std::time::SystemTime::now(),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let env = [("WHARF_PROXY_PYPI_UPSTREAM", upstream.simple_url())];
+    let server = Server::start_with_env(&data, &env);
+    let proxy = |args: &[&str]| {
+        let mut cmd = wharf(&data);
+        cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .args(["admin", "proxy"])
+            .args(args);
+        cmd
+    };
+
+    // Inside the cooldown, the new version is held back.
+    let (status, body) = server.get("/simple/hotfix-lib/");
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains(&fresh.filename()), "{body}");
+
+    let refused = run_failing(&mut proxy(&["allow", "hotfix-lib", "--reason", "urgent"]));
+    assert!(refused.contains("hotfix-lib==VERSION"), "{refused}");
+    run(&mut proxy(&[
+        "allow",
+        "hotfix-lib==2.0",
+        "--reason",
+        "urgent fix",
+    ]));
+    let again = run_failing(&mut proxy(&[
+        "allow",
+        "hotfix-lib==2.0",
+        "--reason",
+        "twice",
+    ]));
+    assert!(again.contains("exists already"), "{again}");
+    let rules = String::from_utf8(run(&mut proxy(&["rules"])).stdout).unwrap();
+    assert!(
+        rules.contains("admit\thotfix-lib==2.0") && rules.contains("urgent fix"),
+        "{rules}"
+    );
+
+    // The server re-reads the rules within a few seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, body) = server.get("/simple/hotfix-lib/");
+        if body.contains(&fresh.filename()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the admit never took effect: {body}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let status = String::from_utf8(run(&mut proxy(&["status"])).stdout).unwrap();
+    assert!(
+        status.contains(&upstream.simple_url()) && status.contains("2days"),
+        "{status}"
+    );
+    let audit = admin(&data, &["audit", "--action", "proxy.rule.add"]);
+    assert!(audit.contains("hotfix-lib==2.0"), "{audit}");
+    run(&mut proxy(&["unallow", "hotfix-lib==2.0"]));
+    let gone = run_failing(&mut proxy(&["unallow", "hotfix-lib==2.0"]));
+    assert!(gone.contains("no admit rule"), "{gone}");
+
+    // Without a proxy configured, the command says how to turn it on.
+    let off = run_failing(wharf(&data).args(["admin", "proxy", "status"]));
+    assert!(off.contains("[proxy.pypi] upstream"), "{off}");
+    drop(server);
+}

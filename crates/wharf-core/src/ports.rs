@@ -471,4 +471,6 @@ pub trait ProxyRepo: Send + Sync {
     ) -> Result<bool, RepoError>;
     /// The id of the user proxied files are recorded as uploaded by, made on first use.
     async fn proxy_user(&self) -> Result<i64, RepoError>;
+    /// Counts of what the proxy stored.
+    async fn stats(&self, ecosystem: &str) -> Result<crate::proxy::ProxyStats, RepoError>;
 }

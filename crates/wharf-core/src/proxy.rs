@@ -72,6 +72,20 @@ pub struct NewProxyRule {
     pub audit: NewAuditEvent,
 }
 
+/// What the shared state holds for one ecosystem's proxy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProxyStats {
+    /// Upstream pages stored.
+    pub pages: i64,
+    /// Of those, names upstream said it does not have.
+    pub pages_missing: i64,
+    /// Projects with at least one file fetched through the proxy.
+    pub projects: i64,
+    pub files_published: i64,
+    /// Fetched files held for review or rejected.
+    pub files_held: i64,
+}
+
 /// `name` or `name==version`: which project (normalized), and optionally
 /// which version of it.
 #[derive(Debug, Clone, PartialEq, Eq)]

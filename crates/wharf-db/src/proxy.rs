@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use wharf_core::model::NewAuditEvent;
 use wharf_core::ports::{ProxyRepo, RepoError};
-use wharf_core::proxy::{CachedPage, NewProxyRule, ProxyRule, RuleKind, Spec};
+use wharf_core::proxy::{CachedPage, NewProxyRule, ProxyRule, ProxyStats, RuleKind, Spec};
 use wharf_core::Timestamp;
 
 /// Proxied files are recorded as uploaded by this user. Parentheses are not
@@ -166,6 +166,58 @@ impl ProxyRepo for Database {
             .await
             .map_err(repo_error)?;
         Ok(id)
+    }
+
+    async fn stats(&self, ecosystem: &str) -> Result<ProxyStats, RepoError> {
+        // Proxied files are PyPI files today; other ecosystems have none yet.
+        let files = |status: &str| {
+            format!(
+                "SELECT COUNT(*) FROM files f JOIN projects p ON p.id = f.project_id
+                 WHERE p.origin = 'proxy' AND f.status {status}"
+            )
+        };
+        let is_pypi = ecosystem == wharf_core::proxy::PYPI;
+        Ok(ProxyStats {
+            pages: self
+                .count(
+                    "SELECT COUNT(*) FROM proxy_pages WHERE ecosystem = $1",
+                    Some(ecosystem),
+                )
+                .await?,
+            pages_missing: self
+                .count(
+                    "SELECT COUNT(*) FROM proxy_pages WHERE ecosystem = $1 AND found = 0",
+                    Some(ecosystem),
+                )
+                .await?,
+            projects: if is_pypi {
+                self.count("SELECT COUNT(*) FROM projects WHERE origin = 'proxy'", None)
+                    .await?
+            } else {
+                0
+            },
+            files_published: if is_pypi {
+                self.count(&files("= 'published'"), None).await?
+            } else {
+                0
+            },
+            files_held: if is_pypi {
+                self.count(&files("IN ('quarantined', 'rejected')"), None)
+                    .await?
+            } else {
+                0
+            },
+        })
+    }
+}
+
+impl Database {
+    async fn count(&self, sql: &str, ecosystem: Option<&str>) -> Result<i64, RepoError> {
+        let mut query = sqlx::query_as::<_, (i64,)>(sql);
+        if let Some(e) = ecosystem {
+            query = query.bind(e.to_owned());
+        }
+        Ok(query.fetch_one(&self.pool).await.map_err(repo_error)?.0)
     }
 }
 

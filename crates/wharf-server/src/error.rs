@@ -427,6 +427,7 @@ impl From<crate::services::proxy::ProxyError> for AppError {
             ),
             ProxyError::Denied { .. } => Self::forbidden("denied", e.to_string()),
             ProxyError::Held { .. } => Self::forbidden("held", e.to_string()),
+            ProxyError::Invalid(v) => v.into(),
             ProxyError::Internal(_) => Self::internal(e),
         }
     }

@@ -40,13 +40,16 @@ use utoipa::{Modify, OpenApi};
         routes::review::release,
         routes::review::reject,
         routes::review::report,
+        routes::proxy_admin::status,
+        routes::proxy_admin::add_rule,
+        routes::proxy_admin::remove_rule,
     ),
     modifiers(&TokenAuth, &RegistryApiV01),
     tags(
         (name = "deployments", description = "Validated MCP server deployments and their launch plans"),
         (name = "mcp", description = "The MCP server catalog: the official registry's API, under /v0 and /v0.1"),
         (name = "projects", description = "Projects, releases and files in the native API"),
-        (name = "admin", description = "Administration: the review queue and the audit log"),
+        (name = "admin", description = "Administration: the review queue, the audit log and the proxy's rules"),
         (name = "pypi", description = "The PyPI-compatible surfaces: the simple API, downloads and twine uploads"),
     )
 )]

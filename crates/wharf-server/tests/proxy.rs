@@ -488,3 +488,160 @@ async fn hostile_upstream_answers_are_refused_and_nothing_is_stored() {
         upstream.clear_faults();
     }
 }
+
+#[tokio::test]
+async fn administrators_change_the_rules_at_runtime_and_others_cannot() {
+    let upstream = FakePypi::start().await;
+    let w = wheel("later-bad", "1.0");
+    upstream.add_file(&w.filename(), w.build(), days_ago(10));
+    let app = proxied(&upstream, |_| {}).await;
+    wharf_server::services::accounts::create_user(&app.app.ports, "root", true)
+        .await
+        .unwrap();
+    app.user("alice").await;
+    let admin_token = app.token("root", "admin", &[]).await;
+    let admin = format!("Bearer {admin_token}");
+    let plain = app.token("root", "read", &[]).await;
+    let alice = app.token("alice", "read,publish", &[]).await;
+
+    // A file fetched before the rule.
+    let url = url_of(&page(&app, "later-bad").await, &w.filename());
+    assert_eq!(app.get(&url, &[]).await.status, StatusCode::OK);
+
+    for who in [&plain, &alice] {
+        app.get(
+            "/api/v1/admin/proxy/pypi",
+            &[("authorization", &format!("Bearer {who}"))],
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "admin_required", "administrator");
+        app.post_json(
+            "/api/v1/admin/proxy/pypi/rules",
+            Some(who),
+            r#"{"kind":"deny","spec":"later-bad","reason":"x"}"#,
+        )
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "admin_required", "administrator");
+    }
+    let status = app
+        .get("/api/v1/admin/proxy/pypi", &[("authorization", &admin)])
+        .await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.text());
+    let body = status.json();
+    assert_eq!(body["upstream"], upstream.simple_url());
+    assert_eq!(body["min_release_age"], "2days");
+    assert_eq!(body["stored"]["files_published"], 1);
+    assert!(body["process"]["file_fetches"].as_u64().unwrap() >= 1);
+
+    for (body, status, code, fragment) in [
+        (
+            r#"{"kind":"deny","spec":"a b","reason":"x"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_spec",
+            "NAME==VERSION",
+        ),
+        (
+            r#"{"kind":"admit","spec":"later-bad","reason":"x"}"#,
+            StatusCode::BAD_REQUEST,
+            "version_required",
+            "later-bad==VERSION",
+        ),
+        (
+            r#"{"kind":"allow_only","spec":"x==1","reason":"x"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_spec",
+            "not versions",
+        ),
+        (
+            r#"{"kind":"deny","spec":"later-bad","reason":"  "}"#,
+            StatusCode::BAD_REQUEST,
+            "reason_required",
+            "reason",
+        ),
+        (
+            r#"{"kind":"forbid","spec":"later-bad","reason":"x"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "kind",
+        ),
+        (
+            r#"{"kind":"deny","spec":"later-bad"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "reason",
+        ),
+    ] {
+        app.post_json("/api/v1/admin/proxy/pypi/rules", Some(&admin_token), body)
+            .await
+            .assert_error(status, code, fragment);
+    }
+    let added = app
+        .post_json(
+            "/api/v1/admin/proxy/pypi/rules",
+            Some(&admin_token),
+            r#"{"kind":"deny","spec":"Later_Bad","reason":"known malicious"}"#,
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
+    assert_eq!(added.json()["spec"], "later-bad");
+    app.post_json(
+        "/api/v1/admin/proxy/pypi/rules",
+        Some(&admin_token),
+        r#"{"kind":"deny","spec":"later-bad","reason":"again"}"#,
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "rule_exists", "later-bad");
+
+    // The stored file and the page are refused at once, with the reason.
+    app.get(&url, &[])
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "denied", "known malicious");
+    page(&app, "later-bad")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "denied", "known malicious");
+
+    let delete = |q: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send(
+                axum::http::Request::delete(format!("/api/v1/admin/proxy/pypi/rules?{q}"))
+                    .header("authorization", admin)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        delete("kind=deny&spec=later-bad").await.status,
+        StatusCode::NO_CONTENT
+    );
+    delete("kind=deny&spec=later-bad").await.assert_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no deny rule",
+    );
+    delete("kind=nope&spec=x")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_query", "kind");
+    assert_eq!(app.get(&url, &[]).await.status, StatusCode::OK);
+
+    let audit = app.app.ports.audit.recent(50).await.unwrap();
+    for action in ["proxy.rule.add", "proxy.rule.remove", "admin.denied"] {
+        assert!(
+            audit.iter().any(|e| e.action == action),
+            "{action} not audited"
+        );
+    }
+
+    // Without a proxy, the admin API says so.
+    let off = TestApp::new().await;
+    wharf_server::services::accounts::create_user(&off.app.ports, "root", true)
+        .await
+        .unwrap();
+    let admin = format!("Bearer {}", off.token("root", "admin", &[]).await);
+    off.get("/api/v1/admin/proxy/pypi", &[("authorization", &admin)])
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found", "proxy is off");
+}

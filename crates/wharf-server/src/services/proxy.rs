@@ -36,7 +36,7 @@ use wharf_core::ports::{
     VerificationRepo,
 };
 use wharf_core::proxy::{CachedPage, NewProxyRule, ProxyRule, RuleKind, Spec, PYPI};
-use wharf_core::{DistFilename, NormalizedName, Timestamp, Version};
+use wharf_core::{DistFilename, NormalizedName, Timestamp, ValidationError, Version};
 use wharf_scan::names::Ecosystem;
 use wharf_scan::{NameContext, PopularNames, Severity};
 use wharf_upstream::simple::{PageFetch, SimpleIndex, SimpleSettings, UpstreamFile, UpstreamPage};
@@ -88,6 +88,9 @@ pub enum ProxyError {
         "'{filename}' is still being fetched and checked; try again in {RETRY_AFTER_SECS} seconds"
     )]
     StillChecking { filename: String },
+    /// A rule request that cannot be stored as given.
+    #[error("{}", .0.message)]
+    Invalid(ValidationError),
     #[error("{0}")]
     Internal(String),
 }
@@ -159,6 +162,94 @@ pub struct HeldBack {
     pub reason: &'static str,
     /// For a person.
     pub detail: String,
+}
+
+/// `GET /api/v1/admin/proxy/pypi` and `wharf admin proxy status`.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ProxyStatus {
+    pub upstream: String,
+    pub min_release_age: String,
+    pub page_ttl: String,
+    /// From the configuration.
+    pub allow_newer: Vec<String>,
+    /// From the configuration; runtime additions are in `rules`.
+    pub deny: Vec<String>,
+    /// From the configuration; runtime additions are in `rules`.
+    pub allow_only: Vec<String>,
+    pub rules: Vec<RuleView>,
+    /// What the shared database holds, for every instance.
+    #[schema(value_type = Object)]
+    pub stored: wharf_core::proxy::ProxyStats,
+    /// This process's counters since it started (also on `/metrics`).
+    pub process: ProxyCounters,
+}
+
+/// A runtime rule.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RuleView {
+    pub id: i64,
+    /// `deny`, `allow_only` or `admit`.
+    #[schema(value_type = String)]
+    pub kind: RuleKind,
+    pub spec: String,
+    pub reason: String,
+    pub created_by: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&ProxyRule> for RuleView {
+    fn from(r: &ProxyRule) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            spec: r.spec.to_string(),
+            reason: r.reason.clone(),
+            created_by: r.created_by.clone(),
+            created_at: r.created_at.to_rfc3339_micros(),
+        }
+    }
+}
+
+/// One process's proxy counters, read once.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ProxyCounters {
+    pub page_hits: u64,
+    pub page_misses: u64,
+    pub page_stale: u64,
+    pub file_hits: u64,
+    pub file_fetches: u64,
+    pub upstream_errors: u64,
+    /// Mean upstream request time, in milliseconds.
+    pub upstream_mean_ms: f64,
+    pub held_by_cooldown: u64,
+    pub denied: u64,
+    pub quarantined: u64,
+    pub hash_mismatches: u64,
+}
+
+impl ProxyCounters {
+    fn of(m: &ProxyMetrics) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let requests = m.upstream_requests.load(Relaxed);
+        let micros = m.upstream_micros.load(Relaxed);
+        Self {
+            page_hits: m.page_hits.load(Relaxed),
+            page_misses: m.page_misses.load(Relaxed),
+            page_stale: m.page_stale.load(Relaxed),
+            file_hits: m.file_hits.load(Relaxed),
+            file_fetches: m.file_fetches.load(Relaxed),
+            upstream_errors: m.upstream_errors.load(Relaxed),
+            upstream_mean_ms: if requests == 0 {
+                0.0
+            } else {
+                micros as f64 / requests as f64 / 1000.0
+            },
+            held_by_cooldown: m.held_by_cooldown.load(Relaxed),
+            denied: m.denied.load(Relaxed),
+            quarantined: m.quarantined.load(Relaxed),
+            hash_mismatches: m.hash_mismatches.load(Relaxed),
+        }
+    }
 }
 
 /// A proxied download.
@@ -516,6 +607,58 @@ impl PypiProxy {
             )),
             old_enough.to_rfc3339_micros()
         ))
+    }
+
+    /// Checks a rule as an administrator asked for it: an admit names one
+    /// version, and every rule says why (at most 500 characters).
+    pub fn check_rule(kind: RuleKind, spec: &str, reason: &str) -> Result<Spec, ProxyError> {
+        let spec = Spec::parse(spec).map_err(ProxyError::Invalid)?;
+        if kind == RuleKind::Admit && spec.version.is_none() {
+            return Err(ProxyError::Invalid(ValidationError::new(
+                "version_required",
+                format!(
+                    "admit one version at a time: give {}==VERSION",
+                    spec.name.as_str()
+                ),
+            )));
+        }
+        if kind == RuleKind::AllowOnly && spec.version.is_some() {
+            return Err(ProxyError::Invalid(ValidationError::new(
+                "invalid_spec",
+                "the allow-only list names projects, not versions",
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(ProxyError::Invalid(ValidationError::new(
+                "reason_required",
+                "give a reason of 1 to 500 characters; it is recorded in the audit log",
+            )));
+        }
+        Ok(spec)
+    }
+
+    /// What the proxy is set to, the rules, what it stored, and this
+    /// process's counters.
+    pub async fn status(&self) -> Result<ProxyStatus, ProxyError> {
+        let s = &self.settings;
+        let specs = |list: &[Spec]| list.iter().map(ToString::to_string).collect();
+        Ok(ProxyStatus {
+            upstream: s.upstream.clone(),
+            min_release_age: humantime::format_duration(s.min_release_age).to_string(),
+            page_ttl: humantime::format_duration(s.page_ttl).to_string(),
+            allow_newer: specs(&s.allow_newer),
+            deny: specs(&s.deny),
+            allow_only: specs(&s.allow_only),
+            rules: self
+                .list_rules()
+                .await?
+                .iter()
+                .map(RuleView::from)
+                .collect(),
+            stored: self.repo.stats(PYPI).await?,
+            process: ProxyCounters::of(self.counters()),
+        })
     }
 
     /// Adds a runtime rule, audited; `None` if the same rule exists.
