@@ -10,15 +10,6 @@ use std::process::Command;
 use support::*;
 use wharf_testkit::fake_pypi::FakePypi;
 
-/// The real wheels `scripts/benign-wheels` downloads (`./scripts/test` sets this).
-fn real_wheels() -> PathBuf {
-    let dir = std::env::var_os("WHARF_TEST_BENIGN_WHEELS").map(PathBuf::from).expect(
-        "this test serves real wheels: run ./scripts/test, or set WHARF_TEST_BENIGN_WHEELS=$(scripts/benign-wheels)",
-    );
-    assert!(dir.is_dir(), "{} is not a directory", dir.display());
-    dir
-}
-
 /// A small project that depends on requests, built with `python -m build`.
 fn build_dependent(root: &std::path::Path) -> PathBuf {
     let src = root.join("needs-requests-src");

@@ -367,6 +367,37 @@ async fn a_file_whose_bytes_differ_from_the_upstream_hash_is_refused_and_audited
         "{audit:?}"
     );
     assert_eq!(app.tmp_entries(), 0, "no staged leftovers");
+
+    // The same for a metadata file, and for a file over the size cap.
+    let m = wheel("tampered-meta", "1.0");
+    upstream.add_file(&m.filename(), m.build(), days_ago(10));
+    upstream.set_fault(Fault::WrongMetadataHash {
+        filename: m.filename(),
+    });
+    let url = url_of(&page(&app, "tampered-meta").await, &m.filename());
+    app.get(&format!("{url}.metadata"), &[]).await.assert_error(
+        StatusCode::BAD_GATEWAY,
+        "upstream_hash_mismatch",
+        ".metadata",
+    );
+    let small = proxied(&upstream, |p| p.max_file_bytes = 512).await;
+    let big = wheel("too-big", "1.0").file("too_big/blob.bin", vec![1u8; 4096]);
+    upstream.add_file(&big.filename(), big.build(), days_ago(10));
+    let url = url_of(&page(&small, "too-big").await, &big.filename());
+    small.get(&url, &[]).await.assert_error(
+        StatusCode::BAD_GATEWAY,
+        "upstream_invalid",
+        "max_file_bytes",
+    );
+    assert!(small
+        .app
+        .ports
+        .files
+        .find_file(&big.filename())
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(small.tmp_entries(), 0);
 }
 
 #[tokio::test]
@@ -400,8 +431,12 @@ async fn an_upstream_outage_serves_what_is_cached_and_503s_the_rest() {
     upstream.add_file(&w.filename(), w.build(), days_ago(10));
     let other = wheel("unseen", "1.0");
     upstream.add_file(&other.filename(), other.build(), days_ago(10));
+    let older = wheel("steady", "0.9");
+    upstream.add_file(&older.filename(), older.build(), days_ago(20));
     let app = proxied(&upstream, |p| p.page_ttl = Duration::from_millis(1)).await;
-    let url = url_of(&page(&app, "steady").await, &w.filename());
+    let listed = page(&app, "steady").await;
+    let url = url_of(&listed, &w.filename());
+    let never_fetched = url_of(&listed, &older.filename());
     assert_eq!(app.get(&url, &[]).await.status, StatusCode::OK);
 
     upstream.take_down().await;
@@ -416,6 +451,14 @@ async fn an_upstream_outage_serves_what_is_cached_and_503s_the_rest() {
     assert!(!stale.header("age").is_empty());
     let file = app.get(&url, &[]).await;
     assert_eq!(file.status, StatusCode::OK);
+    // A file never fetched is a 503, never a 404: pip retries a 503.
+    let uncached = app.get(&never_fetched, &[]).await;
+    uncached.assert_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "upstream_unavailable",
+        "cannot connect",
+    );
+    assert_eq!(uncached.header("retry-after"), "10");
     let unseen = page(&app, "unseen").await;
     unseen.assert_error(
         StatusCode::SERVICE_UNAVAILABLE,
