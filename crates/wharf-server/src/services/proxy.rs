@@ -49,6 +49,8 @@ const RULES_TTL: Duration = Duration::from_secs(5);
 const RETRY_DOWN: Duration = Duration::from_secs(10);
 /// What a client is told to wait before trying again.
 pub const RETRY_AFTER_SECS: u64 = 10;
+/// Upstream pages this process keeps in memory.
+const MAX_REMEMBERED: usize = 10_000;
 /// Largest PEP 658 metadata file proxied.
 const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -344,6 +346,10 @@ impl PypiProxy {
     /// The filtered page of `name` (normalized, not hosted here); `None` if
     /// upstream has no such project or the allow-only list leaves it out.
     pub async fn page(self: &Arc<Self>, name: &str) -> Result<Option<ProxiedPage>, ProxyError> {
+        // Only a name that could be a project is ever asked about.
+        if NormalizedName::parse(name).is_err() {
+            return Ok(None);
+        }
         let rules = self.rules().await?;
         if let Some(denied) = self.denied_by(&rules, name, None) {
             ProxyMetrics::add(&self.counters().denied, 1);
@@ -833,15 +839,20 @@ impl PypiProxy {
                 ))
             }
             Ok(PageFetch::NotFound) => {
-                self.repo
-                    .store_page(&CachedPage {
-                        ecosystem: PYPI.into(),
-                        name: name.into(),
-                        body: None,
-                        etag: None,
-                        fetched_at: now,
-                    })
-                    .await?;
+                // Stored only over a page upstream had before, so that names
+                // a client made up never fill the database; this process
+                // remembers the rest for `not_found_ttl`.
+                if stored.is_some() {
+                    self.repo
+                        .store_page(&CachedPage {
+                            ecosystem: PYPI.into(),
+                            name: name.into(),
+                            body: None,
+                            etag: None,
+                            fetched_at: now,
+                        })
+                        .await?;
+                }
                 Ok(self.remember(
                     name,
                     Remembered {
@@ -874,10 +885,12 @@ impl PypiProxy {
     }
 
     fn remember(&self, name: &str, r: Remembered) -> Remembered {
-        self.known
-            .lock()
-            .expect("known lock")
-            .insert(name.to_owned(), r.clone());
+        let mut known = self.known.lock().expect("known lock");
+        // Bounded: past the cap it starts over, which costs a database read per name.
+        if known.len() >= MAX_REMEMBERED && !known.contains_key(name) {
+            known.clear();
+        }
+        known.insert(name.to_owned(), r.clone());
         r
     }
 
