@@ -688,3 +688,53 @@ async fn administrators_change_the_rules_at_runtime_and_others_cannot() {
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found", "proxy is off");
 }
+
+#[tokio::test]
+async fn a_client_waits_for_a_slow_check_up_to_scan_wait_then_is_told_to_retry() {
+    let upstream = FakePypi::start().await;
+    let w = wheel("slowpoke", "1.0").file("slowpoke/data.bin", vec![3u8; 32 * 1024]);
+    upstream.add_file(&w.filename(), w.build(), days_ago(10));
+    upstream.set_fault(Fault::SlowFile {
+        filename: w.filename(),
+        pause: Duration::from_millis(300),
+    });
+    let app = proxied(&upstream, |p| p.scan_wait = Duration::from_millis(200)).await;
+    let url = url_of(&page(&app, "slowpoke").await, &w.filename());
+    let waiting = app.get(&url, &[]).await;
+    waiting.assert_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "upstream_unavailable",
+        "still being fetched",
+    );
+    assert_eq!(waiting.header("retry-after"), "10");
+    // The fetch went on without the client; the retry gets the file.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let retry = app.get(&url, &[]).await;
+        if retry.status == StatusCode::OK {
+            assert_eq!(retry.body.as_ref(), w.build().as_slice());
+            break;
+        }
+        assert_eq!(
+            retry.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            retry.text()
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fetch never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(upstream.file_requests(&w.filename()), 1);
+    let metrics = app.app.metrics.render();
+    assert!(
+        metrics.contains("wharf_proxy_file_fetches_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wharf_proxy_page_misses_total 1\n"),
+        "{metrics}"
+    );
+}
