@@ -428,6 +428,7 @@ impl From<crate::services::proxy::ProxyError> for AppError {
             ProxyError::Denied { .. } => Self::forbidden("denied", e.to_string()),
             ProxyError::Held { .. } => Self::forbidden("held", e.to_string()),
             ProxyError::Invalid(v) => v.into(),
+            ProxyError::UpstreamName(_) => Self::forbidden("name_on_upstream", e.to_string()),
             ProxyError::Internal(_) => Self::internal(e),
         }
     }

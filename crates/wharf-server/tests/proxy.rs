@@ -139,8 +139,6 @@ async fn proxied_pages_keep_upstream_facts_and_point_at_wharf() {
 #[tokio::test]
 async fn private_names_win_and_upstream_is_never_asked_about_them() {
     let upstream = FakePypi::start().await;
-    let higher = wheel("mine", "9.0");
-    upstream.add_file(&higher.filename(), higher.build(), days_ago(30));
     let app = proxied(&upstream, |_| {}).await;
     app.user("alice").await;
     let token = app.token("alice", "publish", &[]).await;
@@ -149,6 +147,9 @@ async fn private_names_win_and_upstream_is_never_asked_about_them() {
         .upload(Some(&token), &UploadForm::wheel(&local, "mine", "1.0"))
         .await;
     assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.text());
+    // Later, someone publishes the private name upstream, with a higher version.
+    let higher = wheel("mine", "9.0");
+    upstream.add_file(&higher.filename(), higher.build(), days_ago(30));
 
     let listed = page(&app, "mine").await;
     assert_eq!(listed.status, StatusCode::OK);
@@ -172,14 +173,14 @@ async fn private_names_win_and_upstream_is_never_asked_about_them() {
     // A held local upload still keeps the name private.
     let held = wharf_testkit::malicious::pth_import();
     let name = "demo-pkg";
+    let form = UploadForm::new(name, "1.0", &held.filename, held.bytes.clone());
+    let up = app.upload(Some(&token), &form).await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.text());
     upstream.add_file(
         &wheel(name, "5.0").filename(),
         wheel(name, "5.0").build(),
         days_ago(30),
     );
-    let form = UploadForm::new(name, "1.0", &held.filename, held.bytes.clone());
-    let up = app.upload(Some(&token), &form).await;
-    assert_eq!(up.status, StatusCode::OK, "{}", up.text());
     page(&app, name)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found", name);
@@ -198,6 +199,48 @@ async fn private_names_win_and_upstream_is_never_asked_about_them() {
     )
     .await
     .assert_error(StatusCode::FORBIDDEN, "proxied_name", "proxy");
+
+    // A first upload may not take a name this registry has seen upstream,
+    // or a popular one (upstream itself is not asked: that would tell it
+    // every private name); an administrator acting as one may.
+    let taken = wheel("upstream-only", "1.0");
+    upstream.add_file(&taken.filename(), taken.build(), days_ago(30));
+    assert_eq!(page(&app, "upstream-only").await.status, StatusCode::OK);
+    let local = wheel("upstream-only", "0.1");
+    app.upload(
+        Some(&token),
+        &UploadForm::wheel(&local, "upstream-only", "0.1"),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "name_on_upstream", "would shadow");
+    let project = wharf_core::NormalizedName::parse("upstream-only").unwrap();
+    assert!(app
+        .app
+        .ports
+        .projects
+        .find_project(&project)
+        .await
+        .unwrap()
+        .is_none());
+    let popular = wheel("requests", "99.0");
+    app.upload(
+        Some(&token),
+        &UploadForm::wheel(&popular, "requests", "99.0"),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "name_on_upstream", "requests");
+    assert_eq!(upstream.page_requests("requests"), 0);
+    wharf_server::services::accounts::create_user(&app.app.ports, "root", true)
+        .await
+        .unwrap();
+    let admin = app.token("root", "admin,publish", &[]).await;
+    let forked = app
+        .upload(
+            Some(&admin),
+            &UploadForm::wheel(&local, "upstream-only", "0.1"),
+        )
+        .await;
+    assert_eq!(forked.status, StatusCode::OK, "{}", forked.text());
 }
 
 #[tokio::test]

@@ -153,6 +153,11 @@ pub async fn upload(
     };
     let named = fields.name.clone().unwrap_or_default();
     let filename = content.as_ref().map(|c| c.filename.clone());
+    if let Some(proxy) = &app.pypi_proxy {
+        proxy
+            .check_new_local_name(&named, who.acts_as_admin())
+            .await?;
+    }
     let scan = verify::UploadScan::try_take(&app);
     let accepted = upload::accept(&app.ports, &limits, &who, fields, content, scan).await;
     if let Err(UploadError::Invalid { code, message }) = &accepted {

@@ -90,6 +90,9 @@ pub enum ProxyError {
         "'{filename}' is still being fetched and checked; try again in {RETRY_AFTER_SECS} seconds"
     )]
     StillChecking { filename: String },
+    /// A new project here would shadow a name the upstream has.
+    #[error("'{0}' exists on the upstream index, which this registry proxies; hosting it here would shadow the upstream project for every client. Publish under another name, or ask an administrator (who may create it with an admin-scoped token)")]
+    UpstreamName(String),
     /// A rule request that cannot be stored as given.
     #[error("{}", .0.message)]
     Invalid(ValidationError),
@@ -488,6 +491,40 @@ impl PypiProxy {
             rules,
             summary: format!("{summary}; the report is at {}", report_path(record)),
         }
+    }
+
+    /// Whether a first upload may create the project `name` here. A name the
+    /// upstream has would be taken from every client of this registry, since
+    /// private names win: only an administrator acting as one may do that.
+    /// Upstream itself is not asked (that would tell it every private name):
+    /// a name is taken if a page of it is stored here, or if it is on the
+    /// bundled list of popular projects. Existing projects are not this
+    /// check's business.
+    pub async fn check_new_local_name(&self, name: &str, by_admin: bool) -> Result<(), ProxyError> {
+        let Ok(project) = NormalizedName::parse(name) else {
+            return Ok(());
+        };
+        if by_admin || self.projects.find_project(&project).await?.is_some() {
+            return Ok(());
+        }
+        let remembered = self
+            .known
+            .lock()
+            .expect("known lock")
+            .get(project.as_str())
+            .map(|r| matches!(r.known, Known::Page(_)));
+        let stored = match remembered {
+            Some(found) => found,
+            None => self
+                .repo
+                .cached_page(PYPI, project.as_str())
+                .await?
+                .is_some_and(|p| p.body.is_some()),
+        };
+        if stored || PopularNames::bundled(Ecosystem::Pypi).contains(project.as_str()) {
+            return Err(ProxyError::UpstreamName(project.as_str().to_owned()));
+        }
+        Ok(())
     }
 
     /// Whether `name` has a project hosted here (which upstream never shadows).
