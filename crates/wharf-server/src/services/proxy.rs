@@ -577,11 +577,11 @@ impl PypiProxy {
         name: &str,
         version: Option<&Version>,
     ) -> Option<ProxyError> {
-        let what = |spec: &Spec| match (&spec.version, version) {
-            (Some(v), _) => format!("{name}=={}", v.canonical()),
-            (None, _) => format!("'{name}'"),
+        let what = |spec: &Spec| match &spec.version {
+            Some(v) => format!("{name}=={}", v.canonical()),
+            None => format!("'{name}'"),
         };
-        if let Some(spec) = self.settings.deny.iter().find(|s| covers(s, name, version)) {
+        if let Some(spec) = self.settings.deny.iter().find(|s| s.covers(name, version)) {
             return Some(ProxyError::Denied {
                 what: what(spec),
                 reason: "listed in proxy.pypi.deny".into(),
@@ -589,7 +589,7 @@ impl PypiProxy {
         }
         rules
             .iter()
-            .find(|r| r.kind == RuleKind::Deny && covers(&r.spec, name, version))
+            .find(|r| r.kind == RuleKind::Deny && r.spec.covers(name, version))
             .map(|r| ProxyError::Denied {
                 what: what(&r.spec),
                 reason: r.reason.clone(),
@@ -626,10 +626,10 @@ impl PypiProxy {
                 .settings
                 .allow_newer
                 .iter()
-                .any(|s| covers(s, name, Some(version)))
+                .any(|s| s.covers(name, Some(version)))
             || rules
                 .iter()
-                .any(|r| r.kind == RuleKind::Admit && covers(&r.spec, name, Some(version)))
+                .any(|r| r.kind == RuleKind::Admit && r.spec.covers(name, Some(version)))
         {
             return None;
         }
@@ -1297,10 +1297,6 @@ fn report_path(record: &FileRecord) -> String {
         record.version,
         wharf_core::uri::encode_path_segment(&record.filename)
     )
-}
-
-fn covers(spec: &Spec, name: &str, version: Option<&Version>) -> bool {
-    spec.covers(name, version)
 }
 
 /// The normalized project name a distribution's filename starts with: a
