@@ -312,6 +312,14 @@ impl BlobStore for S3BlobStore {
         Ok(BlobLocation::Redirect(url.to_string()))
     }
 
+    async fn exists(&self, key: &BlobKey) -> Result<bool, BlobError> {
+        match self.store.head(&object_path(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(failed_to("look for", key, e)),
+        }
+    }
+
     /// Streams the object to `dest`, under the same deadline as an upload.
     async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError> {
         use futures_util::StreamExt;

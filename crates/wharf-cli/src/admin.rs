@@ -5,9 +5,9 @@ use std::io::Write;
 use wharf_core::model::FileStatus;
 use wharf_core::Timestamp;
 use wharf_server::config::Config;
-use wharf_server::services::accounts::{AccountParts, Accounts, TokenRequest};
+use wharf_server::services::accounts::{Accounts, TokenRequest};
 use wharf_server::services::audit::{AuditQuery, AuditReader};
-use wharf_server::services::review::{self, Decision};
+use wharf_server::services::review::{Decision, HeldFileView, QueueView};
 use wharf_server::services::verify;
 use wharf_server::state::{open_database, App, Ports};
 
@@ -32,6 +32,11 @@ pub enum AdminCommand {
     Namespace {
         #[command(subcommand)]
         command: NamespaceCommand,
+    },
+    /// The PyPI proxy: its status, and rules that deny, allow or admit early.
+    Proxy {
+        #[command(subcommand)]
+        command: crate::proxy::ProxyCommand,
     },
     /// Re-wrap every deployment credential's data key from WHARF_MASTER_KEY_PREVIOUS
     /// to WHARF_MASTER_KEY, online; safe to interrupt and run again.
@@ -169,23 +174,25 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Rescan { project } => return rescan(config, project).await,
         AdminCommand::Namespace { command } => return namespace(config, command).await,
         AdminCommand::RotateKey => return rotate_key(config).await,
+        AdminCommand::Proxy { command } => return crate::proxy::run(config, command).await,
         _ => {}
     }
     let db = open_database(&config, false).await?;
     let blobs = wharf_blob::LocalBlobStore::open(config.blob_dir())?;
     let ports = Ports::new(db.clone(), std::sync::Arc::new(blobs));
-    let accounts = Accounts::new(AccountParts {
-        users: ports.users.clone(),
-        tokens: ports.tokens.clone(),
-        sessions: ports.sessions.clone(),
-        audit: ports.audit.clone(),
-        session_ttl: config.security.session_ttl,
-    });
+    let accounts = Accounts::new(
+        ports.users.clone(),
+        ports.tokens.clone(),
+        ports.sessions.clone(),
+        ports.audit.clone(),
+        config.security.session_ttl,
+    );
     let mut out = std::io::stdout().lock();
     match command {
         AdminCommand::Quarantine { .. }
         | AdminCommand::Rescan { .. }
         | AdminCommand::Namespace { .. }
+        | AdminCommand::Proxy { .. }
         | AdminCommand::RotateKey => {}
         AdminCommand::User {
             command:
@@ -359,10 +366,12 @@ async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Resul
             } else {
                 &[FileStatus::Quarantined]
             };
-            let held = app.ports.verification.held_files(statuses, 1000).await?;
+            let held = app.reviews.queue(statuses, 1000).await?;
             if json {
-                let files: Vec<_> = held.iter().map(review::file_json).collect();
-                writeln!(out, "{}", serde_json::json!({ "files": files }))?;
+                let queue = QueueView {
+                    files: held.iter().map(HeldFileView::from).collect(),
+                };
+                writeln!(out, "{}", serde_json::to_string(&queue)?)?;
                 return Ok(());
             }
             if held.is_empty() {
@@ -404,7 +413,10 @@ async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Resul
             }
         }
         QuarantineCommand::Release { id, reason } => {
-            let held = review::decide(&app, id, Decision::Release, &reason, None).await?;
+            let held = app
+                .reviews
+                .decide(id, Decision::Release, &reason, None)
+                .await?;
             eprintln!(
                 "released {} (now {})",
                 held.file.filename,
@@ -412,7 +424,10 @@ async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Resul
             );
         }
         QuarantineCommand::Reject { id, reason } => {
-            let held = review::decide(&app, id, Decision::Reject, &reason, None).await?;
+            let held = app
+                .reviews
+                .decide(id, Decision::Reject, &reason, None)
+                .await?;
             eprintln!(
                 "rejected {} (now {})",
                 held.file.filename,
@@ -516,7 +531,7 @@ async fn rotate_key(config: Config) -> anyhow::Result<()> {
         .audit
         .record(
             wharf_core::model::NewAuditEvent::new(
-                "vault.rotate_key",
+                wharf_core::audit::VAULT_ROTATE_KEY,
                 format!("key:{}", app.vault.id()),
             )
             .detail(

@@ -6,6 +6,7 @@ mod credentials;
 mod deploy;
 mod login;
 mod mcp;
+mod proxy;
 mod scan;
 
 use anyhow::Context;

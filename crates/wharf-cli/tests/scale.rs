@@ -176,6 +176,46 @@ fn two_instances_share_data_blobs_and_rate_limits() {
     assert_eq!(b.get("/readyz").0, 200);
 }
 
+/// A file fetched through A is served by B from the bucket; the page B
+/// serves comes from the database: neither is asked of upstream again.
+#[test]
+fn a_file_proxied_through_a_is_served_by_b_without_a_second_fetch() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let upstream = runtime.block_on(wharf_testkit::fake_pypi::FakePypi::start());
+    upstream.add_dir(&real_wheels());
+    let root = tempfile::tempdir().unwrap();
+    let shared = shared_services(root.path());
+    let mut serving = shared.env.clone();
+    serving.push(("WHARF_PROXY_PYPI_UPSTREAM", upstream.simple_url()));
+    let a = Server::start_with_env(&root.path().join("a"), &serving);
+    let b = Server::start_with_env(&root.path().join("b"), &serving);
+
+    let env = pip_install(&a, root.path(), "via-a", &["idna"]);
+    assert_eq!(
+        python_says(&env, "import idna; print(idna.__version__)"),
+        "3.20"
+    );
+    let wheel = "idna-3.20-py3-none-any.whl";
+    assert_eq!(upstream.file_requests(wheel), 1);
+    assert!(
+        object_keys(&shared).len() >= 2,
+        "the wheel and its METADATA are in the bucket"
+    );
+    let pages = upstream.page_requests("idna");
+
+    let env = pip_install(&b, root.path(), "via-b", &["idna"]);
+    assert_eq!(
+        python_says(&env, "import idna; print(idna.__version__)"),
+        "3.20"
+    );
+    assert_eq!(upstream.file_requests(wheel), 1, "B fetched the file again");
+    assert_eq!(
+        upstream.page_requests("idna"),
+        pages,
+        "B asked upstream for the page"
+    );
+}
+
 #[test]
 fn a_device_code_from_a_is_approved_on_b_and_redeemed_on_a() {
     let root = tempfile::tempdir().unwrap();

@@ -3,11 +3,14 @@
 //! the ports (traits) through which services reach storage. Nothing here
 //! performs I/O.
 
+pub mod audit;
 pub mod filename;
+pub mod glob;
 pub mod mcp;
 pub mod model;
 pub mod name;
 pub mod ports;
+pub mod proxy;
 pub mod ratelimit;
 pub mod scope;
 pub mod time;
@@ -17,7 +20,7 @@ pub mod validation;
 pub mod version;
 
 pub use filename::{DistFilename, DistKind};
-pub use name::{NormalizedName, ProjectName};
+pub use name::{NormalizedName, ProjectName, UserName};
 pub use scope::{Scope, Scopes};
 pub use time::Timestamp;
 pub use token::{ApiToken, TokenHash};

@@ -63,6 +63,35 @@ pub struct Project {
     pub name: String,
     pub normalized: NormalizedName,
     pub created_at: Timestamp,
+    pub origin: Origin,
+}
+
+/// Where a project's files come from. A name is one or the other for good:
+/// a hosted name is never looked up upstream, and a proxied one takes no uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Uploaded to this registry.
+    Local,
+    /// Fetched from the upstream index through the proxy.
+    Proxy,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Proxy => "proxy",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "local" => Some(Self::Local),
+            "proxy" => Some(Self::Proxy),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +156,17 @@ pub struct FileRecord {
     pub uploader_id: i64,
 }
 
+/// What an upload checks about the project it adds to, without loading every
+/// file row: the bytes stored under it (files of every status), its release
+/// versions as stored, and whether it has a published file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectTotals {
+    pub total_bytes: u64,
+    pub versions: Vec<String>,
+    /// Whether any of its files is published (a new file is not its first).
+    pub has_published: bool,
+}
+
 /// Everything the simple API and the project API show about one project.
 #[derive(Debug, Clone)]
 pub struct ProjectListing {
@@ -156,6 +196,25 @@ pub struct NewUpload {
     pub uploader_id: i64,
     pub token_id: Option<i64>,
     pub uploaded_at: Timestamp,
+    /// `Proxy` for a file the proxy fetched: its project is created without
+    /// an owner, and `uploader_id` is the proxy's own user.
+    pub origin: Origin,
+    pub audit: NewAuditEvent,
+    /// The verdict, when the uploader scanned the file before recording it:
+    /// stored with the file in the same transaction (and `status` is the
+    /// verdict's), instead of a queued job.
+    pub verdict: Option<UploadVerdict>,
+}
+
+/// A verification verdict stored with the upload it judges.
+#[derive(Debug, Clone)]
+pub struct UploadVerdict {
+    pub verdict: String,
+    pub rules_version: String,
+    /// The findings, as JSON.
+    pub findings: String,
+    pub scanned_at: Timestamp,
+    /// The event of the status the verdict gave the file.
     pub audit: NewAuditEvent,
 }
 
@@ -174,6 +233,9 @@ pub enum UploadOutcome {
     FilenameTaken { existing_sha256: String },
     /// The project exists and the uploader has no role in it.
     NotOwner,
+    /// The project's files come from the other origin: an upload to a
+    /// proxied name, or a proxied file of a name hosted here.
+    OtherOrigin,
 }
 
 /// One append-only audit log entry. Never holds a secret.

@@ -188,3 +188,47 @@ mod tests {
         }
     }
 }
+
+/// A Wharf user name: 1–64 ASCII letters, digits, `-`, `_` or `.`, starting
+/// with a letter or digit. Matched ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let ok = (1..=64).contains(&raw.len())
+            && raw.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationError::new(
+                "invalid_user_name",
+                "a user name is 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod user_name_tests {
+    use super::UserName;
+
+    #[test]
+    fn user_names_are_checked() {
+        assert_eq!(UserName::parse("alice.b-2").unwrap().as_str(), "alice.b-2");
+        for bad in ["", "-x", "a b", "a;b", &"a".repeat(65)] {
+            assert_eq!(
+                UserName::parse(bad).unwrap_err().code,
+                "invalid_user_name",
+                "{bad}"
+            );
+        }
+    }
+}

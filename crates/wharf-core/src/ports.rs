@@ -137,8 +137,18 @@ pub trait ProjectRepo: Send + Sync {
     /// Every project with at least one published file, by normalized name.
     async fn list_projects(&self) -> Result<Vec<Project>, RepoError>;
     async fn is_owner(&self, project_id: i64, user_id: i64) -> Result<bool, RepoError>;
+    /// The project and whether `user_id` owns it, in one query: what
+    /// `find_project` then `is_owner` answer, for the upload path.
+    async fn find_project_for(
+        &self,
+        name: &NormalizedName,
+        user_id: i64,
+    ) -> Result<Option<(Project, bool)>, RepoError>;
     /// The project with all its releases, files (of every status) and owners.
     async fn listing(&self, name: &NormalizedName) -> Result<Option<ProjectListing>, RepoError>;
+    /// The project's stored bytes and release versions, in one query; `None`
+    /// if there is no such project.
+    async fn totals(&self, name: &NormalizedName) -> Result<Option<ProjectTotals>, RepoError>;
     /// Yanks (`Some(reason)`) or unyanks (`None`) a release. False if no such release.
     async fn set_yank(
         &self,
@@ -399,9 +409,15 @@ pub enum BlobError {
 pub trait BlobStore: Send + Sync {
     /// Stores the staged file under `key`, consuming it.
     async fn put_file(&self, key: &BlobKey, staged: &Path) -> Result<(), BlobError>;
+    /// A hint that `staged` is likely to be stored soon: a store that must
+    /// make it durable first may start on that now, in the background.
+    /// `put_file` makes its own guarantees whether or not this was called.
+    fn prepare_file(&self, _staged: &Path) {}
     /// Stores a small blob held in memory (e.g. a METADATA file).
     async fn put_bytes(&self, key: &BlobKey, bytes: Vec<u8>) -> Result<(), BlobError>;
     async fn locate(&self, key: &BlobKey) -> Result<BlobLocation, BlobError>;
+    /// Whether a blob is stored under `key`.
+    async fn exists(&self, key: &BlobKey) -> Result<bool, BlobError>;
     /// Copies a blob into the local file `dest` (created or truncated), for
     /// the verification worker to read.
     async fn fetch_to(&self, key: &BlobKey, dest: &Path) -> Result<(), BlobError>;
@@ -424,4 +440,37 @@ pub trait RateLimiter: Send + Sync {
         key: &str,
         policy: &crate::ratelimit::RatePolicy,
     ) -> Result<crate::ratelimit::RateDecision, RateLimitUnavailable>;
+}
+
+/// The proxy's shared state: upstream pages and runtime rules.
+#[async_trait]
+pub trait ProxyRepo: Send + Sync {
+    async fn cached_page(
+        &self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Option<crate::proxy::CachedPage>, RepoError>;
+    /// Stores (or replaces) a page.
+    async fn store_page(&self, page: &crate::proxy::CachedPage) -> Result<(), RepoError>;
+    /// Marks a stored page as revalidated at `at` (upstream answered 304).
+    async fn touch_page(&self, ecosystem: &str, name: &str, at: Timestamp)
+        -> Result<(), RepoError>;
+    async fn rules(&self, ecosystem: &str) -> Result<Vec<crate::proxy::ProxyRule>, RepoError>;
+    /// Stores a rule with its audit event; `None` if the same rule exists.
+    async fn add_rule(
+        &self,
+        rule: crate::proxy::NewProxyRule,
+    ) -> Result<Option<crate::proxy::ProxyRule>, RepoError>;
+    /// Removes a rule with its audit event; `false` if there was none.
+    async fn remove_rule(
+        &self,
+        ecosystem: &str,
+        kind: crate::proxy::RuleKind,
+        spec: &str,
+        audit: NewAuditEvent,
+    ) -> Result<bool, RepoError>;
+    /// The id of the user proxied files are recorded as uploaded by, made on first use.
+    async fn proxy_user(&self) -> Result<i64, RepoError>;
+    /// Counts of what the proxy stored.
+    async fn stats(&self, ecosystem: &str) -> Result<crate::proxy::ProxyStats, RepoError>;
 }

@@ -25,6 +25,12 @@ pub(crate) struct AuditedTx<'db> {
 }
 
 impl AuditedTx<'_> {
+    /// Records an event now, in this transaction; for writes that record
+    /// more than one, in order.
+    pub(crate) async fn record(&mut self, event: &NewAuditEvent) -> Result<(), RepoError> {
+        insert(&mut *self.tx, event).await
+    }
+
     /// Records `event`, if there is one, and commits. A write that changed
     /// nothing passes `None`, so refused or repeated actions leave no event.
     pub(crate) async fn commit(mut self, event: Option<&NewAuditEvent>) -> Result<(), RepoError> {

@@ -4,7 +4,7 @@ use crate::error::repo_error;
 use crate::{rows, Database};
 use async_trait::async_trait;
 use sqlx::Row;
-use wharf_core::model::{FileRecord, FileStatus, NewUpload, UploadOutcome, VERIFY_JOB};
+use wharf_core::model::{FileRecord, FileStatus, NewUpload, Origin, UploadOutcome, VERIFY_JOB};
 use wharf_core::ports::{FileRepo, RepoError};
 
 #[async_trait]
@@ -26,47 +26,55 @@ impl FileRepo for Database {
         let mut tx = self.begin_audited().await?;
         let now = up.uploaded_at.micros();
 
-        // ON CONFLICT DO NOTHING + RETURNING reads the same on SQLite and
-        // PostgreSQL, and settles a race between two first uploads.
-        let inserted = sqlx::query(
-            "INSERT INTO projects (name, normalized, created_at, updated_at) VALUES ($1, $2, $3, $3)
-             ON CONFLICT (normalized) DO NOTHING RETURNING id",
-        )
-        .bind(&up.project_name)
-        .bind(up.normalized.as_str())
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(repo_error)?;
-        let (project_id, created_project) = match inserted {
-            Some(row) => {
-                let id: i64 = row.try_get("id").map_err(repo_error)?;
-                sqlx::query("INSERT INTO project_roles (project_id, user_id, role) VALUES ($1, $2, 'owner')")
-                    .bind(id)
-                    .bind(up.uploader_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(repo_error)?;
-                (id, true)
-            }
-            None => {
-                let (id,): (i64,) = sqlx::query_as("SELECT id FROM projects WHERE normalized = $1")
-                    .bind(up.normalized.as_str())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(repo_error)?;
-                let role = sqlx::query(
-                    "SELECT 1 FROM project_roles WHERE project_id = $1 AND user_id = $2",
-                )
-                .bind(id)
-                .bind(up.uploader_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(repo_error)?;
-                if role.is_none() {
-                    return Ok(UploadOutcome::NotOwner);
+        // An existing project is found, touched and its ownership checked in
+        // one statement. Every refusal below drops the transaction, so the
+        // touch is rolled back with it. Writing first also gives SQLite's
+        // transaction the write lock from its start.
+        let mut created_project = false;
+        let mut project = touch_project(&mut tx, &up, now).await?;
+        if project.is_none() {
+            // ON CONFLICT DO NOTHING + RETURNING reads the same on SQLite and
+            // PostgreSQL, and settles a race between two first uploads: the
+            // loser finds the winner's project on the second look.
+            let inserted = sqlx::query(
+                "INSERT INTO projects (name, normalized, created_at, updated_at, origin) VALUES ($1, $2, $3, $3, $4)
+                 ON CONFLICT (normalized) DO NOTHING RETURNING id",
+            )
+            .bind(&up.project_name)
+            .bind(up.normalized.as_str())
+            .bind(now)
+            .bind(up.origin.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+            match inserted {
+                Some(row) => {
+                    let id: i64 = row.try_get("id").map_err(repo_error)?;
+                    // A proxied project has no owner: nobody here publishes it.
+                    if up.origin == Origin::Local {
+                        sqlx::query("INSERT INTO project_roles (project_id, user_id, role) VALUES ($1, $2, 'owner')")
+                            .bind(id)
+                            .bind(up.uploader_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(repo_error)?;
+                    }
+                    created_project = true;
+                    project = Some((id, true, up.origin));
                 }
-                (id, false)
+                None => project = touch_project(&mut tx, &up, now).await?,
+            }
+        }
+        let project_id = match project {
+            Some((_, _, origin)) if origin != up.origin => return Ok(UploadOutcome::OtherOrigin),
+            Some((id, _, Origin::Proxy)) => id,
+            Some((id, true, Origin::Local)) => id,
+            Some((_, false, Origin::Local)) => return Ok(UploadOutcome::NotOwner),
+            None => {
+                return Err(RepoError::Internal(format!(
+                    "project {} is neither insertable nor found",
+                    up.normalized
+                )))
             }
         };
 
@@ -120,7 +128,7 @@ impl FileRepo for Database {
         .fetch_optional(&mut *tx)
         .await
         .map_err(repo_error)?;
-        if inserted_file.is_none() {
+        let Some(inserted_file) = inserted_file else {
             // The filename is taken (never reused): by these same bytes, a
             // no-op; by others, a refusal. Nothing of this attempt is kept.
             drop(tx);
@@ -131,17 +139,15 @@ impl FileRepo for Database {
             return Ok(UploadOutcome::FilenameTaken {
                 existing_sha256: file.sha256,
             });
-        }
-        sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(project_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        // The search row follows the latest upload's summary.
+        };
+        let file_id: i64 = inserted_file.try_get("id").map_err(repo_error)?;
+        // The search row follows the latest upload's summary. A row that
+        // already says so is left alone, which spares rewriting its search
+        // index entries (FTS5 triggers, GIN indexes) on every upload.
         sqlx::query(
             "INSERT INTO project_search (project_id, name, summary) VALUES ($1, $2, $3)
-             ON CONFLICT (project_id) DO UPDATE SET name = excluded.name, summary = excluded.summary",
+             ON CONFLICT (project_id) DO UPDATE SET name = excluded.name, summary = excluded.summary
+             WHERE project_search.name <> excluded.name OR project_search.summary <> excluded.summary",
         )
         .bind(project_id)
         .bind(&up.project_name)
@@ -149,14 +155,25 @@ impl FileRepo for Database {
         .execute(&mut *tx)
         .await
         .map_err(repo_error)?;
+        tx.record(&up.audit).await?;
+        // A verdict reached before recording is stored with the file it judges.
+        if let Some(v) = &up.verdict {
+            sqlx::query(
+                "INSERT INTO scan_reports (file_id, verdict, rules_version, findings, scanned_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(file_id)
+            .bind(&v.verdict)
+            .bind(&v.rules_version)
+            .bind(&v.findings)
+            .bind(v.scanned_at.micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+            tx.record(&v.audit).await?;
+        }
         // A pending file and its verification job exist together or not at all.
         let verify_job = if up.status == FileStatus::Pending {
-            let file_id: i64 = inserted_file
-                .as_ref()
-                .map(|row| row.try_get("id"))
-                .transpose()
-                .map_err(repo_error)?
-                .ok_or_else(|| RepoError::Internal("inserted file has no id".into()))?;
             let (job,): (i64,) = sqlx::query_as(
                 "INSERT INTO jobs (kind, payload, status, run_after, created_at, updated_at)
                  VALUES ($1, $2, 'queued', $3, $3, $3) RETURNING id",
@@ -171,15 +188,64 @@ impl FileRepo for Database {
         } else {
             None
         };
-        tx.commit(Some(&up.audit)).await?;
+        // The events went in above, in order: the upload, then its verdict.
+        tx.commit(None).await?;
 
-        let file = self.find_file_unlocked(&up.filename).await?;
+        // The row as committed, built from what was written rather than read
+        // back: the release's version is `up.version` exactly, since the
+        // release was found or inserted by that string.
+        let file = FileRecord {
+            id: file_id,
+            project_id,
+            version: up.version,
+            filename: up.filename,
+            kind: up.kind,
+            python_tag: up.python_tag,
+            size: up.size,
+            sha256: up.sha256,
+            blake2_256: up.blake2_256,
+            md5: up.md5,
+            requires_python: up.requires_python,
+            metadata_sha256: up.metadata_sha256,
+            status: up.status,
+            uploaded_at: up.uploaded_at,
+            uploader_id: up.uploader_id,
+        };
         Ok(UploadOutcome::Created {
             file,
             created_project,
             verify_job,
         })
     }
+}
+
+/// Sets an existing project's `updated_at`; its id, whether the uploader
+/// owns it, and its origin. `None` if there is no such project.
+async fn touch_project(
+    tx: &mut sqlx::AnyConnection,
+    up: &NewUpload,
+    now: i64,
+) -> Result<Option<(i64, bool, Origin)>, RepoError> {
+    let row = sqlx::query(
+        "UPDATE projects SET updated_at = $1 WHERE normalized = $2
+         RETURNING id, origin, (SELECT COUNT(*) FROM project_roles pr
+                        WHERE pr.project_id = projects.id AND pr.user_id = $3) AS owner_roles",
+    )
+    .bind(now)
+    .bind(up.normalized.as_str())
+    .bind(up.uploader_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(repo_error)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get("id").map_err(repo_error)?;
+    let roles: i64 = row.try_get("owner_roles").map_err(repo_error)?;
+    let origin: String = row.try_get("origin").map_err(repo_error)?;
+    let origin = Origin::parse(&origin)
+        .ok_or_else(|| RepoError::Internal(format!("unknown project origin '{origin}'")))?;
+    Ok(Some((id, roles > 0, origin)))
 }
 
 impl Database {

@@ -12,6 +12,7 @@ mod jobs;
 mod mcp;
 mod migrate;
 mod projects;
+pub mod proxy;
 mod rows;
 mod search;
 mod sessions;

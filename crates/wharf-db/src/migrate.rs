@@ -27,6 +27,7 @@ macro_rules! migrations_for {
             migration!($backend, 7, "deployments", "0007_deployments"),
             migration!($backend, 8, "token_namespaces", "0008_token_namespaces"),
             migration!($backend, 9, "device_requester", "0009_device_requester"),
+            migration!($backend, 10, "proxy", "0010_proxy"),
         ]
     };
 }

@@ -3,7 +3,8 @@
 use crate::error::repo_error;
 use crate::{rows, Database};
 use async_trait::async_trait;
-use wharf_core::model::{NewAuditEvent, Project, ProjectListing};
+use sqlx::Row;
+use wharf_core::model::{NewAuditEvent, Project, ProjectListing, ProjectTotals};
 use wharf_core::ports::{ProjectRepo, RepoError};
 use wharf_core::NormalizedName;
 
@@ -44,6 +45,69 @@ impl ProjectRepo for Database {
             .await
             .map_err(repo_error)?;
         Ok(row.is_some())
+    }
+
+    async fn find_project_for(
+        &self,
+        name: &NormalizedName,
+        user_id: i64,
+    ) -> Result<Option<(Project, bool)>, RepoError> {
+        let sql = format!(
+            "SELECT {}, (SELECT COUNT(*) FROM project_roles pr
+                         WHERE pr.project_id = projects.id AND pr.user_id = $2) AS owner_roles
+             FROM projects WHERE normalized = $1",
+            rows::PROJECT_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(name.as_str())
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let roles: i64 = row.try_get("owner_roles").map_err(repo_error)?;
+        Ok(Some((rows::project(&row)?, roles > 0)))
+    }
+
+    async fn totals(&self, name: &NormalizedName) -> Result<Option<ProjectTotals>, RepoError> {
+        // One row per release (one with a NULL version if there is none yet),
+        // each carrying the project's figures; SUM of a BIGINT is NUMERIC on
+        // PostgreSQL, hence the cast.
+        let found = sqlx::query(
+            "SELECT CAST((SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.project_id = p.id)
+                         AS BIGINT) AS total_bytes,
+                    (SELECT COUNT(*) FROM (SELECT 1 FROM files f
+                       WHERE f.project_id = p.id AND f.status = 'published' LIMIT 1) AS one)
+                      AS published,
+                    r.version
+             FROM projects p LEFT JOIN releases r ON r.project_id = p.id
+             WHERE p.normalized = $1 ORDER BY r.id",
+        )
+        .bind(name.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        let Some(first) = found.first() else {
+            return Ok(None);
+        };
+        let total: i64 = first.try_get("total_bytes").map_err(repo_error)?;
+        let published: i64 = first.try_get("published").map_err(repo_error)?;
+        let mut versions = Vec::with_capacity(found.len());
+        for row in &found {
+            if let Some(v) = row
+                .try_get::<Option<String>, _>("version")
+                .map_err(repo_error)?
+            {
+                versions.push(v);
+            }
+        }
+        Ok(Some(ProjectTotals {
+            total_bytes: u64::try_from(total).unwrap_or(0),
+            versions,
+            has_published: published > 0,
+        }))
     }
 
     async fn listing(&self, name: &NormalizedName) -> Result<Option<ProjectListing>, RepoError> {

@@ -9,7 +9,7 @@ use wharf_core::{DistKind, NormalizedName, Scopes, Timestamp};
 pub(crate) const USER_COLUMNS: &str = "id, name, is_admin, created_at";
 pub(crate) const TOKEN_COLUMNS: &str =
     "id, user_id, name, scopes, projects, namespaces, created_at, expires_at, last_used_at, revoked_at";
-pub(crate) const PROJECT_COLUMNS: &str = "id, name, normalized, created_at";
+pub(crate) const PROJECT_COLUMNS: &str = "id, name, normalized, created_at, origin";
 pub(crate) const RELEASE_COLUMNS: &str =
     "id, project_id, version, is_yanked, yank_reason, created_at";
 pub(crate) const FILE_COLUMNS: &str = "f.id, f.project_id, r.version, f.filename, f.kind, f.python_tag, f.size, \
@@ -93,20 +93,23 @@ pub(crate) fn token(row: &AnyRow) -> Result<TokenRecord, RepoError> {
 }
 
 pub(crate) fn project(row: &AnyRow) -> Result<Project, RepoError> {
-    let get = || -> Result<(i64, String, String, Timestamp), sqlx::Error> {
+    let get = || -> Result<(i64, String, String, Timestamp, String), sqlx::Error> {
         Ok((
             row.try_get("id")?,
             row.try_get("name")?,
             row.try_get("normalized")?,
             ts(row, "created_at")?,
+            row.try_get("origin")?,
         ))
     };
-    let (id, name, normalized, created_at) = get().map_err(crate::error::repo_error)?;
+    let (id, name, normalized, created_at, origin) = get().map_err(crate::error::repo_error)?;
     Ok(Project {
         id,
         name,
         normalized: NormalizedName::from_normalized(normalized),
         created_at,
+        origin: Origin::parse(&origin)
+            .ok_or_else(|| RepoError::Internal(format!("unknown project origin '{origin}'")))?,
     })
 }
 

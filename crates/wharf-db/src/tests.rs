@@ -97,7 +97,9 @@ fn upload(user: &User, project: &str, version: &str, filename: &str, sha: &str) 
         uploader_id: user.id,
         token_id: None,
         uploaded_at: Timestamp::now(),
+        origin: Origin::Local,
         audit: event("upload"),
+        verdict: None,
     }
 }
 
@@ -228,6 +230,95 @@ db_test!(
             .await
             .unwrap();
         assert!(matches!(other, UploadOutcome::NotOwner), "{other:?}");
+    }
+);
+
+db_test!(
+    a_recorded_upload_reads_back_as_it_was_returned,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let first = upload(
+            &alice,
+            "demo",
+            "1.0",
+            "demo-1.0-py3-none-any.whl",
+            &"1".repeat(64),
+        );
+        let mut held = upload(
+            &alice,
+            "demo",
+            "1.0",
+            "demo-1.0-py2-none-any.whl",
+            &"2".repeat(64),
+        );
+        held.status = FileStatus::Pending;
+        held.requires_python = None;
+        held.metadata_sha256 = Some("3".repeat(64));
+        held.kind = DistKind::Sdist;
+        for up in [first, held] {
+            let filename = up.filename.clone();
+            let out = db.record_upload(up).await.unwrap();
+            let UploadOutcome::Created { file, .. } = out else {
+                panic!("{out:?}")
+            };
+            assert_eq!(db.find_file(&filename).await.unwrap(), Some(file));
+        }
+    }
+);
+
+db_test!(
+    upload_lookups_answer_ownership_and_totals,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let bob = db.create_user("bob", false).await.unwrap();
+        let name = NormalizedName::parse("demo").unwrap();
+        assert!(db
+            .find_project_for(&name, alice.id)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(db.totals(&name).await.unwrap().is_none());
+        for (version, sha) in [("1.0", "1"), ("2.0", "2"), ("1.0", "3")] {
+            let filename = format!("demo-{version}-py{sha}-none-any.whl");
+            db.record_upload(upload(&alice, "demo", version, &filename, &sha.repeat(64)))
+                .await
+                .unwrap();
+        }
+        let (project, is_owner) = db.find_project_for(&name, alice.id).await.unwrap().unwrap();
+        assert_eq!(project.name, "demo");
+        assert!(is_owner);
+        let (_, is_owner) = db.find_project_for(&name, bob.id).await.unwrap().unwrap();
+        assert!(!is_owner);
+        assert_eq!(
+            db.totals(&name).await.unwrap(),
+            Some(ProjectTotals {
+                total_bytes: 30,
+                versions: vec!["1.0".into(), "2.0".into()],
+                has_published: true,
+            })
+        );
+
+        // A refused upload changes nothing, not even the project's updated_at.
+        let touched = || async {
+            sqlx::query_as::<_, (i64,)>("SELECT updated_at FROM projects WHERE normalized = 'demo'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+                .0
+        };
+        let before = touched().await;
+        let refused = db
+            .record_upload(upload(
+                &bob,
+                "demo",
+                "3.0",
+                "demo-3.0-py3-none-any.whl",
+                &"4".repeat(64),
+            ))
+            .await
+            .unwrap();
+        assert!(matches!(refused, UploadOutcome::NotOwner), "{refused:?}");
+        assert_eq!(touched().await, before);
     }
 );
 
@@ -1129,6 +1220,55 @@ fn pending(user: &User, project: &str, filename: &str) -> NewUpload {
     }
 }
 
+db_test!(
+    a_verdict_reached_before_recording_is_stored_with_the_file,
+    |db: Database| async move {
+        let alice = db.create_user("alice", false).await.unwrap();
+        let mut held = upload(
+            &alice,
+            "held",
+            "1.0",
+            "held-1.0-py3-none-any.whl",
+            &"7".repeat(64),
+        );
+        held.status = FileStatus::Quarantined;
+        held.verdict = Some(UploadVerdict {
+            verdict: "quarantine".into(),
+            rules_version: "test".into(),
+            findings: r#"[{"rule":"code.download-exec"}]"#.into(),
+            scanned_at: Timestamp(42),
+            audit: event("file.quarantined"),
+        });
+        let out = db.record_upload(held).await.unwrap();
+        let UploadOutcome::Created {
+            file, verify_job, ..
+        } = out
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!(file.status, FileStatus::Quarantined);
+        assert_eq!(verify_job, None, "a file with its verdict needs no job");
+        let report = db.report(file.id).await.unwrap().unwrap();
+        assert_eq!(report.verdict, "quarantine");
+        assert_eq!(report.findings, r#"[{"rule":"code.download-exec"}]"#);
+        assert_eq!(report.scanned_at, Timestamp(42));
+        let actions: Vec<String> = db
+            .recent(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(actions, ["file.quarantined", "upload"]);
+        let totals = db
+            .totals(&NormalizedName::parse("held").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!totals.has_published, "a held file is not a published one");
+    }
+);
+
 fn verdict(file_id: i64, to: FileStatus, job: Option<(i64, &str)>) -> RecordVerdict {
     RecordVerdict {
         file_id,
@@ -1834,3 +1974,159 @@ async fn sqlite_database_files_are_owner_only() {
     assert_eq!(mode(&old), 0o600);
     db.close().await;
 }
+
+db_test!(
+    a_name_is_hosted_or_proxied_never_both,
+    |db: Database| async move {
+        use wharf_core::ports::ProxyRepo;
+        let alice = db.create_user("alice", false).await.unwrap();
+        let upstream = db.proxy_user().await.unwrap();
+        assert_eq!(db.proxy_user().await.unwrap(), upstream, "made once");
+
+        let proxied = NewUpload {
+            origin: Origin::Proxy,
+            uploader_id: upstream,
+            ..upload(
+                &alice,
+                "requests",
+                "2.0",
+                "requests-2.0-py3-none-any.whl",
+                &"1".repeat(64),
+            )
+        };
+        let created = db.record_upload(proxied.clone()).await.unwrap();
+        assert!(
+            matches!(created, UploadOutcome::Created { .. }),
+            "{created:?}"
+        );
+        let project = db
+            .find_project(&NormalizedName::parse("requests").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(project.origin, Origin::Proxy);
+        assert!(
+            !db.is_owner(project.id, upstream).await.unwrap(),
+            "nobody owns a proxied name"
+        );
+        // A second proxied file joins it.
+        let second = NewUpload {
+            filename: "requests-2.0.tar.gz".into(),
+            sha256: "2".repeat(64),
+            ..proxied.clone()
+        };
+        assert!(matches!(
+            db.record_upload(second).await.unwrap(),
+            UploadOutcome::Created { .. }
+        ));
+        // An upload to the proxied name is refused, and so is a proxied file of a hosted one.
+        let local = upload(
+            &alice,
+            "requests",
+            "3.0",
+            "requests-3.0-py3-none-any.whl",
+            &"3".repeat(64),
+        );
+        assert!(matches!(
+            db.record_upload(local).await.unwrap(),
+            UploadOutcome::OtherOrigin
+        ));
+        db.record_upload(upload(
+            &alice,
+            "mine",
+            "1.0",
+            "mine-1.0-py3-none-any.whl",
+            &"4".repeat(64),
+        ))
+        .await
+        .unwrap();
+        let shadow = NewUpload {
+            project_name: "mine".into(),
+            normalized: NormalizedName::parse("mine").unwrap(),
+            filename: "mine-9.0-py3-none-any.whl".into(),
+            version: "9.0".into(),
+            sha256: "5".repeat(64),
+            ..proxied
+        };
+        assert!(matches!(
+            db.record_upload(shadow).await.unwrap(),
+            UploadOutcome::OtherOrigin
+        ));
+    }
+);
+
+db_test!(
+    proxy_pages_and_rules_are_shared_state,
+    |db: Database| async move {
+        use wharf_core::ports::ProxyRepo;
+        use wharf_core::proxy::{CachedPage, NewProxyRule, RuleKind, Spec, PYPI};
+        assert!(db.cached_page(PYPI, "demo").await.unwrap().is_none());
+        let page = CachedPage {
+            ecosystem: PYPI.into(),
+            name: "demo".into(),
+            body: Some("{\"files\":[]}".into()),
+            etag: Some("\"e1\"".into()),
+            fetched_at: Timestamp(1_000),
+        };
+        db.store_page(&page).await.unwrap();
+        assert_eq!(db.cached_page(PYPI, "demo").await.unwrap().unwrap(), page);
+        db.touch_page(PYPI, "demo", Timestamp(2_000)).await.unwrap();
+        assert_eq!(
+            db.cached_page(PYPI, "demo")
+                .await
+                .unwrap()
+                .unwrap()
+                .fetched_at,
+            Timestamp(2_000)
+        );
+        let gone = CachedPage {
+            body: None,
+            etag: None,
+            ..page
+        };
+        db.store_page(&gone).await.unwrap();
+        assert_eq!(
+            db.cached_page(PYPI, "demo").await.unwrap().unwrap().body,
+            None
+        );
+
+        let alice = db.create_user("alice", true).await.unwrap();
+        let rule = |spec: &str| NewProxyRule {
+            ecosystem: PYPI,
+            kind: RuleKind::Deny,
+            spec: Spec::parse(spec).unwrap(),
+            reason: "known bad".into(),
+            created_by: Some(alice.id),
+            audit: event("proxy.rule.add"),
+        };
+        assert!(db.add_rule(rule("Evil_Pkg==1.0")).await.unwrap().is_some());
+        assert!(
+            db.add_rule(rule("evil-pkg==1.0")).await.unwrap().is_none(),
+            "the same rule twice"
+        );
+        let rules = db.rules(PYPI).await.unwrap();
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].spec.to_string(), "evil-pkg==1.0");
+        assert_eq!(rules[0].created_by.as_deref(), Some("alice"));
+        assert!(db.rules("npm").await.unwrap().is_empty());
+        assert!(db
+            .remove_rule(
+                PYPI,
+                RuleKind::Deny,
+                "evil-pkg==1.0",
+                event("proxy.rule.remove")
+            )
+            .await
+            .unwrap());
+        assert!(!db
+            .remove_rule(
+                PYPI,
+                RuleKind::Deny,
+                "evil-pkg==1.0",
+                event("proxy.rule.remove")
+            )
+            .await
+            .unwrap());
+        assert!(db.rules(PYPI).await.unwrap().is_empty());
+    }
+);

@@ -129,12 +129,16 @@ impl VerificationRepo for Database {
             }
         }
         let applied = move_status(&mut tx, v.file_id, &v.from, v.to).await?;
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM files WHERE id = $1")
-            .bind(v.file_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        if exists.is_some() {
+        // A file that just moved exists; only one that did not needs looking up.
+        let exists = applied || {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM files WHERE id = $1")
+                .bind(v.file_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+            found.is_some()
+        };
+        if exists {
             // The report is kept even when a reviewer decided first: it is still evidence.
             sqlx::query(
                 "INSERT INTO scan_reports (file_id, verdict, rules_version, findings, scanned_at)

@@ -41,22 +41,49 @@ pub fn scan_archive<R: Read + Seek>(
     kind: DistKind,
     limits: &Limits,
 ) -> Result<Report, ScanError> {
+    let (report, read) = scan_and_read(reader, kind, limits);
+    match read {
+        Err(e) if !e.is_client_error() => Err(ScanError(e.to_string())),
+        Ok(_) | Err(_) => Ok(report),
+    }
+}
+
+/// What the checked reader made of an archive, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Archive {
+    /// A wheel's layout and metadata.
+    Wheel(wharf_artifact::WheelInfo),
+    /// An sdist's layout and metadata.
+    Sdist(wharf_artifact::SdistInfo),
+}
+
+/// [`scan_archive`] that also hands back what the checked reader read, so a caller
+/// that needs the archive's metadata too reads the archive once. The read's own
+/// result comes back as it is: a refused archive is an `Err` there (and a `block`
+/// finding in the report); a failure to read the file at all is an `Err` whose
+/// [`ArtifactError::is_client_error`](wharf_artifact::ArtifactError::is_client_error)
+/// is false, and then the report says nothing about the file.
+pub fn scan_and_read<R: Read + Seek>(
+    reader: R,
+    kind: DistKind,
+    limits: &Limits,
+) -> (Report, Result<Archive, wharf_artifact::ArtifactError>) {
     let mut collector = collect::Collector::new(kind);
     let read = match kind {
         DistKind::BdistWheel => {
-            wharf_artifact::read_wheel_with(reader, limits, &mut collector).map(|_| ())
+            wharf_artifact::read_wheel_with(reader, limits, &mut collector).map(Archive::Wheel)
         }
         DistKind::Sdist => {
-            wharf_artifact::read_sdist_with(reader, limits, &mut collector).map(|_| ())
+            wharf_artifact::read_sdist_with(reader, limits, &mut collector).map(Archive::Sdist)
         }
     };
     let mut report = collector.finish();
-    match read {
-        Ok(()) => {}
-        Err(e) if !e.is_client_error() => return Err(ScanError(e.to_string())),
-        Err(e) => report.push(archive::finding(&e)),
+    if let Err(e) = &read {
+        if e.is_client_error() {
+            report.push(archive::finding(e));
+        }
     }
-    Ok(report)
+    (report, read)
 }
 
 /// The name-policy findings for a project's first file: standard-library names,

@@ -139,7 +139,8 @@ impl PopularNames {
         self.entries.is_empty()
     }
 
-    fn contains(&self, name: &str) -> bool {
+    /// Whether `name` (in its comparison form) is on the list.
+    pub fn contains(&self, name: &str) -> bool {
         self.exact.contains(name)
     }
 }

@@ -149,6 +149,14 @@ impl PageCache {
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         pages.retain(|(name, _), _| name != project && name != INDEX_KEY);
     }
+
+    /// Drops every page, after a change that may touch any of them (a proxy rule).
+    pub fn clear(&self) {
+        let mut pages = self.pages.write().unwrap_or_else(|e| e.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        pages.clear();
+    }
 }
 
 /// File records by filename, so a download costs no database round trip.

@@ -16,6 +16,9 @@ use crate::services::deploy::{DeployError, FieldError};
 use crate::services::device::DeviceError;
 use crate::services::mcp::{McpError, McpProblem};
 use crate::services::passwords::PasswordError;
+use crate::services::projects::ProjectError;
+use crate::services::review::ReviewError;
+use crate::services::yank::YankError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -56,6 +59,9 @@ pub struct AppError {
     pub details: Option<Value>,
     /// Extra headers, e.g. `WWW-Authenticate` on a 401.
     pub headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// Seconds after which a retry may succeed: sent as `Retry-After`, in
+    /// JSON and problem+json answers alike.
+    pub retry_after: Option<u32>,
     /// OAuth endpoints (RFC 6749 §5.2) also carry the message as `error_description`.
     pub is_oauth: bool,
 }
@@ -68,6 +74,7 @@ impl AppError {
             message: message.into(),
             details: None,
             headers: Vec::new(),
+            retry_after: None,
             is_oauth: false,
         }
     }
@@ -94,12 +101,19 @@ impl AppError {
         e
     }
 
-    /// The `Retry-After` seconds this error carries, if any.
-    pub fn retry_after(&self) -> Option<u32> {
-        self.headers
-            .iter()
-            .find(|(name, _)| name == header::RETRY_AFTER)
-            .and_then(|(_, v)| v.to_str().ok()?.parse().ok())
+    /// The headers the answer carries: the extra ones, and `Retry-After`.
+    pub fn response_headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {
+        let mut all = self.headers.clone();
+        if let Some(seconds) = self.retry_after {
+            all.push((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        all
+    }
+
+    /// Says when to retry.
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_oauth_description(mut self) -> Self {
@@ -134,14 +148,12 @@ impl AppError {
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         let id = request_id();
         tracing::error!(request_id = %id, error = %cause, "dependency unavailable");
-        let mut e = Self::new(
+        Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             format!("the registry's storage is unavailable; retry shortly (request ID {id})"),
-        );
-        e.headers
-            .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
-        e
+        )
+        .with_retry_after(5)
     }
 }
 
@@ -172,6 +184,7 @@ impl From<BlobError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let headers = self.response_headers();
         let body = ErrorBody {
             error: self.code,
             message: self.message.clone(),
@@ -179,7 +192,7 @@ impl IntoResponse for AppError {
             error_description: self.is_oauth.then(|| self.message.clone()),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        for (name, value) in self.headers {
+        for (name, value) in headers {
             response.headers_mut().insert(name, value);
         }
         if let Ok(reason) =
@@ -202,17 +215,13 @@ impl From<DeployError> for AppError {
                 format!("the deployment is not valid: {} problem(s)", errors.len()),
             )
             .with_details(details(&errors)),
-            DeployError::UpstreamUnavailable(errors) => {
-                let mut err = AppError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "upstream_unavailable",
-                    "an upstream registry could not be reached to check the package; nothing was stored, try again later",
-                )
-                .with_details(details(&errors));
-                err.headers
-                    .push((header::RETRY_AFTER, HeaderValue::from_static("30")));
-                err
-            }
+            DeployError::UpstreamUnavailable(errors) => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_unavailable",
+                "an upstream registry could not be reached to check the package; nothing was stored, try again later",
+            )
+            .with_details(details(&errors))
+            .with_retry_after(30),
             DeployError::Forbidden(m) => AppError::forbidden("insufficient_scope", m),
             DeployError::Repo(r) => r.into(),
         }
@@ -233,6 +242,45 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<ProjectError> for AppError {
+    fn from(e: ProjectError) -> Self {
+        match e {
+            ProjectError::Invalid(v) => v.into(),
+            ProjectError::NotFound(_) => AppError::not_found(e.to_string()),
+            ProjectError::Repo(r) => r.into(),
+            ProjectError::Proxy(p) => p.into(),
+        }
+    }
+}
+
+impl From<ReviewError> for AppError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Invalid(m) => AppError::bad_request("reason_required", m),
+            ReviewError::BadName(v) => v.into(),
+            ReviewError::AdminRequired(m) => AppError::forbidden("admin_required", m),
+            ReviewError::NotFound(_) | ReviewError::ReportNotFound(_) => {
+                AppError::not_found(e.to_string())
+            }
+            ReviewError::Conflict { .. } => {
+                AppError::new(StatusCode::CONFLICT, "status_conflict", e.to_string())
+            }
+            ReviewError::Repo(r) => r.into(),
+        }
+    }
+}
+
+impl From<YankError> for AppError {
+    fn from(e: YankError) -> Self {
+        match e {
+            YankError::Invalid(v) => v.into(),
+            YankError::Forbidden(m) => AppError::forbidden("forbidden", m),
+            YankError::NotFound(m) => AppError::not_found(m),
+            YankError::Repo(r) => r.into(),
+        }
+    }
+}
+
 /// The details of an OAuth `slow_down`: the interval to keep from now on.
 #[derive(Debug, Serialize)]
 pub struct SlowDown {
@@ -245,21 +293,16 @@ impl From<DeviceError> for AppError {
     fn from(e: DeviceError) -> Self {
         let message = e.to_string();
         let oauth = |status, code| AppError::oauth(status, code, message.clone());
-        let retry_in_a_minute = |mut err: AppError| {
-            err.headers
-                .push((header::RETRY_AFTER, HeaderValue::from_static("60")));
-            err
-        };
         match e {
             DeviceError::Invalid(_) => oauth(StatusCode::BAD_REQUEST, "invalid_request"),
             DeviceError::InvalidScope(_) => oauth(StatusCode::BAD_REQUEST, "invalid_scope"),
-            DeviceError::StoreFull => retry_in_a_minute(oauth(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-            )),
+            DeviceError::StoreFull => {
+                oauth(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+                    .with_retry_after(60)
+            }
             // One client's own backlog: a 429, not an outage for everyone.
             DeviceError::RequesterFull => {
-                retry_in_a_minute(oauth(StatusCode::TOO_MANY_REQUESTS, "slow_down"))
+                oauth(StatusCode::TOO_MANY_REQUESTS, "slow_down").with_retry_after(60)
             }
             DeviceError::AuthorizationPending => {
                 oauth(StatusCode::BAD_REQUEST, "authorization_pending")
@@ -323,14 +366,12 @@ impl From<AuthFailure> for AppError {
             AuthFailure::Revoked => AppError::unauthorized("token_revoked", e.to_string()),
             AuthFailure::Jwt(JwtError::KeysUnavailable(cause)) => {
                 tracing::warn!(error = %cause, "identity provider keys unavailable");
-                let mut e = AppError::new(
+                AppError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "identity_provider_unavailable",
                     "the identity provider's signing keys cannot be fetched right now; retry shortly",
-                );
-                e.headers
-                    .push((header::RETRY_AFTER, HeaderValue::from_static("5")));
-                e
+                )
+                .with_retry_after(5)
             }
             AuthFailure::Jwt(_)
             | AuthFailure::NoSuchUser { .. }
@@ -509,9 +550,52 @@ impl From<AppError> for Problem {
         Problem {
             status: e.status,
             title: e.status.canonical_reason().unwrap_or("Error"),
-            retry_after: e.retry_after(),
+            retry_after: e.retry_after,
             detail: e.message,
             errors: Vec::new(),
+        }
+    }
+}
+
+impl From<crate::services::proxy::ProxyError> for AppError {
+    fn from(e: crate::services::proxy::ProxyError) -> Self {
+        use crate::services::proxy::{ProxyError, RETRY_AFTER_SECS};
+        let retry = RETRY_AFTER_SECS as u32;
+        match e {
+            ProxyError::Repo(e) => match e.as_ref() {
+                RepoError::Unavailable(_) => Self::unavailable(e),
+                _ => Self::internal(e),
+            },
+            ProxyError::Blob(e) => Self::internal(e),
+            // Never a 404: pip would conclude that the package does not exist.
+            ProxyError::Unavailable(_) | ProxyError::StillChecking { .. } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_unavailable",
+                e.to_string(),
+            )
+            .with_retry_after(retry),
+            ProxyError::BadUpstream(_) => {
+                Self::new(StatusCode::BAD_GATEWAY, "upstream_invalid", e.to_string())
+            }
+            ProxyError::HashMismatch { .. } => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_hash_mismatch",
+                e.to_string(),
+            ),
+            ProxyError::Denied { .. } => Self::forbidden("denied", e.to_string()),
+            ProxyError::Held { .. } => Self::forbidden("held", e.to_string()),
+            ProxyError::Invalid(v) => v.into(),
+            ProxyError::UpstreamName(_) => Self::forbidden("name_on_upstream", e.to_string()),
+            ProxyError::Internal(_) => Self::internal(e),
+        }
+    }
+}
+
+impl From<crate::services::index::IndexError> for AppError {
+    fn from(e: crate::services::index::IndexError) -> Self {
+        match e {
+            crate::services::index::IndexError::Repo(e) => e.into(),
+            crate::services::index::IndexError::Proxy(e) => e.into(),
         }
     }
 }

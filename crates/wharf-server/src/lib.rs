@@ -2,6 +2,7 @@
 //! and start-up.
 
 pub mod cache;
+pub mod client;
 pub mod config;
 pub mod connections;
 pub mod error;
@@ -59,6 +60,11 @@ pub fn router(app: App) -> Router {
         )
         .route("/api/v1/admin/audit", get(admin::audit_log))
         .route("/api/v1/admin/quarantine", get(review::queue))
+        .route("/api/v1/admin/proxy/pypi", get(proxy_admin::status))
+        .route(
+            "/api/v1/admin/proxy/pypi/rules",
+            post(proxy_admin::add_rule).delete(proxy_admin::remove_rule),
+        )
         .route("/api/v1/admin/files/{id}/release", post(review::release))
         .route("/api/v1/admin/files/{id}/reject", post(review::reject))
         .route("/api/v1/auth/device/code", post(device::code))

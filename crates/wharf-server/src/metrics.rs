@@ -22,6 +22,127 @@ pub struct Metrics {
     published: AtomicU64,
     quarantined: AtomicU64,
     connections_refused: AtomicU64,
+    /// The PyPI proxy's counters.
+    pub proxy: ProxyMetrics,
+}
+
+/// What the PyPI proxy did, for `/metrics` and `wharf admin proxy status`.
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct ProxyMetrics {
+    /// Project pages served from the page cache (this process's or the database's).
+    #[schema(value_type = u64)]
+    pub page_hits: AtomicU64,
+    /// Project pages asked of upstream (including revalidations).
+    #[schema(value_type = u64)]
+    pub page_misses: AtomicU64,
+    /// Pages served stale because upstream could not be reached.
+    #[schema(value_type = u64)]
+    pub page_stale: AtomicU64,
+    /// Proxied files served from the blob store.
+    #[schema(value_type = u64)]
+    pub file_hits: AtomicU64,
+    /// Files fetched from upstream.
+    #[schema(value_type = u64)]
+    pub file_fetches: AtomicU64,
+    /// Failed upstream requests (unavailable or refused answers).
+    #[schema(value_type = u64)]
+    pub upstream_errors: AtomicU64,
+    /// Sum of upstream request latencies, in microseconds.
+    #[schema(value_type = u64)]
+    pub upstream_micros: AtomicU64,
+    /// Upstream requests timed.
+    #[schema(value_type = u64)]
+    pub upstream_requests: AtomicU64,
+    /// Files left out of pages by the release cooldown.
+    #[schema(value_type = u64)]
+    pub held_by_cooldown: AtomicU64,
+    /// Names, files or pages refused by a deny rule or the allow-only list.
+    #[schema(value_type = u64)]
+    pub denied: AtomicU64,
+    /// Fetched files held for review, or refused outright.
+    #[schema(value_type = u64)]
+    pub quarantined: AtomicU64,
+    /// Fetched files refused because their bytes did not match upstream's hash.
+    #[schema(value_type = u64)]
+    pub hash_mismatches: AtomicU64,
+}
+
+impl ProxyMetrics {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Times one upstream request.
+    pub fn upstream_took(&self, took: std::time::Duration) {
+        self.upstream_requests.fetch_add(1, Ordering::Relaxed);
+        self.upstream_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn rows(&self) -> [(&'static str, &'static str, &AtomicU64); 12] {
+        [
+            (
+                "wharf_proxy_page_hits_total",
+                "Proxied project pages served from cache.",
+                &self.page_hits,
+            ),
+            (
+                "wharf_proxy_page_misses_total",
+                "Proxied project pages asked of upstream.",
+                &self.page_misses,
+            ),
+            (
+                "wharf_proxy_page_stale_total",
+                "Proxied pages served stale while upstream was unreachable.",
+                &self.page_stale,
+            ),
+            (
+                "wharf_proxy_file_hits_total",
+                "Proxied files served from the blob store.",
+                &self.file_hits,
+            ),
+            (
+                "wharf_proxy_file_fetches_total",
+                "Files fetched from upstream.",
+                &self.file_fetches,
+            ),
+            (
+                "wharf_proxy_upstream_errors_total",
+                "Upstream requests that failed or were refused.",
+                &self.upstream_errors,
+            ),
+            (
+                "wharf_proxy_upstream_microseconds_total",
+                "Upstream request time, in microseconds.",
+                &self.upstream_micros,
+            ),
+            (
+                "wharf_proxy_upstream_requests_total",
+                "Upstream requests timed.",
+                &self.upstream_requests,
+            ),
+            (
+                "wharf_proxy_held_by_cooldown_total",
+                "Files left out of pages by the release cooldown.",
+                &self.held_by_cooldown,
+            ),
+            (
+                "wharf_proxy_denied_total",
+                "Proxy requests refused by deny or allow-only rules.",
+                &self.denied,
+            ),
+            (
+                "wharf_proxy_quarantined_total",
+                "Proxied files held for review or refused.",
+                &self.quarantined,
+            ),
+            (
+                "wharf_proxy_hash_mismatches_total",
+                "Proxied files refused for a hash mismatch.",
+                &self.hash_mismatches,
+            ),
+        ]
+    }
 }
 
 impl Metrics {
@@ -111,6 +232,12 @@ impl Metrics {
                 &self.connections_refused,
             ),
         ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                get(value)
+            ));
+        }
+        for (name, help, value) in self.proxy.rows() {
             out.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
                 get(value)

@@ -28,6 +28,21 @@ use utoipa::{Modify, OpenApi};
         routes::mcp::version_status,
         routes::mcp::server_status,
         routes::mcp::add_publisher,
+        routes::api::project,
+        routes::api::yank_release,
+        routes::api::unyank_release,
+        routes::search::search,
+        routes::simple::index,
+        routes::simple::project,
+        routes::files::download,
+        routes::upload::upload,
+        routes::review::queue,
+        routes::review::release,
+        routes::review::reject,
+        routes::review::report,
+        routes::proxy_admin::status,
+        routes::proxy_admin::add_rule,
+        routes::proxy_admin::remove_rule,
         routes::device::code,
         routes::device::token,
         routes::api::whoami,
@@ -37,8 +52,10 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "deployments", description = "Validated MCP server deployments and their launch plans"),
         (name = "mcp", description = "The MCP server catalog: the official registry's API, under /v0 and /v0.1"),
+        (name = "projects", description = "Projects, releases and files in the native API"),
+        (name = "admin", description = "Administration: the review queue, the audit log and the proxy's rules"),
+        (name = "pypi", description = "The PyPI-compatible surfaces: the simple API, downloads and twine uploads"),
         (name = "auth", description = "Device login (RFC 8628), as `wharf login` uses it, and the caller's identity"),
-        (name = "admin", description = "Administrators only: the admin role and a token with the `admin` scope"),
     )
 )]
 pub struct WharfApi;

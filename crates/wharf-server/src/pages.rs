@@ -1,10 +1,12 @@
 //! Rendering the simple API (PEP 503 HTML and PEP 691 JSON, with the PEP 592,
 //! 658/714, 700 and 792 additions) from a project listing. Pure functions.
 
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::fmt::Write;
+use utoipa::ToSchema;
 use wharf_core::model::{FileRecord, FileStatus, ProjectListing, Release};
 use wharf_core::uri::encode_path_segment;
+use wharf_core::DistKind;
 use wharf_core::{Timestamp, Version};
 
 /// The simple API version these pages follow.
@@ -85,34 +87,38 @@ fn visible(listing: &ProjectListing) -> (Vec<Listed<'_>>, Vec<String>) {
 }
 
 pub fn project_html(listing: &ProjectListing) -> String {
-    let (files, _) = visible(listing);
-    let name = escape(listing.project.normalized.as_str());
-    let mut out = String::with_capacity(300 + files.len() * 400);
+    html_from(&project_json(listing))
+}
+
+/// The PEP 503 page of a project page's files (local or proxied).
+pub fn html_from(page: &SimpleProject) -> String {
+    let name = escape(&page.name);
+    let mut out = String::with_capacity(300 + page.files.len() * 400);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"{API_VERSION}\">\n    \
          <meta name=\"pypi:project-status\" content=\"active\">\n    <title>Links for {name}</title>\n  </head>\n  <body>\n    \
          <h1>Links for {name}</h1>\n"
     );
-    for listed in &files {
-        let f = listed.file;
+    for f in &page.files {
         let _ = write!(
             out,
             "    <a href=\"{}#sha256={}\"",
-            escape(&file_url(f)),
-            f.sha256
+            escape(&f.url),
+            f.hashes.sha256
         );
         if let Some(rp) = &f.requires_python {
             let _ = write!(out, " data-requires-python=\"{}\"", escape(rp));
         }
-        if let Some(meta) = &f.metadata_sha256 {
+        if let MetadataFile::Hashes(meta) = &f.core_metadata {
             // data-dist-info-metadata is the pre-PEP 714 name older pip reads.
+            let meta = &meta.sha256;
             let _ = write!(
                 out,
                 " data-core-metadata=\"sha256={meta}\" data-dist-info-metadata=\"sha256={meta}\""
             );
         }
-        if let Some(reason) = listed.yank_reason() {
+        if let Yanked::Reason(reason) = &f.yanked {
             let _ = write!(out, " data-yanked=\"{}\"", escape(reason));
         }
         let _ = writeln!(out, ">{}</a><br />", escape(&f.filename));
@@ -121,36 +127,125 @@ pub fn project_html(listing: &ProjectListing) -> String {
     out
 }
 
-pub fn project_json(listing: &ProjectListing) -> Value {
+/// `core-metadata` and `dist-info-metadata`: the metadata file's hashes, or
+/// false when there is none (PEP 658/714).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum MetadataFile {
+    Hashes(Hashes),
+    Absent(bool),
+}
+
+/// File hashes by algorithm.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Hashes {
+    pub sha256: String,
+}
+
+/// `yanked`: false, or the reason (PEP 592, as PEP 691 writes it).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Yanked {
+    Reason(String),
+    No(bool),
+}
+
+/// One file on a PEP 691 project page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct SimpleFile {
+    pub filename: String,
+    pub url: String,
+    pub hashes: Hashes,
+    /// PEP 700; absent only for a proxied file whose upstream gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// PEP 700; absent only for a proxied file whose upstream gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<String>,
+    pub yanked: Yanked,
+    pub core_metadata: MetadataFile,
+    /// The pre-PEP 714 name older pip reads.
+    pub dist_info_metadata: MetadataFile,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
+}
+
+/// The API version of a simple page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimpleMeta {
+    #[serde(rename = "api-version")]
+    pub api_version: &'static str,
+}
+
+/// PEP 792's project status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectStatus {
+    pub status: &'static str,
+}
+
+/// A PEP 691 project page (`application/vnd.pypi.simple.v1+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct SimpleProject {
+    pub meta: SimpleMeta,
+    pub name: String,
+    pub project_status: ProjectStatus,
+    /// PEP 700: every version with a listed file.
+    pub versions: Vec<String>,
+    pub files: Vec<SimpleFile>,
+}
+
+/// One project on the PEP 691 index.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimpleIndexEntry {
+    pub name: String,
+}
+
+/// The PEP 691 index of every project.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimpleIndex {
+    pub meta: SimpleMeta,
+    pub projects: Vec<SimpleIndexEntry>,
+}
+
+pub fn project_json(listing: &ProjectListing) -> SimpleProject {
     let (files, versions) = visible(listing);
-    let files: Vec<Value> = files
+    let files = files
         .iter()
         .map(|listed| {
             let f = listed.file;
-            let mut entry = json!({
-                "filename": f.filename,
-                "url": file_url(f),
-                "hashes": { "sha256": f.sha256 },
-                "size": f.size,
-                "upload-time": f.uploaded_at.to_rfc3339_micros(),
-                "yanked": listed.yank_reason().map_or(Value::Bool(false), |r| Value::String(r.to_owned())),
-            });
-            let metadata = f.metadata_sha256.as_ref().map_or(Value::Bool(false), |m| json!({ "sha256": m }));
-            entry["core-metadata"] = metadata.clone();
-            entry["dist-info-metadata"] = metadata;
-            if let Some(rp) = &f.requires_python {
-                entry["requires-python"] = Value::String(rp.clone());
+            let metadata = match &f.metadata_sha256 {
+                Some(m) => MetadataFile::Hashes(Hashes { sha256: m.clone() }),
+                None => MetadataFile::Absent(false),
+            };
+            SimpleFile {
+                filename: f.filename.clone(),
+                url: file_url(f),
+                hashes: Hashes {
+                    sha256: f.sha256.clone(),
+                },
+                size: Some(f.size),
+                upload_time: Some(f.uploaded_at.to_rfc3339_micros()),
+                yanked: match listed.yank_reason() {
+                    Some(reason) => Yanked::Reason(reason.to_owned()),
+                    None => Yanked::No(false),
+                },
+                core_metadata: metadata.clone(),
+                dist_info_metadata: metadata,
+                requires_python: f.requires_python.clone(),
             }
-            entry
         })
         .collect();
-    json!({
-        "meta": { "api-version": API_VERSION },
-        "name": listing.project.normalized.as_str(),
-        "project-status": { "status": "active" },
-        "versions": versions,
-        "files": files,
-    })
+    SimpleProject {
+        meta: SimpleMeta {
+            api_version: API_VERSION,
+        },
+        name: listing.project.normalized.as_str().to_owned(),
+        project_status: ProjectStatus { status: "active" },
+        versions,
+        files,
+    }
 }
 
 pub fn index_html(names: &[String]) -> String {
@@ -168,59 +263,124 @@ pub fn index_html(names: &[String]) -> String {
     out
 }
 
-pub fn index_json(names: &[String]) -> Value {
-    let projects: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
-    json!({ "meta": { "api-version": API_VERSION }, "projects": projects })
+pub fn index_json(names: &[String]) -> SimpleIndex {
+    SimpleIndex {
+        meta: SimpleMeta {
+            api_version: API_VERSION,
+        },
+        projects: names
+            .iter()
+            .map(|n| SimpleIndexEntry { name: n.clone() })
+            .collect(),
+    }
+}
+
+/// A file's three digests.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileHashes {
+    pub sha256: String,
+    pub blake2b_256: String,
+    pub md5: String,
+}
+
+/// One file of a release, in the native API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileView {
+    pub filename: String,
+    pub url: String,
+    /// `bdist_wheel` or `sdist`.
+    #[schema(value_type = String)]
+    pub kind: DistKind,
+    pub size: i64,
+    pub hashes: FileHashes,
+    pub requires_python: Option<String>,
+    pub upload_time: String,
+    /// `published`, or for owners also `pending`, `quarantined`, `rejected`.
+    pub status: &'static str,
+    pub has_metadata_file: bool,
+}
+
+/// One release, in the native API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReleaseView {
+    pub version: String,
+    pub yanked: bool,
+    pub yank_reason: Option<String>,
+    pub created_at: String,
+    pub files: Vec<FileView>,
 }
 
 /// The native API's view of a project (`GET /api/v1/projects/{name}`).
-pub fn project_api(listing: &ProjectListing, include_unpublished: bool) -> Value {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectView {
+    pub name: String,
+    pub normalized_name: String,
+    /// When the project was first uploaded or proxied here; absent for a
+    /// proxied project none of whose files was downloaded yet.
+    pub created_at: Option<String>,
+    /// `local` (uploaded here) or `proxy` (from the upstream index).
+    #[schema(value_type = String)]
+    pub origin: wharf_core::model::Origin,
+    pub owners: Vec<String>,
+    /// Oldest first; a release with no file the caller may see is left out.
+    /// For a proxied project: the files downloaded through this registry.
+    pub releases: Vec<ReleaseView>,
+    /// A proxied project's upstream files that are not served yet, and why
+    /// (`cooldown`, `denied`, `held`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_back: Vec<crate::services::proxy::HeldBack>,
+}
+
+/// The native API's view of a project (`GET /api/v1/projects/{name}`).
+pub fn project_api(listing: &ProjectListing, include_unpublished: bool) -> ProjectView {
     let mut releases: Vec<(Option<Version>, &Release)> = listing
         .releases
         .iter()
         .map(|r| (Version::parse(&r.version).ok(), r))
         .collect();
     releases.sort_by(|a, b| a.0.cmp(&b.0));
-    let releases: Vec<Value> = releases
+    let releases = releases
         .into_iter()
         .filter_map(|(_, r)| {
-            let files: Vec<Value> = listing
+            let files: Vec<FileView> = listing
                 .files
                 .iter()
                 .filter(|f| f.version == r.version)
                 .filter(|f| include_unpublished || f.status == FileStatus::Published)
-                .map(|f| {
-                    json!({
-                        "filename": f.filename,
-                        "url": file_url(f),
-                        "kind": f.kind,
-                        "size": f.size,
-                        "hashes": { "sha256": f.sha256, "blake2b_256": f.blake2_256, "md5": f.md5 },
-                        "requires_python": f.requires_python,
-                        "upload_time": f.uploaded_at.to_rfc3339_micros(),
-                        "status": f.status.as_str(),
-                        "has_metadata_file": f.metadata_sha256.is_some(),
-                    })
+                .map(|f| FileView {
+                    filename: f.filename.clone(),
+                    url: file_url(f),
+                    kind: f.kind,
+                    size: f.size,
+                    hashes: FileHashes {
+                        sha256: f.sha256.clone(),
+                        blake2b_256: f.blake2_256.clone(),
+                        md5: f.md5.clone(),
+                    },
+                    requires_python: f.requires_python.clone(),
+                    upload_time: f.uploaded_at.to_rfc3339_micros(),
+                    status: f.status.as_str(),
+                    has_metadata_file: f.metadata_sha256.is_some(),
                 })
                 .collect();
-            (!files.is_empty()).then(|| {
-                json!({
-                    "version": r.version,
-                    "yanked": r.is_yanked,
-                    "yank_reason": r.yank_reason,
-                    "created_at": r.created_at.to_rfc3339_micros(),
-                    "files": files,
-                })
+            (!files.is_empty()).then(|| ReleaseView {
+                version: r.version.clone(),
+                yanked: r.is_yanked,
+                yank_reason: r.yank_reason.clone(),
+                created_at: r.created_at.to_rfc3339_micros(),
+                files,
             })
         })
         .collect();
-    json!({
-        "name": listing.project.name,
-        "normalized_name": listing.project.normalized.as_str(),
-        "created_at": Timestamp::to_rfc3339_micros(listing.project.created_at),
-        "owners": listing.owners,
-        "releases": releases,
-    })
+    ProjectView {
+        name: listing.project.name.clone(),
+        normalized_name: listing.project.normalized.as_str().to_owned(),
+        created_at: Some(Timestamp::to_rfc3339_micros(listing.project.created_at)),
+        origin: listing.project.origin,
+        owners: listing.owners.clone(),
+        releases,
+        held_back: Vec::new(),
+    }
 }
 
 /// Escapes text for HTML content and double-quoted attributes.

@@ -2,16 +2,20 @@
 //! and the in-process caches.
 
 use crate::cache::{FileCache, PageCache};
+use crate::client::IpHasher;
 use crate::config::Config;
-use crate::middleware::client_ip::IpHasher;
 use crate::ratelimit::{InProcessLimiter, RedisLimiter};
-use crate::services::accounts::{AccountParts, Accounts};
+use crate::services::accounts::Accounts;
 use crate::services::audit::AuditReader;
-use crate::services::auth::{Authenticator, AuthenticatorParts};
-use crate::services::deploy::{DeploymentPorts, Deployments};
+use crate::services::auth::Authenticator;
+use crate::services::deploy::Deployments;
 use crate::services::device::Devices;
-use crate::services::mcp::{Catalog, CatalogParts};
+use crate::services::index::Index;
+use crate::services::mcp::Catalog;
+use crate::services::projects::Projects;
+use crate::services::proxy::{PypiProxy, PypiProxyParts};
 use crate::services::reference_names::ReferenceNames;
+use crate::services::review::Reviews;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +38,7 @@ pub struct Ports {
     pub search: Arc<dyn SearchRepo>,
     pub verification: Arc<dyn VerificationRepo>,
     pub mcp: Arc<dyn McpRepo>,
+    pub proxy: Arc<dyn ProxyRepo>,
     pub deployments: Arc<dyn DeploymentRepo>,
     pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
@@ -52,6 +57,7 @@ impl Ports {
             search: db.clone(),
             verification: db.clone(),
             mcp: db.clone(),
+            proxy: db.clone(),
             deployments: db.clone(),
             jobs: db.clone(),
             audit: db,
@@ -72,8 +78,8 @@ pub struct AppInner {
     pub ports: Ports,
     pub limiter: Arc<dyn RateLimiter>,
     pub db: Database,
-    pub pages: PageCache,
-    pub file_index: FileCache,
+    pub pages: Arc<PageCache>,
+    pub file_index: Arc<FileCache>,
     /// Scan slots for verification in this process.
     pub verifier: crate::services::verify::Verifier,
     /// Look-ups in the configured upstream registries, cached.
@@ -86,14 +92,29 @@ pub struct AppInner {
     pub names: ReferenceNames,
     pub deployments: Deployments,
     pub catalog: Catalog,
+    pub projects: Projects,
+    pub reviews: Reviews,
+    pub index: Index,
+    /// Turns a presented token or JWT into a principal.
+    pub authenticator: Authenticator,
+    /// The PyPI pull-through proxy, when `[proxy.pypi]` names an upstream.
+    pub pypi_proxy: Option<Arc<PypiProxy>>,
     /// Users, tokens, passwords and web sessions.
     pub accounts: Accounts,
     /// Device logins (RFC 8628).
     pub devices: Devices,
-    /// Turns a presented token or JWT into a principal.
-    pub auth: Authenticator,
     /// Reads the audit log.
     pub audit: AuditReader,
+}
+
+impl crate::ratelimit::Limited for App {
+    fn limiter(&self) -> &dyn RateLimiter {
+        self.0.limiter.as_ref()
+    }
+
+    fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.0.metrics
+    }
 }
 
 impl std::ops::Deref for App {
@@ -221,7 +242,7 @@ impl App {
             ports.verification.clone(),
             &config.verification.trusted_names,
         );
-        let deployments = Deployments::new(DeploymentPorts {
+        let deployments = Deployments {
             catalog: ports.mcp.clone(),
             projects: ports.projects.clone(),
             store: ports.deployments.clone(),
@@ -230,8 +251,68 @@ impl App {
             names: names.clone(),
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
-        });
-        let catalog = Catalog::new(CatalogParts {
+            simple_url: format!("{}/simple/", config.base_url()),
+        };
+        let authenticator = Authenticator {
+            tokens: ports.tokens.clone(),
+            users: ports.users.clone(),
+            audit: ports.audit.clone(),
+            jwt: jwt.zip(config.jwt.clone()),
+        };
+        let pages = Arc::new(PageCache::new(ttl));
+        let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
+        let metrics = Arc::<crate::metrics::Metrics>::default();
+        let verifier = crate::services::verify::Verifier::new(config.verification.workers);
+        let pypi_proxy = match &config.proxy_pypi {
+            Some(settings) => Some(
+                PypiProxy::new(PypiProxyParts {
+                    settings: settings.clone(),
+                    repo: ports.proxy.clone(),
+                    projects: ports.projects.clone(),
+                    files: ports.files.clone(),
+                    verification: ports.verification.clone(),
+                    blobs: ports.blobs.clone(),
+                    audit: ports.audit.clone(),
+                    pages: pages.clone(),
+                    file_index: file_index.clone(),
+                    metrics: metrics.clone(),
+                    // With no scan workers here, fetched files still need one slot.
+                    scan_slots: if config.verification.workers > 0 {
+                        verifier.slots()
+                    } else {
+                        Arc::new(tokio::sync::Semaphore::new(1))
+                    },
+                    tmp_dir: config.tmp_dir(),
+                })
+                .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let index = Index::new(
+            ports.projects.clone(),
+            ports.files.clone(),
+            ports.blobs.clone(),
+            pages.clone(),
+            file_index.clone(),
+            config.verification.show_pending,
+            pypi_proxy.clone(),
+        );
+        let reviews = Reviews::new(
+            ports.verification.clone(),
+            ports.files.clone(),
+            ports.projects.clone(),
+            ports.audit.clone(),
+            pages.clone(),
+            file_index.clone(),
+        );
+        let projects = Projects::new(
+            ports.projects.clone(),
+            ports.search.clone(),
+            pages.clone(),
+            config.verification.show_pending,
+            pypi_proxy.clone(),
+        );
+        let catalog = Catalog {
             repo: ports.mcp.clone(),
             users: ports.users.clone(),
             projects: ports.projects.clone(),
@@ -247,14 +328,14 @@ impl App {
             pypi_url: config.upstream.pypi_url.clone(),
             public_url: config.security.public_url.clone(),
             tmp_dir: config.tmp_dir(),
-        });
-        let accounts = Accounts::new(AccountParts {
-            users: ports.users.clone(),
-            tokens: ports.tokens.clone(),
-            sessions: ports.sessions.clone(),
-            audit: ports.audit.clone(),
-            session_ttl: config.security.session_ttl,
-        });
+        };
+        let accounts = Accounts::new(
+            ports.users.clone(),
+            ports.tokens.clone(),
+            ports.sessions.clone(),
+            ports.audit.clone(),
+            config.security.session_ttl,
+        );
         let devices = Devices::new(
             ports.devices.clone(),
             ip_hasher.clone(),
@@ -263,30 +344,27 @@ impl App {
                 per_requester: config.security.device_code_cap_per_client,
             },
         );
-        let auth = Authenticator::new(AuthenticatorParts {
-            tokens: ports.tokens.clone(),
-            users: ports.users.clone(),
-            audit: ports.audit.clone(),
-            jwt: jwt.zip(config.jwt.clone()),
-            ip_hasher: ip_hasher.clone(),
-        });
         let audit = AuditReader::new(ports.users.clone(), ports.audit.clone());
         Ok(Self(Arc::new(AppInner {
-            metrics: Arc::default(),
+            metrics,
             ip_hasher,
             limiter,
-            pages: PageCache::new(ttl),
-            file_index: FileCache::new(ttl.max(Duration::from_secs(1))),
-            verifier: crate::services::verify::Verifier::new(config.verification.workers),
+            pages,
+            file_index,
+            verifier,
             upstream,
             vault,
             vault_previous,
             names,
             deployments,
             catalog,
+            projects,
+            reviews,
+            index,
+            authenticator,
+            pypi_proxy,
             accounts,
             devices,
-            auth,
             audit,
             config,
             ports,

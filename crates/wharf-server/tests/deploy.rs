@@ -1020,6 +1020,44 @@ async fn quarantined_look_alike_does_not_block_the_real_package() {
     assert_eq!(r.json()["plan"]["argv"][0], "uvx");
 }
 
+/// A launch plan installs a PyPI package from this registry's index alone,
+/// never from the runner's default (public) one.
+#[tokio::test]
+async fn a_pypi_launch_plan_installs_from_this_registrys_index_only() {
+    let t = common::TestApp::with_config(|c| {
+        c.security.public_url = Some("https://wharf.example.com".into())
+    })
+    .await;
+    t.user("alice").await;
+    let alice = t.token("alice", "read,publish,deploy", &[]).await;
+    let w = wharf_testkit::WheelBuilder::new("weather-tool", "1.0");
+    let r = t
+        .upload(
+            Some(&alice),
+            &common::UploadForm::wheel(&w, "weather-tool", "1.0"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = json!({
+        "package": { "registryType": "pypi", "identifier": "weather-tool", "version": "1.0" }
+    });
+    let r = validate(&t, &alice, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let plan = &r.json()["plan"];
+    assert_eq!(
+        plan["argv"],
+        json!([
+            "uvx",
+            "--default-index",
+            "https://wharf.example.com/simple/",
+            "weather-tool==1.0"
+        ])
+    );
+    let client = &plan["clientConfig"]["mcpServers"]["weather-tool"];
+    assert_eq!(client["command"], "uvx");
+    assert_eq!(client["args"][1], "https://wharf.example.com/simple/");
+}
+
 /// Every offline problem comes back at once: a bad identifier no longer
 /// hides a missing required credential or a bad argument.
 #[tokio::test]

@@ -158,7 +158,7 @@ async fn logging_no_auth_context_in_debug_output() {
         !shown.contains("csrf-secret-value") && !shown.contains("hash-of-session-id"),
         "{shown}"
     );
-    let principal = t.app.auth.authenticate(&token, None).await.unwrap();
+    let principal = t.app.authenticator.authenticate(&token).await.unwrap();
     assert!(!format!("{principal:?}").contains(&token[6..]));
 }
 

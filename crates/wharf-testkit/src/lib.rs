@@ -3,7 +3,8 @@
 //! [`WheelBuilder`] and [`SdistBuilder`] make valid archives with the same writers real
 //! tools use (the `zip` and `tar` crates), so every crate's tests can upload something
 //! realistic. The [`hostile`] module makes the broken and malicious variants the archive
-//! reader must refuse. This crate is for tests only; nothing here validates its input.
+//! reader must refuse. [`fake_pypi`] is a stand-in upstream index on loopback for tests of
+//! the pull-through proxy. This crate is for tests only; nothing here validates its input.
 
 #![warn(missing_docs)]
 
@@ -17,6 +18,7 @@ use sha2::{Digest as _, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+pub mod fake_pypi;
 pub mod hostile;
 pub mod malicious;
 

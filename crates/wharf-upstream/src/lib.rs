@@ -35,6 +35,7 @@ mod fetch;
 mod npm;
 mod pypi;
 mod settings;
+pub mod simple;
 mod upstream;
 
 pub use error::UpstreamError;

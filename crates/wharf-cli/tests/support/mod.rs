@@ -72,6 +72,15 @@ pub fn venv() -> PathBuf {
     path
 }
 
+/// The real wheels `scripts/benign-wheels` downloads (`./scripts/test` sets this).
+pub fn real_wheels() -> PathBuf {
+    let dir = std::env::var_os("WHARF_TEST_BENIGN_WHEELS").map(PathBuf::from).expect(
+        "this test serves real wheels: run ./scripts/test, or set WHARF_TEST_BENIGN_WHEELS=$(scripts/benign-wheels)",
+    );
+    assert!(dir.is_dir(), "{} is not a directory", dir.display());
+    dir
+}
+
 pub fn tool(name: &str) -> PathBuf {
     venv().join("bin").join(name)
 }

@@ -3,6 +3,7 @@
 //! once at start-up with errors that name the field and the fix.
 
 mod connections;
+pub mod proxy;
 mod security;
 mod upstream;
 mod verification;
@@ -56,6 +57,8 @@ pub struct Config {
     pub verification: Verification,
     /// Upstream npm and PyPI registries for MCP package checks; none by default.
     pub upstream: wharf_upstream::UpstreamSettings,
+    /// `[proxy.pypi]`: the pull-through proxy, off unless an upstream is set.
+    pub proxy_pypi: Option<proxy::PypiProxy>,
 }
 
 /// `[jwt]`: accept bearer JWTs from an identity provider.
@@ -127,6 +130,7 @@ impl Default for Config {
             metrics_listen: None,
             verification: Verification::default(),
             upstream: wharf_upstream::UpstreamSettings::default(),
+            proxy_pypi: None,
         }
     }
 }
@@ -160,6 +164,7 @@ struct FileConfig {
     metrics_listen: Option<String>,
     verification: Option<verification::FileVerification>,
     upstream: Option<upstream::FileUpstream>,
+    proxy: Option<proxy::FileProxy>,
     connections: Option<connections::FileConnections>,
 }
 
@@ -352,6 +357,7 @@ impl Config {
         }
         config.verification = verification::load(from_file.verification.take(), &env)?;
         config.upstream = upstream::load(from_file.upstream.take(), &env)?;
+        config.proxy_pypi = proxy::load(from_file.proxy.take(), &env)?;
         config.connections = connections::load(from_file.connections.take(), &env)?;
         let limits = from_file.rate_limits.unwrap_or_default();
         let r = &mut config.rate_limits;
@@ -529,6 +535,26 @@ impl Config {
                 self.data_dir.join("wharf.db").display()
             )
         })
+    }
+
+    /// `scheme://host[:port]` where clients reach this registry, for URLs
+    /// handed to other programs without a request to read a `Host` from (a
+    /// launch plan's index): `public_url`, or else the listen address, an
+    /// unspecified one read as loopback.
+    pub fn base_url(&self) -> String {
+        if let Some(url) = &self.security.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        let scheme = if self.security.behind_tls_proxy {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{addr}")
     }
 
     /// Whether the database is the embedded SQLite one (migrated on every start).

@@ -127,9 +127,9 @@ fn trusted_name(entry: &str) -> Result<String, ConfigError> {
         fix: "give registry:name entries such as npm:left-pad or pypi:requests",
     };
     let (registry, name) = entry.split_once(':').ok_or_else(invalid)?;
-    let ecosystem = match registry {
-        "npm" => wharf_scan::names::Ecosystem::Npm,
-        "pypi" => wharf_scan::names::Ecosystem::Pypi,
+    let ecosystem = match wharf_core::mcp::RegistryType::parse(registry) {
+        Some(wharf_core::mcp::RegistryType::Npm) => wharf_scan::names::Ecosystem::Npm,
+        Some(wharf_core::mcp::RegistryType::Pypi) => wharf_scan::names::Ecosystem::Pypi,
         _ => return Err(invalid()),
     };
     if name.is_empty() {

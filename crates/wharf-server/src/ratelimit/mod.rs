@@ -51,10 +51,8 @@ pub fn too_many_requests(policy: &RatePolicy, decision: &RateDecision) -> AppErr
             policy.window.as_secs()
         ),
     );
-    e.headers
-        .push((axum::http::header::RETRY_AFTER, HeaderValue::from(retry)));
     e.headers.extend(headers(policy, decision));
-    e
+    e.with_retry_after(u32::try_from(retry).unwrap_or(u32::MAX))
 }
 
 /// When the limiter cannot decide, writes fail closed: an unlimited writer is
@@ -64,19 +62,15 @@ pub fn unavailable(
     cause: &wharf_core::ports::RateLimitUnavailable,
 ) -> AppError {
     tracing::warn!(class = %policy.name, error = %cause, "rate limiter unavailable: refusing (fail closed)");
-    let mut e = AppError::new(
+    AppError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "rate_limiter_unavailable",
         format!(
             "{} requests are paused because the rate limiter cannot be reached; retry shortly",
             policy.name
         ),
-    );
-    e.headers.push((
-        axum::http::header::RETRY_AFTER,
-        HeaderValue::from_static("5"),
-    ));
-    e
+    )
+    .with_retry_after(5)
 }
 
 fn ceil_secs(d: std::time::Duration) -> u64 {
@@ -93,24 +87,31 @@ pub enum OnOutage {
     FailClosed,
 }
 
+/// What [`check`] needs: the limiter and the counters. The application
+/// state provides both; this module does not depend on it.
+pub trait Limited {
+    fn limiter(&self) -> &dyn wharf_core::ports::RateLimiter;
+    fn metrics(&self) -> &crate::metrics::Metrics;
+}
+
 /// Counts one request against `key` under `policy`. `Ok(Some(decision))`
 /// when allowed; a 429 (or, failing closed, a 503) when refused; `Ok(None)`
 /// when the limiter is down and the class fails open. Outages and refusals
 /// are counted in the metrics and logged.
 pub async fn check(
-    app: &crate::state::App,
+    app: &impl Limited,
     key: &str,
     policy: &RatePolicy,
     on_outage: OnOutage,
 ) -> Result<Option<RateDecision>, AppError> {
-    match app.limiter.acquire(key, policy).await {
+    match app.limiter().acquire(key, policy).await {
         Ok(d) if d.is_allowed => Ok(Some(d)),
         Ok(d) => {
-            app.metrics.count_rate_limited();
+            app.metrics().count_rate_limited();
             Err(too_many_requests(policy, &d))
         }
         Err(e) => {
-            app.metrics.count_limiter_unavailable();
+            app.metrics().count_limiter_unavailable();
             match on_outage {
                 OnOutage::FailClosed => Err(unavailable(policy, &e)),
                 OnOutage::FailOpen => {

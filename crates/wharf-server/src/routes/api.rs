@@ -2,76 +2,78 @@
 
 use super::extract::{Auth, MaybeAuth};
 use crate::error::{AppError, ErrorBody};
-use crate::pages;
+use crate::pages::ProjectView;
 use crate::services::auth::Principal;
-use crate::services::yank::{self, YankError};
 use crate::state::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use utoipa::ToSchema;
-use wharf_core::{NormalizedName, Scope};
+use wharf_core::Scope;
 
 /// `GET /api/v1/projects/{name}`: releases, files, hashes, yank state, owners.
 /// Files still pending or held back are shown only to the project's owners.
+#[utoipa::path(
+    get, path = "/api/v1/projects/{name}", operation_id = "getProject", tag = "projects",
+    params(("name" = String, Path, description = "the project name, any spelling")),
+    responses(
+        (status = 200, body = ProjectView),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security((), ("token" = []))
+)]
 pub async fn project(
     State(app): State<App>,
     MaybeAuth(who): MaybeAuth,
     Path(name): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let normalized = NormalizedName::parse(&name)?;
-    let listing = app
-        .ports
-        .projects
-        .listing(&normalized)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no project named '{normalized}'")))?;
-    // A restricted token sees another project as anyone would: its
-    // restriction is on top of its user's rights.
-    let is_owner = match &who {
-        Some(p)
-            if (p.has_scope(Scope::Read) || p.has_scope(Scope::Publish))
-                && p.may_touch(&normalized) =>
-        {
-            p.acts_as_admin()
-                || app
-                    .ports
-                    .projects
-                    .is_owner(listing.project.id, p.user.id)
-                    .await?
-        }
-        _ => false,
-    };
-    let show_pending = app.config.verification.show_pending;
-    let has_published = listing
-        .files
-        .iter()
-        .any(|f| pages::is_listed(f.status, show_pending));
-    if !has_published && !is_owner {
-        return Err(AppError::not_found(format!(
-            "no project named '{normalized}'"
-        )));
-    }
-    Ok(Json(pages::project_api(&listing, is_owner)))
+) -> Result<Json<ProjectView>, AppError> {
+    Ok(Json(app.projects.view(who.as_ref(), &name).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A yank's reason.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct YankBody {
     #[serde(default)]
     reason: Option<String>,
 }
 
+/// A release's yank state after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct YankReply {
+    pub project: String,
+    /// The release's canonical version.
+    pub version: String,
+    pub yanked: bool,
+    pub reason: Option<String>,
+}
+
 /// `POST /api/v1/projects/{name}/releases/{version}/yank` with `{"reason": "…"}`.
+#[utoipa::path(
+    post, path = "/api/v1/projects/{name}/releases/{version}/yank", operation_id = "yankRelease", tag = "projects",
+    params(
+        ("name" = String, Path, description = "the project name"),
+        ("version" = String, Path, description = "the release, by PEP 440 equality"),
+    ),
+    request_body(content = Option<YankBody>, description = "empty, or a reason"),
+    responses(
+        (status = 200, body = YankReply),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn yank_release(
     State(app): State<App>,
     Auth(who): Auth,
     Path((name, version)): Path<(String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<YankReply>, AppError> {
     // An empty body yanks with no reason; anything else must be the JSON object.
     let reason = if body.iter().all(u8::is_ascii_whitespace) {
         String::new()
@@ -88,36 +90,43 @@ pub async fn yank_release(
 }
 
 /// `POST /api/v1/projects/{name}/releases/{version}/unyank`.
+#[utoipa::path(
+    post, path = "/api/v1/projects/{name}/releases/{version}/unyank", operation_id = "unyankRelease", tag = "projects",
+    params(
+        ("name" = String, Path, description = "the project name"),
+        ("version" = String, Path, description = "the release, by PEP 440 equality"),
+    ),
+    responses(
+        (status = 200, body = YankReply),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn unyank_release(
     State(app): State<App>,
     Auth(who): Auth,
     Path((name, version)): Path<(String, String)>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<YankReply>, AppError> {
     change_yank(&app, &who, &name, &version, None).await
 }
 
 async fn change_yank(
     app: &App,
-    who: &crate::services::auth::Principal,
+    who: &Principal,
     name: &str,
     version: &str,
     reason: Option<&str>,
-) -> Result<Json<Value>, AppError> {
-    let (project, version) = yank::set_yank(&app.ports, who, name, version, reason)
-        .await
-        .map_err(|e| match e {
-            YankError::Invalid(v) => v.into(),
-            YankError::Forbidden(m) => AppError::forbidden("forbidden", m),
-            YankError::NotFound(m) => AppError::not_found(m),
-            YankError::Repo(r) => r.into(),
-        })?;
-    app.pages.invalidate(project.as_str());
-    Ok(Json(json!({
-        "project": project.as_str(),
-        "version": version,
-        "yanked": reason.is_some(),
-        "reason": reason,
-    })))
+) -> Result<Json<YankReply>, AppError> {
+    let (project, version) = app.projects.set_yank(who, name, version, reason).await?;
+    Ok(Json(YankReply {
+        project: project.as_str().to_owned(),
+        version,
+        yanked: reason.is_some(),
+        reason: reason.map(str::to_owned),
+    }))
 }
 
 /// Any unknown path under `/api/`: a JSON 404 rather than an empty one.

@@ -123,6 +123,7 @@ pub async fn create(
 
 /// Paging through deployments.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1 to 100; default 50.
@@ -177,6 +178,7 @@ pub async fn get(
 
 /// What the plan includes.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PlanQuery {
     /// `secrets`: the credentials' values too, for a runner.

@@ -37,8 +37,12 @@ impl FromRequestParts<App> for MaybeAuth {
         let Some(raw) = presented_token(parts)? else {
             return Ok(MaybeAuth(None));
         };
-        let client_ip = parts.extensions.get::<ClientIp>().map(|ip| ip.0);
-        let principal = app.auth.authenticate(&raw, client_ip).await?;
+        // A refused credential becomes its response in error.rs.
+        let mut principal = app.authenticator.credential(&raw).await?;
+        principal.ip_hash = parts
+            .extensions
+            .get::<ClientIp>()
+            .map(|ip| app.ip_hasher.hash(ip.0));
         Ok(MaybeAuth(Some(principal)))
     }
 }

@@ -9,44 +9,43 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 use tokio::io::AsyncReadExt;
-use wharf_core::model::FileRecord;
-use wharf_core::ports::{BlobKey, BlobLocation};
+use wharf_core::ports::BlobLocation;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Files up to this size are read in one go; larger ones stream.
 const SMALL_FILE: u64 = 256 * 1024;
 
+/// `GET /files/{sha256}/{filename}`: a published file, or with `.metadata`
+/// its PEP 658 metadata file.
+#[utoipa::path(
+    get, path = "/files/{sha256}/{filename}", operation_id = "downloadFile", tag = "pypi",
+    params(
+        ("sha256" = String, Path, description = "the file's SHA-256, in hex"),
+        ("filename" = String, Path, description = "the file name, or it plus `.metadata`"),
+    ),
+    responses(
+        (status = 200, content((Vec<u8> = "application/octet-stream"))),
+        (status = 206, description = "one byte range"),
+        (status = 304, description = "unchanged (If-None-Match)"),
+        (status = 302, description = "on S3: a presigned URL that lives 15 minutes"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 416, description = "the range is not satisfiable"),
+    )
+)]
 pub async fn download(
     State(app): State<App>,
     Path((sha256, filename)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    // A name ending in .metadata is the PEP 658 file of the distribution
-    // without that suffix, unless a distribution is itself named so (none can be).
-    let (record, want_metadata) = match find(&app, &filename).await? {
-        Some(r) => (r, false),
-        None => match filename.strip_suffix(".metadata") {
-            Some(dist) => (
-                find(&app, dist).await?.ok_or_else(|| missing(&filename))?,
-                true,
-            ),
-            None => return Err(missing(&filename)),
-        },
-    };
-    let show_pending = app.config.verification.show_pending;
-    if record.sha256 != sha256 || !crate::pages::is_listed(record.status, show_pending) {
+    let Some(download) = app.index.download(&sha256, &filename).await? else {
         return Err(missing(&filename));
-    }
-    let (blob_sha, content_type) = if want_metadata {
-        let sha = record
-            .metadata_sha256
-            .as_deref()
-            .ok_or_else(|| missing(&filename))?;
-        (sha, "text/plain; charset=utf-8")
+    };
+    let blob_sha = download.blob_sha256.as_str();
+    let content_type = if download.is_metadata {
+        "text/plain; charset=utf-8"
     } else {
-        (record.sha256.as_str(), content_type(&record.filename))
+        content_type(&download.filename)
     };
     let etag = format!("\"{blob_sha}\"");
     let common = [
@@ -60,12 +59,7 @@ pub async fn download(
     if if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
-    let path = match app
-        .ports
-        .blobs
-        .locate(&BlobKey::for_sha256(blob_sha))
-        .await?
-    {
+    let path = match app.index.locate(blob_sha).await? {
         BlobLocation::LocalFile(path) => path,
         BlobLocation::Redirect(url) => {
             let location = HeaderValue::from_str(&url).map_err(AppError::internal)?;
@@ -186,18 +180,6 @@ fn open_blob(path: &std::path::Path, range: Option<&str>) -> Result<Served, Stri
         len,
         file,
     })
-}
-
-async fn find(app: &App, filename: &str) -> Result<Option<Arc<FileRecord>>, AppError> {
-    if let Some(hit) = app.file_index.get(filename) {
-        return Ok(Some(hit));
-    }
-    let Some(record) = app.ports.files.find_file(filename).await? else {
-        return Ok(None);
-    };
-    let record = Arc::new(record);
-    app.file_index.put(record.clone());
-    Ok(Some(record))
 }
 
 fn missing(filename: &str) -> AppError {

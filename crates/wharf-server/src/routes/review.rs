@@ -1,48 +1,46 @@
 //! The review queue for administrators, and verification reports for owners.
 
 use super::extract::Auth;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::services::auth::Principal;
-use crate::services::review::{self, Decision, ReviewError};
+use crate::services::review::{Decision, HeldFileView, QueueView};
 use crate::state::App;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::Json;
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use wharf_core::model::FileStatus;
-use wharf_core::{ProjectName, Version};
 
-/// Administrators only; a refusal is audited like every admin route's.
-async fn require_admin(app: &App, who: &Principal, target: &str) -> Result<(), AppError> {
-    if who.acts_as_admin() {
-        return Ok(());
-    }
-    app.ports
-        .audit
-        .record(who.event("admin.denied", target, "{}".to_owned()))
-        .await?;
-    Err(AppError::forbidden(
-        "admin_required",
-        "the review queue needs an administrator and a token with the 'admin' scope",
-    ))
-}
-
-#[derive(Debug, Deserialize)]
+/// Which files of the queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
+    /// `quarantined` (default), `pending` or `all`.
     status: Option<String>,
+    /// 1 to 1000; default 100.
     limit: Option<i64>,
 }
 
 /// `GET /api/v1/admin/quarantine?status=quarantined|pending|all&limit=`.
+#[utoipa::path(
+    get, path = "/api/v1/admin/quarantine", operation_id = "reviewQueue", tag = "admin",
+    params(QueueQuery),
+    responses(
+        (status = 200, body = QueueView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn queue(
     State(app): State<App>,
     Auth(who): Auth,
     query: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AppError> {
-    require_admin(&app, &who, "admin:quarantine").await?;
+) -> Result<Json<QueueView>, AppError> {
+    app.reviews.require_admin(&who, "admin:quarantine").await?;
     let Query(query) = query.map_err(|e| {
         AppError::bad_request(
             "invalid_query",
@@ -70,34 +68,64 @@ pub async fn queue(
             "limit must be between 1 and 1000",
         ));
     }
-    let held = app.ports.verification.held_files(&statuses, limit).await?;
-    let files: Vec<Value> = held.iter().map(review::file_json).collect();
-    Ok(Json(json!({ "files": files })))
+    let held = app.reviews.queue(&statuses, limit).await?;
+    Ok(Json(QueueView {
+        files: held.iter().map(HeldFileView::from).collect(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Why a file is released or rejected; required, and audited.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecisionBody {
+pub struct DecisionBody {
     reason: String,
 }
 
 /// `POST /api/v1/admin/files/{id}/release` with `{"reason": "…"}`.
+#[utoipa::path(
+    post, path = "/api/v1/admin/files/{id}/release", operation_id = "releaseFile", tag = "admin",
+    params(("id" = String, Path, description = "the file's ID, as the queue lists it")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, body = HeldFileView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn release(
     State(app): State<App>,
     Auth(who): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<HeldFileView>, AppError> {
     decide(app, who, id, body, Decision::Release).await
 }
 
 /// `POST /api/v1/admin/files/{id}/reject` with `{"reason": "…"}`.
+#[utoipa::path(
+    post, path = "/api/v1/admin/files/{id}/reject", operation_id = "rejectFile", tag = "admin",
+    params(("id" = String, Path, description = "the file's ID, as the queue lists it")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, body = HeldFileView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn reject(
     State(app): State<App>,
     Auth(who): Auth,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<HeldFileView>, AppError> {
     decide(app, who, id, body, Decision::Reject).await
 }
 
@@ -107,13 +135,10 @@ async fn decide(
     id: String,
     body: Bytes,
     decision: Decision,
-) -> Result<Json<Value>, AppError> {
-    require_admin(
-        &app,
-        &who,
-        &format!("file:{}", wharf_core::name::printable(&id)),
-    )
-    .await?;
+) -> Result<Json<HeldFileView>, AppError> {
+    app.reviews
+        .require_admin(&who, &format!("file:{}", wharf_core::name::printable(&id)))
+        .await?;
     let id: i64 = id.parse().map_err(|_| {
         AppError::bad_request(
             "invalid_id",
@@ -126,56 +151,38 @@ async fn decide(
             format!("the body must be {{\"reason\": \"…\"}}: {e}"),
         )
     })?;
-    let held = review::decide(&app, id, decision, &body.reason, Some(&who))
-        .await
-        .map_err(|e| match e {
-            ReviewError::Invalid(m) => AppError::bad_request("reason_required", m),
-            ReviewError::NotFound(_) => AppError::not_found(e.to_string()),
-            ReviewError::Conflict { .. } => {
-                AppError::new(StatusCode::CONFLICT, "status_conflict", e.to_string())
-            }
-            ReviewError::Repo(r) => r.into(),
-        })?;
-    Ok(Json(review::file_json(&held)))
+    let held = app
+        .reviews
+        .decide(id, decision, &body.reason, Some(&who))
+        .await?;
+    Ok(Json(HeldFileView::from(&held)))
 }
 
 /// `GET /api/v1/projects/{name}/releases/{version}/files/{filename}/report`:
 /// the file's verification report, for its project's owners and administrators.
 /// Anyone else gets the same 404 as for a file that does not exist, so held
 /// files cannot be discovered by probing.
+#[utoipa::path(
+    get, path = "/api/v1/projects/{name}/releases/{version}/files/{filename}/report",
+    operation_id = "fileReport", tag = "projects",
+    params(
+        ("name" = String, Path, description = "the project name"),
+        ("version" = String, Path, description = "the release"),
+        ("filename" = String, Path, description = "the file name"),
+    ),
+    responses(
+        (status = 200, body = HeldFileView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn report(
     State(app): State<App>,
     Auth(who): Auth,
     Path((name, version, filename)): Path<(String, String, String)>,
-) -> Result<Json<Value>, AppError> {
-    let missing = || {
-        AppError::not_found(format!(
-            "no file '{}' in {} {} whose report you may read",
-            wharf_core::name::printable(&filename),
-            wharf_core::name::printable(&name),
-            wharf_core::name::printable(&version)
-        ))
-    };
-    let project = ProjectName::parse(&name)?.normalize();
-    let version = Version::parse(&version)?;
-    let Some(file) = app.ports.files.find_file(&filename).await? else {
-        return Err(missing());
-    };
-    let Some(held) = app.ports.verification.held_file(file.id).await? else {
-        return Err(missing());
-    };
-    let same_release = held.project == project.as_str()
-        && Version::parse(&held.file.version).is_ok_and(|v| v == version);
-    let is_admin = who.acts_as_admin();
-    let may_read = is_admin
-        || (who.may_touch(&project)
-            && app
-                .ports
-                .projects
-                .is_owner(held.file.project_id, who.user.id)
-                .await?);
-    if !same_release || !may_read {
-        return Err(missing());
-    }
-    Ok(Json(review::file_json(&held)))
+) -> Result<Json<HeldFileView>, AppError> {
+    let held = app.reviews.report(&who, &name, &version, &filename).await?;
+    Ok(Json(HeldFileView::from(&held)))
 }

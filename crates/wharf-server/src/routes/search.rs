@@ -8,17 +8,30 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
 
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_LIMIT: i64 = 100;
 
-#[derive(Debug, Deserialize)]
+/// A search.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// 1 to 200 printable characters.
     q: Option<String>,
+    /// 1 to 100; default 20.
     limit: Option<i64>,
 }
 
+/// `GET /api/v1/search?q=…&limit=…`: projects by name and summary.
+#[utoipa::path(
+    get, path = "/api/v1/search", operation_id = "searchProjects", tag = "projects",
+    params(SearchQuery),
+    responses(
+        (status = 200, body = crate::services::projects::SearchReply),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    )
+)]
 pub async fn search(
     State(app): State<App>,
     ClientIp(ip): ClientIp,
@@ -43,19 +56,8 @@ pub async fn search(
             format!("limit must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    let hits = app.ports.search.search_projects(q, limit).await?;
-    let results: Vec<_> = hits
-        .iter()
-        .map(|h| {
-            json!({
-                "name": h.name,
-                "normalized": h.normalized.as_str(),
-                "summary": h.summary,
-                "url": format!("/api/v1/projects/{}", h.normalized),
-            })
-        })
-        .collect();
-    let mut response = Json(json!({ "query": q, "results": results })).into_response();
+    let reply = app.projects.search(q, limit).await?;
+    let mut response = Json(reply).into_response();
     if let Some(d) = decision {
         response
             .headers_mut()

@@ -1,38 +1,32 @@
 //! `/simple/` and `/simple/{project}/`: the index that pip and uv read.
 
-use crate::cache::{Page, PageFormat, INDEX_KEY};
+use crate::cache::{Page, PageFormat};
 use crate::error::AppError;
 use crate::negotiate::{choose, SimpleType};
-use crate::pages;
 use crate::state::App;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use wharf_core::name::normalize;
-use wharf_core::NormalizedName;
 
+/// `GET /simple/`: every project with a listed file, as PEP 503 HTML or
+/// PEP 691 JSON by `Accept`.
+#[utoipa::path(
+    get, path = "/simple/", operation_id = "simpleIndex", tag = "pypi",
+    responses(
+        (status = 200, content(
+            (crate::pages::SimpleIndex = "application/vnd.pypi.simple.v1+json"),
+            (String = "application/vnd.pypi.simple.v1+html"),
+            (String = "text/html"),
+        )),
+        (status = 304, description = "the page has not changed (If-None-Match)"),
+        (status = 406, body = crate::error::ErrorBody),
+    )
+)]
 pub async fn index(State(app): State<App>, headers: HeaderMap) -> Result<Response, AppError> {
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
-    let page = app
-        .pages
-        .get_or_build(INDEX_KEY, format, || async {
-            let names: Vec<String> = app
-                .ports
-                .projects
-                .list_projects()
-                .await?
-                .into_iter()
-                .map(|p| p.normalized.to_string())
-                .collect();
-            Ok::<_, AppError>(Some(match format {
-                PageFormat::Html => Bytes::from(pages::index_html(&names)),
-                PageFormat::Json => Bytes::from(pages::index_json(&names).to_string()),
-            }))
-        })
-        .await?
-        .expect("the index always builds");
+    let page = app.index.index_page(format).await?;
     Ok(respond(&page, kind, &headers))
 }
 
@@ -52,6 +46,23 @@ fn moved_to(normalized: &str) -> Response {
         .into_response()
 }
 
+/// `GET /simple/{name}/`: a project's files, as PEP 503 HTML or PEP 691
+/// JSON by `Accept`; a name that is not normalized gets a 301.
+#[utoipa::path(
+    get, path = "/simple/{name}/", operation_id = "simpleProject", tag = "pypi",
+    params(("name" = String, Path, description = "the normalized project name")),
+    responses(
+        (status = 200, content(
+            (crate::pages::SimpleProject = "application/vnd.pypi.simple.v1+json"),
+            (String = "application/vnd.pypi.simple.v1+html"),
+            (String = "text/html"),
+        )),
+        (status = 301, description = "to the normalized name"),
+        (status = 304, description = "the page has not changed (If-None-Match)"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 406, body = crate::error::ErrorBody),
+    )
+)]
 pub async fn project(
     State(app): State<App>,
     Path(name): Path<String>,
@@ -64,31 +75,22 @@ pub async fn project(
     }
     let kind = negotiate(&headers)?;
     let format = page_format(kind);
-    let page = app
-        .pages
-        .get_or_build(&normalized, format, || async {
-            let Ok(project) = NormalizedName::parse(&normalized) else {
-                return Ok(None);
-            };
-            let Some(listing) = app.ports.projects.listing(&project).await? else {
-                return Ok(None);
-            };
-            let listing = pages::as_indexed(listing, app.config.verification.show_pending);
-            if !listing
-                .files
-                .iter()
-                .any(|f| f.status == wharf_core::model::FileStatus::Published)
-            {
-                return Ok(None);
-            }
-            Ok::<_, AppError>(Some(match format {
-                PageFormat::Html => Bytes::from(pages::project_html(&listing)),
-                PageFormat::Json => Bytes::from(pages::project_json(&listing).to_string()),
-            }))
-        })
+    let served = app
+        .index
+        .project_page(&normalized, format)
         .await?
         .ok_or_else(|| no_project(&normalized))?;
-    Ok(respond(&page, kind, &headers))
+    let mut response = respond(&served.page, kind, &headers);
+    if let Some(age) = served.stale_for {
+        // RFC 9111's Age, and the (obsolete, still read) Warning 110.
+        let h = response.headers_mut();
+        h.insert(header::AGE, HeaderValue::from(age.as_secs()));
+        h.insert(
+            header::WARNING,
+            HeaderValue::from_static("110 wharf \"Response is Stale\""),
+        );
+    }
+    Ok(response)
 }
 
 fn no_project(name: &str) -> AppError {

@@ -22,6 +22,58 @@ pub const FORM_OVERHEAD: u64 = 16 * 1024 * 1024;
 /// archive's own metadata is the truth.
 const MAX_TEXT_FIELD: usize = 1024 * 1024;
 
+/// What an upload became.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UploadReply {
+    pub ok: bool,
+    /// For a person: published, pending verification, or held for review.
+    pub message: String,
+    pub filename: String,
+    pub sha256: String,
+    /// `published`, `pending` or `quarantined`.
+    pub status: &'static str,
+    /// The download URL (served once published).
+    pub url: String,
+}
+
+/// The twine upload form (`multipart/form-data`): `:action=file_upload`,
+/// `protocol_version=1`, `name`, `version`, `filetype`, the digests the
+/// client computed, and `content`.
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the form, which is read field by field as it streams"
+)]
+pub struct UploadForm {
+    #[schema(rename = ":action", example = "file_upload")]
+    action: String,
+    protocol_version: String,
+    name: String,
+    version: String,
+    /// `bdist_wheel` or `sdist`.
+    filetype: String,
+    sha256_digest: Option<String>,
+    blake2_256_digest: Option<String>,
+    md5_digest: Option<String>,
+    #[schema(format = Binary, value_type = String)]
+    content: Vec<u8>,
+}
+
+/// `POST /legacy/` (also `/legacy` and `/`): twine's upload. The file is
+/// streamed, checked and verified before it is listed.
+#[utoipa::path(
+    post, path = "/legacy/", operation_id = "uploadFile", tag = "pypi",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = UploadReply),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody),
+    ),
+    security(("token" = []))
+)]
 pub async fn upload(
     State(app): State<App>,
     Auth(who): Auth,
@@ -101,7 +153,13 @@ pub async fn upload(
     };
     let named = fields.name.clone().unwrap_or_default();
     let filename = content.as_ref().map(|c| c.filename.clone());
-    let accepted = upload::accept(&app.ports, &limits, &who, fields, content).await;
+    if let Some(proxy) = &app.pypi_proxy {
+        proxy
+            .check_new_local_name(&named, who.acts_as_admin())
+            .await?;
+    }
+    let scan = verify::UploadScan::try_take(&app);
+    let accepted = upload::accept(&app.ports, &limits, &who, fields, content, scan).await;
     if let Err(UploadError::Invalid { code, message }) = &accepted {
         if is_rule(code) {
             audit_refusal(&app, &who, &named, filename.as_deref(), code, message).await;
@@ -135,14 +193,14 @@ pub async fn upload(
             file.version, file.filename
         ),
     };
-    let body = json!({
-        "ok": true,
-        "message": message,
-        "filename": file.filename,
-        "sha256": file.sha256,
-        "status": status.as_str(),
-        "url": crate::pages::file_url(&file),
-    });
+    let body = UploadReply {
+        ok: true,
+        message,
+        url: crate::pages::file_url(&file),
+        filename: file.filename,
+        sha256: file.sha256,
+        status: status.as_str(),
+    };
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     if let Some(decision) = decision {
         response

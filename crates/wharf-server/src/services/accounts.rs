@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wharf_core::model::{NewAuditEvent, NewToken, TokenRecord, User};
 use wharf_core::ports::{AuditLog, RepoError, SessionRepo, TokenRepo, UserRepo};
-use wharf_core::{ApiToken, NormalizedName, Scopes, Timestamp, ValidationError};
+use wharf_core::{audit, ApiToken, NormalizedName, Scopes, Timestamp, ValidationError};
 
 /// Users and their credentials: accounts, API tokens, passwords, and the
 /// web sessions a password opens (see `sessions.rs`).
@@ -21,24 +21,14 @@ pub struct Accounts {
     pub(super) session_ttl: Duration,
 }
 
-/// What [`Accounts`] is built from.
-pub struct AccountParts {
-    pub users: Arc<dyn UserRepo>,
-    pub tokens: Arc<dyn TokenRepo>,
-    pub sessions: Arc<dyn SessionRepo>,
-    pub audit: Arc<dyn AuditLog>,
-    pub session_ttl: Duration,
-}
-
 impl Accounts {
-    pub fn new(parts: AccountParts) -> Self {
-        let AccountParts {
-            users,
-            tokens,
-            sessions,
-            audit,
-            session_ttl,
-        } = parts;
+    pub fn new(
+        users: Arc<dyn UserRepo>,
+        tokens: Arc<dyn TokenRepo>,
+        sessions: Arc<dyn SessionRepo>,
+        audit: Arc<dyn AuditLog>,
+        session_ttl: Duration,
+    ) -> Self {
         Self {
             users,
             tokens,
@@ -65,19 +55,7 @@ pub enum AccountError {
 
 /// User names: 1–64 ASCII letters, digits, `-`, `_` or `.`, starting with a letter or digit.
 pub fn validate_user_name(name: &str) -> Result<(), ValidationError> {
-    let ok = (1..=64).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ValidationError::new(
-            "invalid_user_name",
-            "a user name is 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
-        ))
-    }
+    wharf_core::UserName::parse(name).map(|_| ())
 }
 
 /// The detail of a `user.create` event.
@@ -118,7 +96,7 @@ impl Accounts {
     pub async fn create_user(&self, name: &str, is_admin: bool) -> Result<User, AccountError> {
         validate_user_name(name)?;
         let user = self.users.create_user(name, is_admin).await?;
-        let event = admin_event("user.create", &format!("user:{}", user.name))
+        let event = admin_event(audit::USER_CREATE, &format!("user:{}", user.name))
             .detail(detail_json(&UserCreated { admin: is_admin }));
         self.audit.record(event).await?;
         Ok(user)
@@ -140,7 +118,7 @@ impl Accounts {
             )
             .into());
         }
-        let max_globs = crate::services::mcp::namespaces::MAX_TOKEN_GLOBS;
+        let max_globs = wharf_core::glob::MAX_TOKEN_GLOBS;
         if req.namespaces.len() > max_globs {
             return Err(ValidationError::new(
                 "too_many_namespaces",
@@ -155,9 +133,11 @@ impl Accounts {
             .collect::<Result<Vec<_>, _>>()?;
         let mut namespaces = Vec::with_capacity(req.namespaces.len());
         for glob in req.namespaces {
-            crate::services::mcp::namespaces::check_glob(glob)
-                .map_err(|reason| ValidationError::new("invalid_namespace", reason))?;
-            namespaces.push(glob.to_ascii_lowercase());
+            namespaces.push(
+                wharf_core::glob::NamespaceGlob::parse(glob)?
+                    .as_str()
+                    .to_owned(),
+            );
         }
         let expires_at = req
             .expires_in
@@ -210,7 +190,7 @@ impl Accounts {
             scopes: scopes.to_string(),
             user: &user.name,
         };
-        let event = admin_event("token.create", "")
+        let event = admin_event(audit::TOKEN_CREATE, "")
             .detail(detail_json(&detail))
             .by(Some(user.id), None)
             .from_ip(req.ip_hash);
@@ -237,7 +217,7 @@ impl Accounts {
             .await?
             .ok_or(AccountError::NoSuchToken(id))?;
         let event =
-            admin_event("token.revoke", &format!("token:{id}")).by(Some(token.user_id), None);
+            admin_event(audit::TOKEN_REVOKE, &format!("token:{id}")).by(Some(token.user_id), None);
         Ok(self.tokens.revoke_token(id, event).await?)
     }
 
@@ -251,7 +231,7 @@ impl Accounts {
     ) -> Result<bool, AccountError> {
         match self.tokens.get_token(id).await? {
             Some(token) if token.user_id == user.id => {
-                let event = admin_event("token.revoke", &format!("token:{id}"))
+                let event = admin_event(audit::TOKEN_REVOKE, &format!("token:{id}"))
                     .by(Some(user.id), None)
                     .from_ip(ip_hash);
                 Ok(self.tokens.revoke_token(id, event).await?)
@@ -265,7 +245,7 @@ impl Accounts {
     pub async fn set_password(&self, name: &str, password: String) -> Result<u64, AccountError> {
         let user = self.find_user(name).await?;
         let hash = crate::services::passwords::hash_password(password).await?;
-        let event = admin_event("user.password", &format!("user:{}", user.name));
+        let event = admin_event(audit::USER_PASSWORD, &format!("user:{}", user.name));
         Ok(self
             .users
             .set_password_hash(user.id, Some(&hash), event)
@@ -276,7 +256,7 @@ impl Accounts {
     /// how many ended. Their API tokens are not touched.
     pub async fn logout_user(&self, name: &str) -> Result<u64, AccountError> {
         let user = self.find_user(name).await?;
-        let event = admin_event("user.logout", &format!("user:{}", user.name));
+        let event = admin_event(audit::USER_LOGOUT, &format!("user:{}", user.name));
         Ok(self.sessions.delete_user_sessions(user.id, event).await?)
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use wharf_core::model::{AuditEvent, AuditFilter};
 use wharf_core::ports::{AuditLog, RepoError, UserRepo};
-use wharf_core::{Timestamp, ValidationError};
+use wharf_core::{audit, Timestamp, ValidationError};
 
 /// Reads the audit log, and records who read it.
 pub struct AuditReader {
@@ -69,7 +69,7 @@ impl AuditReader {
     pub async fn read_as(&self, who: &Principal, raw_query: &str) -> Result<AuditPage, AuditError> {
         if !who.acts_as_admin() {
             self.log
-                .record(who.event("admin.denied", "admin:audit", "{}".to_owned()))
+                .record(who.event(audit::ADMIN_DENIED, "admin:audit", "{}".to_owned()))
                 .await?;
             return Err(AuditError::AdminRequired);
         }
@@ -77,7 +77,7 @@ impl AuditReader {
         // Recorded after the read, so a page never shows its own reading.
         self.log
             .record(who.event(
-                "admin.audit_read",
+                audit::ADMIN_AUDIT_READ,
                 "admin:audit",
                 detail_json(&AuditRead { query: raw_query }),
             ))

@@ -5,16 +5,22 @@
 //! hash ever runs here.
 
 use crate::config::JwtConfig;
-use crate::middleware::client_ip::IpHasher;
-use crate::services::accounts::validate_user_name;
-use crate::services::audit::detail_json;
-use serde::Serialize;
-use std::net::IpAddr;
 use std::sync::Arc;
 use wharf_core::model::{NewAuditEvent, TokenRecord, User};
 use wharf_core::ports::{AuditLog, RepoError, TokenRepo, UserRepo};
-use wharf_core::{ApiToken, NormalizedName, Scope, Scopes, Timestamp, ValidationError};
-use wharf_jwt::JwtVerifier;
+use wharf_core::{
+    audit, ApiToken, NormalizedName, Scope, Scopes, Timestamp, UserName, ValidationError,
+};
+
+/// Turns a presented credential into a [`Principal`]: an API token, or an
+/// identity provider's JWT when one is configured.
+pub struct Authenticator {
+    pub(crate) tokens: Arc<dyn TokenRepo>,
+    pub(crate) users: Arc<dyn UserRepo>,
+    pub(crate) audit: Arc<dyn AuditLog>,
+    /// The verifier and its settings, with `[jwt]` configured.
+    pub(crate) jwt: Option<(wharf_jwt::JwtVerifier, JwtConfig)>,
+}
 
 /// Who is acting, through which credential, and with what rights.
 #[derive(Debug, Clone)]
@@ -56,70 +62,20 @@ pub enum AuthFailure {
 /// every read into a write.
 const TOUCH_EVERY_MICROS: i64 = 60_000_000;
 
-/// Turns a presented credential (an API token, or an identity provider's
-/// JWT when one is configured) into a [`Principal`].
-pub struct Authenticator {
-    tokens: Arc<dyn TokenRepo>,
-    users: Arc<dyn UserRepo>,
-    /// Records the users a JWT creates on first use.
-    audit: Arc<dyn AuditLog>,
-    /// The identity provider, when `[jwt]` is configured.
-    jwt: Option<(JwtVerifier, JwtConfig)>,
-    /// Keys the principal's IP hash, for the audit log.
-    ip_hasher: IpHasher,
-}
-
-/// What [`Authenticator`] is built from.
-pub struct AuthenticatorParts {
-    pub tokens: Arc<dyn TokenRepo>,
-    pub users: Arc<dyn UserRepo>,
-    pub audit: Arc<dyn AuditLog>,
-    pub jwt: Option<(JwtVerifier, JwtConfig)>,
-    pub ip_hasher: IpHasher,
-}
-
-/// The detail of a `user.create` event for a user a JWT named.
-#[derive(Serialize)]
-struct CreatedVia {
-    via: &'static str,
-}
-
 impl Authenticator {
-    pub fn new(parts: AuthenticatorParts) -> Self {
-        let AuthenticatorParts {
-            tokens,
-            users,
-            audit,
-            jwt,
-            ip_hasher,
-        } = parts;
-        Self {
-            tokens,
-            users,
-            audit,
-            jwt,
-            ip_hasher,
+    /// A presented credential's principal: a JWT when `[jwt]` is configured
+    /// and the credential looks like one, an API token otherwise.
+    pub async fn credential(&self, raw: &str) -> Result<Principal, AuthFailure> {
+        match &self.jwt {
+            Some((verifier, config)) if wharf_jwt::looks_like_jwt(raw) => {
+                self.authenticate_jwt(verifier, config, raw).await
+            }
+            _ => self.authenticate(raw).await,
         }
     }
 
-    /// Who a presented credential belongs to, from `client_ip` when the
-    /// request came over the network.
-    pub async fn authenticate(
-        &self,
-        raw: &str,
-        client_ip: Option<IpAddr>,
-    ) -> Result<Principal, AuthFailure> {
-        let mut principal = match &self.jwt {
-            Some((verifier, config)) if wharf_jwt::looks_like_jwt(raw) => {
-                self.jwt_principal(verifier, config, raw).await?
-            }
-            _ => self.token_principal(raw).await?,
-        };
-        principal.ip_hash = client_ip.map(|ip| self.ip_hasher.hash(ip));
-        Ok(principal)
-    }
-
-    async fn token_principal(&self, raw: &str) -> Result<Principal, AuthFailure> {
+    /// An API token's principal.
+    pub async fn authenticate(&self, raw: &str) -> Result<Principal, AuthFailure> {
         let token = ApiToken::parse(raw).map_err(AuthFailure::Malformed)?;
         let hash = token.hash();
         let Some((record, user, stored_hash)) =
@@ -168,9 +124,9 @@ impl Authenticator {
     /// A bearer JWT from the configured identity provider: verified, then
     /// mapped to a Wharf user through the configured claim. The user is
     /// created on first use only if the configuration allows it.
-    async fn jwt_principal(
+    async fn authenticate_jwt(
         &self,
-        verifier: &JwtVerifier,
+        verifier: &wharf_jwt::JwtVerifier,
         config: &JwtConfig,
         raw: &str,
     ) -> Result<Principal, AuthFailure> {
@@ -178,7 +134,7 @@ impl Authenticator {
         let claim = &config.user_claim;
         let name = claims
             .string_claim(claim)
-            .filter(|n| validate_user_name(n).is_ok())
+            .filter(|n| UserName::parse(n).is_ok())
             .ok_or_else(|| AuthFailure::BadUserClaim {
                 claim: claim.clone(),
             })?;
@@ -188,9 +144,9 @@ impl Authenticator {
                 Ok(user) => {
                     self.audit
                         .record(
-                            NewAuditEvent::new("user.create", format!("user:{}", user.name))
+                            NewAuditEvent::new(audit::USER_CREATE, format!("user:{}", user.name))
                                 .by(Some(user.id), None)
-                                .detail(detail_json(&CreatedVia { via: "jwt" })),
+                                .detail(r#"{"via":"jwt"}"#.to_owned()),
                         )
                         .await?;
                     user
@@ -285,8 +241,10 @@ impl Principal {
         }
         match server {
             Some(name) => self.may_touch_server(name),
-            None if registry_type == "pypi" => wharf_core::ProjectName::parse(identifier)
-                .is_ok_and(|p| self.may_touch(&p.normalize())),
+            None if registry_type == wharf_core::mcp::RegistryType::Pypi.as_str() => {
+                wharf_core::ProjectName::parse(identifier)
+                    .is_ok_and(|p| self.may_touch(&p.normalize()))
+            }
             None => false,
         }
     }
@@ -309,7 +267,7 @@ impl Principal {
             || self
                 .namespaces
                 .iter()
-                .any(|glob| crate::services::mcp::namespaces::glob_matches(glob, name))
+                .any(|glob| wharf_core::glob::matches(glob, name))
     }
 
     /// The per-credential rate-limit key: the token, or the user for a JWT.

@@ -8,7 +8,7 @@
 //!
 //! Every step goes through the database, so each may hit another instance.
 
-use crate::middleware::client_ip::{client_key, IpHasher};
+use crate::client::{client_key, IpHasher};
 use crate::services::audit::detail_json;
 use crate::services::auth::Principal;
 use rand::Rng;
@@ -22,7 +22,7 @@ use wharf_core::model::{
     NewToken, TokenRecord,
 };
 use wharf_core::ports::{DeviceRepo, RepoError};
-use wharf_core::{ApiToken, Scopes, Timestamp, ValidationError};
+use wharf_core::{audit, ApiToken, Scopes, Timestamp, ValidationError};
 
 /// Consonants only (RFC 8628 §6.1): no vowels, so no words, and no
 /// look-alikes such as 0/O or 1/I. 20^8 ≈ 2^34.6 codes.
@@ -223,9 +223,9 @@ impl Devices {
             return Err(DeviceError::AdminScopeNeedsAdmin);
         }
         let action = if approve {
-            "device.approve"
+            audit::DEVICE_APPROVE
         } else {
-            "device.deny"
+            audit::DEVICE_DENY
         };
         let detail = detail_json(&Decided {
             scopes: request.scopes.to_string(),
@@ -301,7 +301,7 @@ impl Devices {
                 // The target (the new token) is filled in by the repository.
                 let event = NewAuditEvent {
                     at: now,
-                    ..NewAuditEvent::new("token.create", "")
+                    ..NewAuditEvent::new(audit::TOKEN_CREATE, "")
                         .by(Some(user_id), None)
                         .from_ip(Some(self.ip_hasher.hash(client_ip)))
                         .detail(detail_json(&Redeemed {

@@ -7,6 +7,7 @@
 //! `[verification] trusted_names`.
 
 use std::sync::Arc;
+use wharf_core::mcp::RegistryType;
 use wharf_core::ports::{ProjectRepo, RepoError, VerificationRepo};
 use wharf_scan::names::{Ecosystem, NameContext, PopularNames};
 use wharf_scan::Finding;
@@ -41,9 +42,9 @@ impl ReferenceNames {
         identifier: &str,
         user_id: i64,
     ) -> Result<Option<Finding>, RepoError> {
-        let ecosystem = match registry_type {
-            "npm" => Ecosystem::Npm,
-            "pypi" => Ecosystem::Pypi,
+        let ecosystem = match RegistryType::parse(registry_type) {
+            Some(RegistryType::Npm) => Ecosystem::Npm,
+            Some(RegistryType::Pypi) => Ecosystem::Pypi,
             _ => return Ok(None),
         };
         let trusted = format!("{registry_type}:{}", ecosystem.normalize(identifier));

@@ -9,7 +9,7 @@ use crate::services::passwords;
 use sha2::{Digest, Sha256};
 use wharf_core::model::{NewAuditEvent, NewSession, Session};
 use wharf_core::ports::RepoError;
-use wharf_core::Timestamp;
+use wharf_core::{audit, Timestamp};
 
 /// The cookie that holds the session ID.
 pub const SESSION_COOKIE: &str = "wharf_session";
@@ -68,7 +68,7 @@ impl Accounts {
             (true, Some(user)) => user,
             (_, user) => {
                 self.audit
-                    .record(event("login.failed", user.map(|u| u.id)))
+                    .record(event(audit::LOGIN_FAILED, user.map(|u| u.id)))
                     .await?;
                 return Ok(None);
             }
@@ -88,7 +88,7 @@ impl Accounts {
             expires_at: new.expires_at,
         };
         self.sessions
-            .create_session(new, event("login", Some(user.id)))
+            .create_session(new, event(audit::LOGIN, Some(user.id)))
             .await?;
         Ok(Some(StartedSession {
             cookie_value,
@@ -116,7 +116,7 @@ impl Accounts {
         self.sessions.delete_session(&id_hash(cookie_value)).await?;
         self.audit
             .record(
-                NewAuditEvent::new("logout", format!("user:{}", session.user.name))
+                NewAuditEvent::new(audit::LOGOUT, format!("user:{}", session.user.name))
                     .by(Some(session.user.id), None)
                     .from_ip(ip_hash),
             )

@@ -1,10 +1,12 @@
 //! Staging an upload: the file streams to a temporary file under the data
-//! directory while its digests are computed, and the size cap is enforced as
-//! bytes arrive. Nothing is ever held whole in memory.
+//! directory while its digests are computed in the same pass, and the size
+//! cap is enforced as bytes arrive. At most a write buffer's worth is held in
+//! memory, never a whole large file.
 
 use blake2::{digest::consts::U32, Blake2b};
 use md5::Md5;
 use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
@@ -54,9 +56,16 @@ pub enum StageError {
     Io(#[from] std::io::Error),
 }
 
+/// Bytes held in memory before the file is opened (what the write buffer
+/// holds anyway): a small upload is written with one blocking call at the
+/// end, a large one streams through a buffered file.
+const HELD_BYTES: usize = 256 * 1024;
+
 /// Receives one file's bytes.
 pub struct Stager {
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    /// Opened once more than `HELD_BYTES` have arrived.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    held: Vec<u8>,
     staged: StagedFile,
     filename: String,
     size: u64,
@@ -69,13 +78,9 @@ pub struct Stager {
 impl Stager {
     pub async fn create(tmp_dir: &Path, filename: &str, limit: u64) -> Result<Self, StageError> {
         let path = tmp_dir.join(format!("upload-{:016x}.part", rand::random::<u64>()));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await?;
         Ok(Self {
-            file: tokio::io::BufWriter::with_capacity(256 * 1024, file),
+            file: None,
+            held: Vec::new(),
             staged: StagedFile { path, keep: false },
             filename: filename.to_owned(),
             size: 0,
@@ -94,15 +99,46 @@ impl Stager {
         self.sha256.update(chunk);
         self.blake2.update(chunk);
         self.md5.update(chunk);
-        self.file.write_all(chunk).await?;
+        match &mut self.file {
+            Some(file) => file.write_all(chunk).await?,
+            None if self.held.len() + chunk.len() <= HELD_BYTES => {
+                self.held.extend_from_slice(chunk);
+            }
+            None => {
+                let file = tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&self.staged.path)
+                    .await?;
+                let mut file = tokio::io::BufWriter::with_capacity(HELD_BYTES, file);
+                file.write_all(&std::mem::take(&mut self.held)).await?;
+                file.write_all(chunk).await?;
+                self.file = Some(file);
+            }
+        }
         Ok(())
     }
 
-    /// Flushes and syncs, so that what is later linked into the blob store is
-    /// on disk before the database row that points at it is committed.
+    /// Writes out what is left. It does not sync: the blob store makes what
+    /// it stores durable before the row that points at it is committed (the
+    /// local store syncs, then links; S3 needs neither), and a file refused
+    /// or found identical needs no sync at all.
     pub async fn finish(mut self) -> Result<StagedContent, StageError> {
-        self.file.flush().await?;
-        self.file.get_mut().sync_all().await?;
+        match &mut self.file {
+            Some(file) => file.flush().await?,
+            None => {
+                let (path, held) = (self.staged.path.clone(), std::mem::take(&mut self.held));
+                tokio::task::spawn_blocking(move || {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&path)?
+                        .write_all(&held)
+                })
+                .await
+                .map_err(std::io::Error::other)??;
+            }
+        }
         Ok(StagedContent {
             file: self.staged,
             filename: self.filename,
@@ -139,6 +175,19 @@ mod tests {
         assert!(path.exists());
         drop(c);
         assert!(!path.exists(), "a dropped staged file is removed");
+    }
+
+    #[tokio::test]
+    async fn a_file_larger_than_the_held_bytes_streams_to_disk_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..HELD_BYTES * 3 + 17).map(|i| (i % 251) as u8).collect();
+        let mut s = Stager::create(dir.path(), "x.whl", u64::MAX).await.unwrap();
+        for chunk in data.chunks(64 * 1024 + 3) {
+            s.write(chunk).await.unwrap();
+        }
+        let c = s.finish().await.unwrap();
+        assert_eq!(std::fs::read(c.file.path()).unwrap(), data);
+        assert_eq!(c.sha256, hex::encode(Sha256::digest(&data)));
     }
 
     #[tokio::test]

@@ -2,23 +2,26 @@
 //! that refuses cheaply first.
 //!
 //! Storage order is what keeps a crash harmless: the bytes go into the blob
-//! store first (create-only, under their hash), then one transaction commits
-//! the rows. A crash between the two leaves an unreferenced blob, which is
+//! store first (create-only, under their hash, durable), then one transaction
+//! commits the rows, with the verification verdict when the upload reached
+//! one itself. A crash between the two leaves an unreferenced blob, which is
 //! invisible; never a row without its bytes.
 
 use super::auth::Principal;
 use super::staging::StagedContent;
+use super::verify::{UploadScan, UploadedFile};
 use crate::state::Ports;
 use serde_json::json;
 use std::io::BufReader;
 use wharf_artifact::{ArtifactError, CoreMetadata, Limits};
-use wharf_core::model::{FileRecord, FileStatus, NewAuditEvent, NewUpload, UploadOutcome};
+use wharf_core::model::{FileRecord, FileStatus, NewAuditEvent, NewUpload, Origin, UploadOutcome};
 use wharf_core::name::printable;
 use wharf_core::ports::{BlobError, BlobKey, RepoError};
 use wharf_core::version::validate_requires_python;
 use wharf_core::{
     DistFilename, DistKind, NormalizedName, ProjectName, Scope, Timestamp, ValidationError, Version,
 };
+use wharf_scan::{Archive, Report};
 
 /// The upload form's fields other than the file itself.
 #[derive(Debug, Default)]
@@ -124,8 +127,15 @@ async fn check_project_rights(
             },
         ));
     }
-    if let Some(existing) = ports.projects.find_project(project).await? {
-        if !ports.projects.is_owner(existing.id, who.user.id).await? {
+    if let Some((existing, is_owner)) = ports
+        .projects
+        .find_project_for(project, who.user.id)
+        .await?
+    {
+        if existing.origin == Origin::Proxy {
+            return Err(proxied_name(project));
+        }
+        if !is_owner {
             return Err(forbidden(
                 "not_owner",
                 format!(
@@ -138,13 +148,16 @@ async fn check_project_rights(
     Ok(())
 }
 
-/// Validates and stores one uploaded file.
+/// Validates and stores one uploaded file. With a scan slot (`scan`), the
+/// file is verified on the way and recorded with its verdict; without, it is
+/// recorded pending, with a verification job.
 pub async fn accept(
     ports: &Ports,
     limits: &UploadLimits,
     who: &Principal,
     fields: UploadFields,
     content: Option<StagedContent>,
+    mut scan: Option<UploadScan>,
 ) -> Result<Accepted, UploadError> {
     match fields.action.as_deref() {
         Some("file_upload") => {}
@@ -223,7 +236,10 @@ pub async fn accept(
         };
     }
 
-    let parsed = read_archive(&content, kind, limits.archive.clone()).await?;
+    // The file is new: the blob store may start making it durable while the
+    // archive and the project are checked.
+    ports.blobs.prepare_file(content.file.path());
+    let parsed = read_archive(&content, kind, limits.archive.clone(), scan.is_some()).await?;
     check_metadata(&parsed.metadata, &project, &dist, &content.filename)?;
     check_layout(&parsed.layout_dir, &project, &dist, kind)?;
     let requires_python = parsed
@@ -234,11 +250,13 @@ pub async fn accept(
     if let Some(spec) = &requires_python {
         validate_requires_python(spec)?;
     }
+    let totals = ports.projects.totals(&project).await?;
     // A file of a release that exists under an equal PEP 440 spelling (1.0
     // beside 1.0.0) joins that release rather than starting a second one.
     let mut release_version = dist.version.canonical().to_owned();
-    if let Some(listing) = ports.projects.listing(&project).await? {
-        let total: u64 = listing.files.iter().map(|f| f.size as u64).sum::<u64>() + content.size;
+    let first_file = totals.as_ref().is_none_or(|t| !t.has_published);
+    if let Some(totals) = totals {
+        let total = totals.total_bytes + content.size;
         if total > limits.max_project_bytes {
             return Err(invalid(
                 "project_too_large",
@@ -248,24 +266,18 @@ pub async fn accept(
                 ),
             ));
         }
-        let same = |r: &&wharf_core::model::Release| {
-            Version::parse(&r.version).is_ok_and(|v| v == dist.version)
-        };
-        if let Some(existing) = listing.releases.iter().find(same) {
-            release_version = existing.version.clone();
+        let same = |v: &&String| Version::parse(v).is_ok_and(|v| v == dist.version);
+        if let Some(existing) = totals.versions.iter().find(same) {
+            release_version = existing.clone();
         }
     }
 
-    let metadata_sha256 = match parsed.metadata_file {
+    let (metadata_sha256, metadata_bytes) = match parsed.metadata_file {
         Some(bytes) => {
             let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-            ports
-                .blobs
-                .put_bytes(&BlobKey::for_sha256(&sha), bytes)
-                .await?;
-            Some(sha)
+            (Some(sha), Some(bytes))
         }
-        None => None,
+        None => (None, None),
     };
     let StagedContent {
         file,
@@ -276,11 +288,51 @@ pub async fn accept(
         md5,
     } = content;
     let staged_path = file.path().to_owned();
-    ports
-        .blobs
-        .put_file(&BlobKey::for_sha256(&sha256), &staged_path)
-        .await?;
+    // The two blobs are independent: storing them at once overlaps their syncs.
+    let store_metadata = async {
+        match (&metadata_sha256, metadata_bytes) {
+            (Some(sha), Some(bytes)) => {
+                ports
+                    .blobs
+                    .put_bytes(&BlobKey::for_sha256(sha), bytes)
+                    .await
+            }
+            _ => Ok(()),
+        }
+    };
+    let file_key = BlobKey::for_sha256(&sha256);
+    let store_file = ports.blobs.put_file(&file_key, &staged_path);
+    // The verdict is reached while the blobs are being made durable.
+    let judge = async {
+        let (Some(scan), Some(report)) = (scan.as_mut(), parsed.report) else {
+            return None;
+        };
+        let uploaded = UploadedFile {
+            filename: &filename,
+            project: project.as_str(),
+            uploader_id: who.user.id,
+            first_file,
+        };
+        match scan.judge(ports, report, &uploaded).await {
+            Ok(judged) => Some(judged),
+            Err(e) => {
+                // The queue will verify it instead.
+                tracing::warn!(error = %e, file = %filename, "could not verify the upload inline");
+                None
+            }
+        }
+    };
+    let (stored, judged) = tokio::join!(
+        async { tokio::try_join!(store_metadata, store_file) },
+        judge
+    );
+    stored?;
     let _ = file.disown();
+    let (status, verdict) = match judged {
+        Some((status, verdict)) => (status, Some(verdict)),
+        // Nothing is installable before verification passed.
+        None => (FileStatus::Pending, None),
+    };
 
     let now = Timestamp::now();
     let upload = NewUpload {
@@ -297,11 +349,11 @@ pub async fn accept(
         md5,
         requires_python,
         metadata_sha256,
-        // Nothing is installable before verification passed.
-        status: FileStatus::Pending,
+        status,
         uploader_id: who.user.id,
         token_id: who.token_id(),
         uploaded_at: now,
+        origin: Origin::Local,
         audit: NewAuditEvent {
             at: now,
             ..who.event(
@@ -310,16 +362,23 @@ pub async fn accept(
                 json!({ "filename": filename, "sha256": sha256, "size": size }).to_string(),
             )
         },
+        verdict,
     };
+    let judged = upload.verdict.is_some();
     match ports.files.record_upload(upload).await? {
         UploadOutcome::Created {
             file, verify_job, ..
-        } => Ok(Accepted {
-            file,
-            project,
-            created: true,
-            verify_job,
-        }),
+        } => {
+            if let (true, Some(scan)) = (judged, &scan) {
+                scan.recorded(&file.filename, file.status);
+            }
+            Ok(Accepted {
+                file,
+                project,
+                created: true,
+                verify_job,
+            })
+        }
         UploadOutcome::AlreadyExists { file } => Ok(Accepted {
             file,
             project,
@@ -327,6 +386,7 @@ pub async fn accept(
             verify_job: None,
         }),
         UploadOutcome::FilenameTaken { .. } => Err(file_exists(&filename)),
+        UploadOutcome::OtherOrigin => Err(proxied_name(&project)),
         UploadOutcome::NotOwner => Err(forbidden(
             "not_owner",
             format!(
@@ -350,6 +410,16 @@ fn required<'a>(field: &'a Option<String>, name: &str) -> Result<&'a str, Upload
         .as_deref()
         .filter(|v| !v.is_empty())
         .ok_or_else(|| invalid("missing_field", format!("the form has no '{name}' field")))
+}
+
+fn proxied_name(project: &NormalizedName) -> UploadError {
+    forbidden(
+        "proxied_name",
+        format!(
+            "'{project}' is served from the upstream index through this registry's proxy; \
+             a proxied name takes no uploads (publish under another name)"
+        ),
+    )
 }
 
 fn file_exists(filename: &str) -> UploadError {
@@ -395,20 +465,24 @@ fn check_digests(fields: &UploadFields, content: &StagedContent) -> Result<(), U
     Ok(())
 }
 
-struct ParsedArchive {
-    metadata: CoreMetadata,
+pub(crate) struct ParsedArchive {
+    /// The verification rules' report, when the archive was scanned as it was read.
+    pub report: Option<Report>,
+    pub metadata: CoreMetadata,
     /// The METADATA file to serve for PEP 658 (wheels only).
-    metadata_file: Option<Vec<u8>>,
+    pub metadata_file: Option<Vec<u8>>,
     /// The `.dist-info` directory of a wheel, or the top directory of an sdist.
-    layout_dir: String,
+    pub layout_dir: String,
 }
 
 /// Parses the staged archive on the blocking pool: archive reading is
-/// synchronous and CPU-bound.
-async fn read_archive(
+/// synchronous and CPU-bound. With `scan`, the verification rules see every
+/// member in the same pass.
+pub(crate) async fn read_archive(
     content: &StagedContent,
     kind: DistKind,
     limits: Limits,
+    scan: bool,
 ) -> Result<ParsedArchive, UploadError> {
     let path = content.file.path().to_owned();
     let filename = content.filename.clone();
@@ -418,23 +492,31 @@ async fn read_archive(
             source,
         })?;
         let reader = BufReader::new(file);
-        Ok(match kind {
-            DistKind::BdistWheel => {
-                let w = wharf_artifact::read_wheel(reader, &limits)?;
-                ParsedArchive {
-                    metadata: w.metadata,
-                    metadata_file: Some(w.metadata_bytes),
-                    layout_dir: w.dist_info_dir,
+        let (report, archive) = if scan {
+            let (report, archive) = wharf_scan::scan_and_read(reader, kind, &limits);
+            (Some(report), archive?)
+        } else {
+            let archive = match kind {
+                DistKind::BdistWheel => {
+                    Archive::Wheel(wharf_artifact::read_wheel(reader, &limits)?)
                 }
-            }
-            DistKind::Sdist => {
-                let s = wharf_artifact::read_sdist(reader, &limits)?;
-                ParsedArchive {
-                    metadata: s.metadata,
-                    metadata_file: None,
-                    layout_dir: s.top_dir,
-                }
-            }
+                DistKind::Sdist => Archive::Sdist(wharf_artifact::read_sdist(reader, &limits)?),
+            };
+            (None, archive)
+        };
+        Ok(match archive {
+            Archive::Wheel(w) => ParsedArchive {
+                report,
+                metadata: w.metadata,
+                metadata_file: Some(w.metadata_bytes),
+                layout_dir: w.dist_info_dir,
+            },
+            Archive::Sdist(s) => ParsedArchive {
+                report,
+                metadata: s.metadata,
+                metadata_file: None,
+                layout_dir: s.top_dir,
+            },
         })
     })
     .await
@@ -454,7 +536,7 @@ async fn read_archive(
 }
 
 /// The archive is the truth: its metadata must agree with the filename.
-fn check_metadata(
+pub(crate) fn check_metadata(
     meta: &CoreMetadata,
     project: &NormalizedName,
     dist: &DistFilename,
@@ -502,7 +584,7 @@ fn check_metadata(
 
 /// A wheel's `{name}-{version}.dist-info` (or an sdist's `{name}-{version}/`)
 /// must name the same project and version as the file.
-fn check_layout(
+pub(crate) fn check_layout(
     dir: &str,
     project: &NormalizedName,
     dist: &DistFilename,

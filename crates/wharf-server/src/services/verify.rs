@@ -1,33 +1,40 @@
 //! Verification: a stored file is scanned, then published or quarantined.
 //!
-//! Every accepted upload is a `pending` file plus a queued job, written in one
-//! transaction. The upload itself runs its job at once when a scan slot is
-//! free, so `twine upload` followed by `pip install` works; otherwise the
-//! in-process workers (or a `wharf worker` tier) take it from the queue. A
-//! verdict is stored in the same transaction that finishes the job, and only
-//! while the worker still holds the job's lease, so a job whose worker died
-//! is retried and its result lands exactly once.
+//! An upload that finds a scan slot free verifies its own file: the archive is
+//! scanned in the pass that reads it for the upload's checks, and the verdict
+//! is recorded with the file, in the upload's transaction ([`UploadScan`]).
+//! Otherwise the upload is a `pending` file plus a queued job, written in one
+//! transaction; the upload runs that job itself once a slot is free (so
+//! `twine upload` followed by `pip install` works), or the in-process workers
+//! (or a `wharf worker` tier) take it from the queue. A job's verdict is
+//! stored in the same transaction that finishes the job, and only while the
+//! worker still holds the job's lease, so a job whose worker died is retried
+//! and its result lands exactly once.
 
-use crate::state::App;
+use crate::metrics::Metrics;
+use crate::state::{App, Ports};
 use serde_json::json;
 use std::collections::HashSet;
 use std::io::BufReader;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use wharf_artifact::Limits;
 use wharf_core::model::User;
 use wharf_core::model::{
-    FileStatus, HeldFile, Job, NewAuditEvent, RecordVerdict, VerdictOutcome, VERIFY_JOB,
+    FileStatus, HeldFile, Job, NewAuditEvent, RecordVerdict, UploadVerdict, VerdictOutcome,
+    VERIFY_JOB,
 };
-use wharf_core::ports::{BlobError, BlobKey, RepoError};
+use wharf_core::ports::{BlobError, BlobKey, BlobLocation, RepoError};
 use wharf_core::{NormalizedName, Timestamp};
 use wharf_scan::names::Ecosystem;
 use wharf_scan::{Finding, NameContext, PopularNames, Report, Severity, Verdict};
 
 /// Retries of a job that failed for a reason other than its file (storage down).
 const MAX_ATTEMPTS: i64 = 5;
+/// How often an upload waiting for another process's verdict looks for it.
+const VERDICT_POLL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -48,6 +55,9 @@ pub struct Verifier {
     /// Distinguishes this process's workers in `jobs.locked_by`.
     process_tag: String,
     next_id: AtomicU64,
+    /// Signalled whenever a worker of this process stores a verdict, so an
+    /// upload whose job another worker took learns of it at once.
+    verdict_stored: Notify,
 }
 
 impl Verifier {
@@ -56,13 +66,85 @@ impl Verifier {
             permits: Arc::new(Semaphore::new(workers)),
             process_tag: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
             next_id: AtomicU64::new(0),
+            verdict_stored: Notify::new(),
         }
+    }
+
+    /// The scan slots, for the proxy's scans of fetched files.
+    pub fn slots(&self) -> Arc<Semaphore> {
+        self.permits.clone()
     }
 
     fn worker_name(&self, role: &str) -> String {
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         format!("{role}-{}-{n}", self.process_tag)
     }
+}
+
+/// A scan slot an upload holds to verify its own file before recording it:
+/// the verdict is then stored with the file, in the upload's transaction, and
+/// no job goes through the queue. The archive is scanned in the same pass
+/// that reads it for the upload's checks.
+pub struct UploadScan {
+    /// Held from the read of the archive until the verdict is reached.
+    permit: Option<OwnedSemaphorePermit>,
+    metrics: Arc<Metrics>,
+}
+
+impl UploadScan {
+    /// A scan slot of this process, if one is free right now. An upload that
+    /// gets none records its file pending with a job, and [`verify_upload`]
+    /// then waits for a slot (or another worker's verdict) as before.
+    pub fn try_take(app: &App) -> Option<Self> {
+        let permit = app.verifier.permits.clone().try_acquire_owned().ok()?;
+        Some(Self {
+            permit: Some(permit),
+            metrics: app.metrics.clone(),
+        })
+    }
+
+    /// The verdict on an upload's archive `report` (read under the upload's
+    /// archive limits, the same as a worker's); for a project's first file,
+    /// its name is checked too, as a worker would. Frees the scan slot.
+    pub async fn judge(
+        &mut self,
+        ports: &Ports,
+        mut report: Report,
+        file: &UploadedFile<'_>,
+    ) -> Result<(FileStatus, UploadVerdict), VerifyError> {
+        let _permit = self.permit.take();
+        if file.first_file {
+            report
+                .findings
+                .extend(check_name(ports, file.project, file.uploader_id).await?);
+        }
+        let to = status_for(report.verdict());
+        let findings = serde_json::to_string(&report.findings)
+            .map_err(|e| VerifyError::Scan(e.to_string()))?;
+        let verdict = UploadVerdict {
+            verdict: report.verdict().as_str().to_owned(),
+            rules_version: wharf_scan::RULES_VERSION.to_owned(),
+            findings,
+            scanned_at: Timestamp::now(),
+            audit: verdict_event(file.filename, file.project, &report, to, ""),
+        };
+        Ok((to, verdict))
+    }
+
+    /// Counts and logs a verdict once it is stored with its file.
+    pub fn recorded(&self, filename: &str, status: FileStatus) {
+        self.metrics.count_verdict(status);
+        tracing::info!(file = %filename, status = status.as_str(), "verified");
+    }
+}
+
+/// The upload an [`UploadScan`] judges.
+pub struct UploadedFile<'a> {
+    pub filename: &'a str,
+    pub project: &'a str,
+    pub uploader_id: i64,
+    /// Whether the project has no published file yet.
+    pub first_file: bool,
 }
 
 /// What became of an upload's verification by the time the upload answers.
@@ -74,14 +156,17 @@ pub async fn verify_upload(app: &App, job_id: i64, file_id: i64) -> FileStatus {
             tokio::time::timeout_at(deadline, app.verifier.permits.clone().acquire_owned());
         if let Ok(Ok(_permit)) = permit.await {
             let worker = app.verifier.worker_name("upload");
-            match app
+            // The scan does not depend on the claim, so both run at once; in
+            // the rare case that another worker has the job, the scan is
+            // dropped and its verdict awaited below.
+            let claim = app
                 .ports
                 .jobs
-                .claim_id(job_id, &worker, Timestamp::now(), settings.lease)
-                .await
-            {
+                .claim_id(job_id, &worker, Timestamp::now(), settings.lease);
+            let (claimed, prepared) = tokio::join!(claim, prepare(app, file_id));
+            match claimed {
                 Ok(Some(job)) => {
-                    if let Some(status) = process(app, job, &worker).await {
+                    if let Some(status) = settle(app, job, &worker, prepared).await {
                         return status;
                     }
                 }
@@ -93,15 +178,25 @@ pub async fn verify_upload(app: &App, job_id: i64, file_id: i64) -> FileStatus {
         }
     }
     // Another worker has it (or none runs here): wait for its verdict a while.
+    // A worker of this process wakes us as soon as it stores a verdict; one
+    // in another process (a `wharf worker` tier) is noticed by polling.
     loop {
+        // Registered before the look, so a verdict stored in between still wakes us.
+        let stored = app.verifier.verdict_stored.notified();
+        tokio::pin!(stored);
+        stored.as_mut().enable();
         match app.ports.verification.held_file(file_id).await {
             Ok(Some(held)) if held.file.status != FileStatus::Pending => return held.file.status,
             Ok(_) | Err(_) => {}
         }
-        if tokio::time::Instant::now() + Duration::from_millis(100) > deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return FileStatus::Pending;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::select! {
+            () = &mut stored => {}
+            () = tokio::time::sleep_until((now + VERDICT_POLL).min(deadline)) => {}
+        }
     }
 }
 
@@ -145,7 +240,44 @@ async fn worker_loop(app: App, worker: String) {
 /// Runs one claimed job to its end: a verdict stored, or a retry scheduled.
 /// Returns the file's status when the verdict was stored by this call.
 async fn process(app: &App, job: Job, worker: &str) -> Option<FileStatus> {
-    match verify_job(app, &job, worker).await {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        file_id: i64,
+    }
+    let prepared = match serde_json::from_str::<Payload>(&job.payload) {
+        Ok(payload) => prepare(app, payload.file_id).await,
+        Err(e) => Err(VerifyError::Payload(e.to_string())),
+    };
+    settle(app, job, worker, prepared).await
+}
+
+/// A pending file and its scan report; `None` if the file is gone or was
+/// decided by an administrator first.
+type Prepared = Option<(HeldFile, Report)>;
+
+/// Reads the file and scans it, if it is still pending.
+async fn prepare(app: &App, file_id: i64) -> Result<Prepared, VerifyError> {
+    let held = app.ports.verification.held_file(file_id).await?;
+    let Some(held) = held.filter(|h| h.file.status == FileStatus::Pending) else {
+        return Ok(None);
+    };
+    let report = scan(app, &held, true).await?;
+    Ok(Some((held, report)))
+}
+
+/// Finishes a claimed job with what `prepare` found: a verdict stored, or a
+/// retry scheduled. Returns the file's status when this call stored the verdict.
+async fn settle(
+    app: &App,
+    job: Job,
+    worker: &str,
+    prepared: Result<Prepared, VerifyError>,
+) -> Option<FileStatus> {
+    let recorded = match prepared {
+        Ok(prepared) => record(app, &job, worker, prepared).await,
+        Err(e) => Err(e),
+    };
+    match recorded {
         Ok(status) => status,
         Err(e) => {
             let retry_at = (job.attempts < MAX_ATTEMPTS).then(|| {
@@ -166,20 +298,19 @@ async fn process(app: &App, job: Job, worker: &str) -> Option<FileStatus> {
     }
 }
 
-async fn verify_job(app: &App, job: &Job, worker: &str) -> Result<Option<FileStatus>, VerifyError> {
-    #[derive(serde::Deserialize)]
-    struct Payload {
-        file_id: i64,
-    }
-    let payload: Payload =
-        serde_json::from_str(&job.payload).map_err(|e| VerifyError::Payload(e.to_string()))?;
-    let held = app.ports.verification.held_file(payload.file_id).await?;
-    let Some(held) = held.filter(|h| h.file.status == FileStatus::Pending) else {
+/// Stores the verdict of a prepared scan, finishing the job in the same
+/// transaction; a job whose file needs none is just completed.
+async fn record(
+    app: &App,
+    job: &Job,
+    worker: &str,
+    prepared: Prepared,
+) -> Result<Option<FileStatus>, VerifyError> {
+    let Some((held, report)) = prepared else {
         // Gone, or decided by an administrator first: nothing left to do.
         app.ports.jobs.complete(job.id, worker).await?;
         return Ok(None);
     };
-    let report = scan(app, &held, true).await?;
     let to = status_for(report.verdict());
     let outcome = app
         .ports
@@ -197,6 +328,7 @@ async fn verify_job(app: &App, job: &Job, worker: &str) -> Result<Option<FileSta
     match outcome {
         VerdictOutcome::Applied => {
             forget_cached(app, &held);
+            app.verifier.verdict_stored.notify_waiters();
             app.metrics.count_verdict(to);
             tracing::info!(file = %held.file.filename, status = to.as_str(), findings = report.findings.len(), "verified");
             Ok(Some(to))
@@ -213,7 +345,7 @@ async fn verify_job(app: &App, job: &Job, worker: &str) -> Result<Option<FileSta
     }
 }
 
-fn status_for(verdict: Verdict) -> FileStatus {
+pub(crate) fn status_for(verdict: Verdict) -> FileStatus {
     match verdict {
         Verdict::Pass => FileStatus::Published,
         Verdict::Quarantine | Verdict::Block => FileStatus::Quarantined,
@@ -237,26 +369,8 @@ fn verdict_record(
 ) -> Result<RecordVerdict, VerifyError> {
     let findings =
         serde_json::to_string(&report.findings).map_err(|e| VerifyError::Scan(e.to_string()))?;
-    let held_for: Vec<&str> = report
-        .at_least(Severity::Quarantine)
-        .map(|f| f.rule.as_str())
-        .collect();
-    let action = match to {
-        FileStatus::Published => "file.published",
-        _ => "file.quarantined",
-    };
-    let mut detail = json!({
-        "filename": held.file.filename,
-        "verdict": report.verdict().as_str(),
-        "rules": held_for,
-        "rules_version": wharf_scan::RULES_VERSION,
-    });
-    if !reason.is_empty() {
-        detail["reason"] = json!(reason);
-    }
-    let audit = NewAuditEvent::new(action, format!("project:{}", held.project))
-        .by(actor.map(|u| u.id), None)
-        .detail(detail.to_string());
+    let audit = verdict_event(&held.file.filename, &held.project, report, to, reason)
+        .by(actor.map(|u| u.id), None);
     Ok(RecordVerdict {
         file_id: held.file.id,
         verdict: report.verdict().as_str().to_owned(),
@@ -270,43 +384,99 @@ fn verdict_record(
     })
 }
 
+/// The audit event of a verdict that gives a file the status `to`.
+pub(crate) fn verdict_event(
+    filename: &str,
+    project: &str,
+    report: &Report,
+    to: FileStatus,
+    reason: &str,
+) -> NewAuditEvent {
+    let held_for: Vec<&str> = report
+        .at_least(Severity::Quarantine)
+        .map(|f| f.rule.as_str())
+        .collect();
+    let action = match to {
+        FileStatus::Published => "file.published",
+        _ => "file.quarantined",
+    };
+    let mut detail = json!({
+        "filename": filename,
+        "verdict": report.verdict().as_str(),
+        "rules": held_for,
+        "rules_version": wharf_scan::RULES_VERSION,
+    });
+    if !reason.is_empty() {
+        detail["reason"] = json!(reason);
+    }
+    NewAuditEvent::new(action, format!("project:{project}")).detail(detail.to_string())
+}
+
+/// The name findings for a project's first file: its name against popular
+/// projects and against published projects of other owners.
+async fn check_name(
+    ports: &Ports,
+    project: &str,
+    uploader_id: i64,
+) -> Result<Vec<Finding>, VerifyError> {
+    let local = ports
+        .verification
+        .published_names_not_owned_by(uploader_id)
+        .await?;
+    let context = NameContext {
+        popular: PopularNames::bundled(Ecosystem::Pypi),
+        local: &local,
+    };
+    Ok(wharf_scan::scan_name(project, &context))
+}
+
 /// Scans a stored file: its archive and contents, and, for a project's first
 /// file, its name.
 async fn scan(app: &App, held: &HeldFile, check_name: bool) -> Result<Report, VerifyError> {
-    std::fs::create_dir_all(app.config.tmp_dir()).map_err(|e| VerifyError::Scan(e.to_string()))?;
-    let copy = tempfile::NamedTempFile::new_in(app.config.tmp_dir())
-        .map_err(|e| VerifyError::Scan(format!("creating a scratch file: {e}")))?;
     let key = BlobKey::for_sha256(&held.file.sha256);
-    app.ports.blobs.fetch_to(&key, copy.path()).await?;
+    // A blob on local disk is read where it lies (blobs are immutable); one in
+    // object storage is copied to a scratch file first.
+    let (path, scratch) = match app.ports.blobs.locate(&key).await? {
+        BlobLocation::LocalFile(path) => (path, None),
+        BlobLocation::Redirect(_) => {
+            std::fs::create_dir_all(app.config.tmp_dir())
+                .map_err(|e| VerifyError::Scan(e.to_string()))?;
+            let copy = tempfile::NamedTempFile::new_in(app.config.tmp_dir())
+                .map_err(|e| VerifyError::Scan(format!("creating a scratch file: {e}")))?;
+            app.ports.blobs.fetch_to(&key, copy.path()).await?;
+            (copy.path().to_owned(), Some(copy))
+        }
+    };
     let kind = held.file.kind;
-    let path = copy.path().to_owned();
-    let mut report = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path).map_err(|e| VerifyError::Scan(e.to_string()))?;
+    let archive = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                VerifyError::Blob(BlobError::NotFound(key.as_str().to_owned()))
+            }
+            _ => VerifyError::Scan(e.to_string()),
+        })?;
         wharf_scan::scan_archive(BufReader::new(file), kind, &Limits::default())
             .map_err(|e| VerifyError::Scan(e.to_string()))
-    })
-    .await
-    .map_err(|e| VerifyError::Scan(e.to_string()))??;
-    drop(copy);
-    let first_file = !app
-        .ports
-        .verification
-        .has_other_published(held.file.project_id, held.file.id)
-        .await?;
-    if check_name && first_file {
-        let local = app
+    });
+    // The name check's queries run while the archive is scanned.
+    let names = async {
+        if !check_name {
+            return Ok(Vec::new());
+        }
+        let first_file = !app
             .ports
             .verification
-            .published_names_not_owned_by(held.file.uploader_id)
+            .has_other_published(held.file.project_id, held.file.id)
             .await?;
-        let context = NameContext {
-            popular: PopularNames::bundled(Ecosystem::Pypi),
-            local: &local,
-        };
-        report
-            .findings
-            .extend(wharf_scan::scan_name(&held.project, &context));
-    }
+        if !first_file {
+            return Ok(Vec::new());
+        }
+        self::check_name(&app.ports, &held.project, held.file.uploader_id).await
+    };
+    let (archive, names) = tokio::join!(archive, names);
+    let mut report = archive.map_err(|e| VerifyError::Scan(e.to_string()))??;
+    drop(scratch);
+    report.findings.extend(names?);
     Ok(report)
 }
 

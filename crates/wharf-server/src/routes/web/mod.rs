@@ -232,7 +232,7 @@ pub fn message_page(
 /// An error as a page, with the status and headers the JSON API would use.
 pub fn error_page(e: AppError) -> Response {
     let mut response = message_page(e.status, "Something went wrong", &e.message, None);
-    for (name, value) in e.headers {
+    for (name, value) in e.response_headers() {
         response.headers_mut().insert(name, value);
     }
     response

@@ -2,8 +2,7 @@
 //! same decisions as the API and the CLI, with the same required reason.
 
 use super::{error_page, message_page, render, WebUser};
-use crate::services::auth::Principal;
-use crate::services::review::{self, Decision, ReviewError};
+use crate::services::review::{Decision, ReviewError};
 use crate::state::App;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -12,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use wharf_core::model::FileStatus;
-use wharf_core::Scopes;
 use wharf_scan::Finding;
 
 /// One held file as the page shows it.
@@ -56,9 +54,8 @@ pub async fn page(State(app): State<App>, user: WebUser) -> Response {
 
 async fn view(app: &App, user: &WebUser, status: StatusCode, error: Option<&str>) -> Response {
     let held = match app
-        .ports
-        .verification
-        .held_files(&[FileStatus::Quarantined, FileStatus::Pending], 500)
+        .reviews
+        .queue(&[FileStatus::Quarantined, FileStatus::Pending], 500)
         .await
     {
         Ok(h) => h,
@@ -129,16 +126,12 @@ pub async fn decide(
             .await
         }
     };
-    // A session acts with its user's own rights: here, an administrator's.
-    let who = Principal {
-        user: user.session.user.clone(),
-        token: None,
-        scopes: Scopes::parse("read publish admin").unwrap_or_default(),
-        projects: Vec::new(),
-        namespaces: Vec::new(),
-        ip_hash: user.ip_hash.clone(),
-    };
-    match review::decide(&app, id, decision, &form.reason, Some(&who)).await {
+    let who = user.principal();
+    match app
+        .reviews
+        .decide(id, decision, &form.reason, Some(&who))
+        .await
+    {
         Ok(_) => Redirect::to("/admin/review").into_response(),
         Err(ReviewError::Repo(e)) => error_page(e.into()),
         Err(e @ ReviewError::NotFound(_)) => {
@@ -150,5 +143,7 @@ pub async fn decide(
         Err(ReviewError::Invalid(message)) => {
             view(&app, &user, StatusCode::BAD_REQUEST, Some(&message)).await
         }
+        // Not reachable from a decision; mapped like the API, to be safe.
+        Err(e) => error_page(e.into()),
     }
 }

@@ -8,7 +8,7 @@ use super::{DeployError, Deployments, FieldError};
 use crate::services::auth::Principal;
 use crate::services::reference_names;
 use std::collections::BTreeMap;
-use wharf_core::mcp::{Argument, Input, InputFormat, Package, Transport};
+use wharf_core::mcp::{Argument, Input, InputFormat, Package, RegistryType, Transport};
 use wharf_core::model::{FileStatus, McpStatus};
 use wharf_core::{ProjectName, Version};
 use wharf_upstream::{Lookup, UpstreamError};
@@ -43,13 +43,13 @@ fn check_identifier(
         ));
         return;
     }
-    let checked = match registry_type {
-        "npm" => wharf_core::mcp::check_npm_name(identifier),
-        "pypi" => wharf_core::mcp::check_pypi_name(identifier),
-        "oci" => Ok(()),
-        other => Err(format!(
+    let checked = match RegistryType::parse(registry_type) {
+        Some(RegistryType::Npm) => wharf_core::mcp::check_npm_name(identifier),
+        Some(RegistryType::Pypi) => wharf_core::mcp::check_pypi_name(identifier),
+        Some(RegistryType::Oci) => Ok(()),
+        _ => Err(format!(
             "registry type '{}' cannot be deployed",
-            wharf_core::name::printable(other)
+            wharf_core::name::printable(registry_type)
         )),
     };
     if let Err(reason) = checked {
@@ -207,7 +207,7 @@ impl Deployments {
             }
         }
         let version = package.version.clone().unwrap_or_default();
-        if package.registry_type != "oci" {
+        if package.kind() != Some(RegistryType::Oci) {
             self.exists(&package, &version, field).await?;
         }
         Ok(Resolved {
@@ -234,7 +234,7 @@ impl Deployments {
                 "check the name and the exact version",
             )])
         };
-        if package.registry_type == "pypi" {
+        if package.kind() == Some(RegistryType::Pypi) {
             // A project hosted here shadows any upstream one of the same name.
             let project = ProjectName::parse(&package.identifier)
                 .map_err(|_| missing())?
@@ -248,8 +248,8 @@ impl Deployments {
                 return if published { Ok(()) } else { Err(missing()) };
             }
         }
-        let lookup = match package.registry_type.as_str() {
-            "npm" => self
+        let lookup = match package.kind() {
+            Some(RegistryType::Npm) => self
                 .upstream
                 .npm_version(&package.identifier, version)
                 .await
@@ -300,12 +300,15 @@ pub fn package_syntax(package: &Package, errors: &mut Vec<FieldError>) {
         &package.identifier,
         errors,
     );
-    if package.registry_type != "oci" {
+    if package.kind() != Some(RegistryType::Oci) {
         // The tag in an oci identifier is its version.
         let version = package.version.clone().unwrap_or_default();
         check_version(&format!("{field}.version"), &version, errors);
     }
-    if !["npm", "pypi", "oci"].contains(&package.registry_type.as_str()) {
+    if !matches!(
+        package.kind(),
+        Some(RegistryType::Npm | RegistryType::Pypi | RegistryType::Oci)
+    ) {
         errors.push(FieldError::new(
             format!("{field}.registryType"),
             "unsupported_runtime",

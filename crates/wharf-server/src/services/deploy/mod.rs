@@ -20,60 +20,20 @@ use wharf_vault::MasterKey;
 pub use plan::Plan;
 
 /// Validates deployments, stores them with their credentials encrypted,
-/// and hands plans to runners.
+/// and hands plans to runners. Built once, in `App::from_parts`.
 pub struct Deployments {
-    catalog: Arc<dyn McpRepo>,
-    projects: Arc<dyn ProjectRepo>,
-    store: Arc<dyn DeploymentRepo>,
-    audit: Arc<dyn AuditLog>,
-    upstream: Upstream,
-    names: ReferenceNames,
+    pub(crate) catalog: Arc<dyn McpRepo>,
+    pub(crate) projects: Arc<dyn ProjectRepo>,
+    pub(crate) store: Arc<dyn DeploymentRepo>,
+    pub(crate) audit: Arc<dyn AuditLog>,
+    pub(crate) upstream: Upstream,
+    pub(crate) names: ReferenceNames,
     /// Wraps the data keys of new credentials.
-    vault: Arc<MasterKey>,
+    pub(crate) vault: Arc<MasterKey>,
     /// During a rotation, the key being retired: it only opens.
-    vault_previous: Option<Arc<MasterKey>>,
-}
-
-/// What [`Deployments`] is built from.
-pub struct DeploymentPorts {
-    pub catalog: Arc<dyn McpRepo>,
-    pub projects: Arc<dyn ProjectRepo>,
-    pub store: Arc<dyn DeploymentRepo>,
-    pub audit: Arc<dyn AuditLog>,
-    pub upstream: Upstream,
-    pub names: ReferenceNames,
-    pub vault: Arc<MasterKey>,
-    pub vault_previous: Option<Arc<MasterKey>>,
-}
-
-impl Deployments {
-    pub fn new(ports: DeploymentPorts) -> Self {
-        let DeploymentPorts {
-            catalog,
-            projects,
-            store,
-            audit,
-            upstream,
-            names,
-            vault,
-            vault_previous,
-        } = ports;
-        Self {
-            catalog,
-            projects,
-            store,
-            audit,
-            upstream,
-            names,
-            vault,
-            vault_previous,
-        }
-    }
-
-    /// The master key new credentials are sealed under.
-    pub fn master_key(&self) -> &MasterKey {
-        &self.vault
-    }
+    pub(crate) vault_previous: Option<Arc<MasterKey>>,
+    /// This registry's simple index, the only one launch plans install from.
+    pub(crate) simple_url: String,
 }
 
 /// One problem with a request. `message` and `hint` never quote a value the
@@ -186,7 +146,8 @@ impl Deployments {
             return Err(DeployError::Invalid(errors));
         }
         let resolved = self.resolve(who, target).await?;
-        let plan = plan::build(&resolved, &arguments).map_err(|e| DeployError::Invalid(vec![e]))?;
+        let plan = plan::build(&resolved, &arguments, &self.simple_url)
+            .map_err(|e| DeployError::Invalid(vec![e]))?;
         Ok(Validated {
             server: resolved.server.clone(),
             registry_type: resolved.package.registry_type.clone(),

@@ -7,7 +7,7 @@ use super::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use wharf_core::mcp::Transport;
+use wharf_core::mcp::{RegistryType, Transport};
 
 /// How to launch a deployment: never a shell string.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -42,8 +42,15 @@ pub struct ClientServer {
     pub env: BTreeMap<String, String>,
 }
 
-/// Builds the plan; the inputs are already checked.
-pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldError> {
+/// Builds the plan; the inputs are already checked. A PyPI package installs
+/// from `simple_url`, this registry's own index, and from nothing else: a
+/// runner's uvx would otherwise resolve the name on its default (public)
+/// index, where anyone can publish a look-alike or a higher version.
+pub fn build(
+    resolved: &Resolved,
+    arguments: &[ArgValue],
+    simple_url: &str,
+) -> Result<Plan, FieldError> {
     let package = &resolved.package;
     let version = &resolved.version;
     let env: Vec<String> = package
@@ -59,8 +66,8 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             argv.push(a.value.clone());
         }
     };
-    let (runtime, argv) = match package.registry_type.as_str() {
-        "npm" => {
+    let (runtime, argv) = match package.kind() {
+        Some(RegistryType::Npm) => {
             let mut argv = vec!["npx".to_owned()];
             push(&mut argv, true);
             argv.push("-y".into());
@@ -68,14 +75,18 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             push(&mut argv, false);
             ("npx", argv)
         }
-        "pypi" => {
-            let mut argv = vec!["uvx".to_owned()];
+        Some(RegistryType::Pypi) => {
+            let mut argv = vec![
+                "uvx".to_owned(),
+                "--default-index".to_owned(),
+                simple_url.to_owned(),
+            ];
             push(&mut argv, true);
             argv.push(format!("{}=={version}", package.identifier));
             push(&mut argv, false);
             ("uvx", argv)
         }
-        "oci" => {
+        Some(RegistryType::Oci) => {
             let mut argv = vec!["docker".into(), "run".into(), "--rm".into(), "-i".into()];
             // `-e NAME` passes the variable from the runner's (exact) environment.
             for name in &env {
@@ -87,13 +98,13 @@ pub fn build(resolved: &Resolved, arguments: &[ArgValue]) -> Result<Plan, FieldE
             push(&mut argv, false);
             ("docker", argv)
         }
-        other => {
+        _ => {
             return Err(FieldError::new(
                 "package.registryType",
                 "unsupported_runtime",
                 format!(
                     "packages of type '{}' have no runtime here",
-                    wharf_core::name::printable(other)
+                    wharf_core::name::printable(&package.registry_type)
                 ),
                 "deploy an npm, pypi or oci package",
             ))

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use wharf_core::model::{Deployment, NewDeployment, StoredSecret};
-use wharf_core::{Scope, Timestamp};
+use wharf_core::{audit, Scope, Timestamp};
 use wharf_vault::{Binding, MasterKey, Sealed};
 
 #[derive(Debug, thiserror::Error)]
@@ -182,7 +182,7 @@ impl Deployments {
             variables: credentials.keys().collect(),
         };
         let audit = who.event(
-            "deployment.create",
+            audit::DEPLOYMENT_CREATE,
             &format!("deployment:{id}"),
             serde_json::to_string(&detail).unwrap_or_default(),
         );
@@ -353,7 +353,7 @@ impl Deployments {
         };
         self.audit
             .record(who.event(
-                "deployment.secrets_read",
+                audit::DEPLOYMENT_SECRETS_READ,
                 &format!("deployment:{id}"),
                 serde_json::to_string(&detail).unwrap_or_default(),
             ))
@@ -373,7 +373,7 @@ impl Deployments {
         }
         self.reachable(who, id).await?;
         let audit = who.event(
-            "deployment.delete",
+            audit::DEPLOYMENT_DELETE,
             &format!("deployment:{id}"),
             "{}".to_owned(),
         );

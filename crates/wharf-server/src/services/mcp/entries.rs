@@ -99,6 +99,7 @@ pub fn entry(v: &McpVersion) -> ServerResponse {
 
 /// The raw query parameters of `GET /v0/servers`.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// `nextCursor` of the previous page, unchanged.

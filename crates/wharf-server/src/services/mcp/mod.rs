@@ -16,70 +16,24 @@ use wharf_core::ports::{BlobError, BlobStore, McpRepo, ProjectRepo, RepoError, U
 use wharf_upstream::Upstream;
 
 /// The MCP catalog: reads, publishing with every check, statuses,
-/// namespace grants and co-publishers.
+/// namespace grants and co-publishers. Built once, in `App::from_parts`.
 pub struct Catalog {
-    repo: Arc<dyn McpRepo>,
-    users: Arc<dyn UserRepo>,
+    pub(crate) repo: Arc<dyn McpRepo>,
+    pub(crate) users: Arc<dyn UserRepo>,
     /// Packages hosted here shadow upstream ones, and prove ownership.
-    projects: Arc<dyn ProjectRepo>,
+    pub(crate) projects: Arc<dyn ProjectRepo>,
     /// Hosted wheels' metadata, read for the `mcp-name:` marker.
-    blobs: Arc<dyn BlobStore>,
-    upstream: Upstream,
-    names: ReferenceNames,
-    url_policy: UrlPolicy,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) upstream: Upstream,
+    pub(crate) names: ReferenceNames,
+    pub(crate) url_policy: UrlPolicy,
     /// The registries a package's `registryBaseUrl` may name: the
     /// configured upstreams and this registry's public address.
-    npm_url: Option<String>,
-    pypi_url: Option<String>,
-    public_url: Option<String>,
+    pub(crate) npm_url: Option<String>,
+    pub(crate) pypi_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     /// Where hosted metadata is copied to be read.
-    tmp_dir: PathBuf,
-}
-
-/// What [`Catalog`] is built from.
-pub struct CatalogParts {
-    pub repo: Arc<dyn McpRepo>,
-    pub users: Arc<dyn UserRepo>,
-    pub projects: Arc<dyn ProjectRepo>,
-    pub blobs: Arc<dyn BlobStore>,
-    pub upstream: Upstream,
-    pub names: ReferenceNames,
-    pub url_policy: UrlPolicy,
-    pub npm_url: Option<String>,
-    pub pypi_url: Option<String>,
-    pub public_url: Option<String>,
-    pub tmp_dir: PathBuf,
-}
-
-impl Catalog {
-    pub fn new(parts: CatalogParts) -> Self {
-        let CatalogParts {
-            repo,
-            users,
-            projects,
-            blobs,
-            upstream,
-            names,
-            url_policy,
-            npm_url,
-            pypi_url,
-            public_url,
-            tmp_dir,
-        } = parts;
-        Self {
-            repo,
-            users,
-            projects,
-            blobs,
-            upstream,
-            names,
-            url_policy,
-            npm_url,
-            pypi_url,
-            public_url,
-            tmp_dir,
-        }
-    }
+    pub(crate) tmp_dir: PathBuf,
 }
 
 /// The audit details of catalog changes: what changed, never secrets.

@@ -11,7 +11,7 @@ use super::{McpError, McpProblem};
 use crate::services::auth::Principal;
 use crate::services::reference_names;
 use serde::{Deserialize, Serialize};
-use wharf_core::mcp::{has_pypi_marker, Package, ServerJson};
+use wharf_core::mcp::{has_pypi_marker, Package, RegistryType, ServerJson};
 use wharf_core::model::FileStatus;
 use wharf_core::ports::BlobKey;
 use wharf_core::{ProjectName, Version};
@@ -63,9 +63,11 @@ impl Catalog {
                 }
                 continue;
             }
-            let outcome = match package.registry_type.as_str() {
-                "pypi" => self.check_pypi(who, &server.name, index, package).await,
-                "npm" => self.check_npm(who, &server.name, index, package).await,
+            let outcome = match package.kind() {
+                Some(RegistryType::Pypi) => {
+                    self.check_pypi(who, &server.name, index, package).await
+                }
+                Some(RegistryType::Npm) => self.check_npm(who, &server.name, index, package).await,
                 // Other ecosystems are checked by syntax only (validation).
                 _ => Ok(PackageCheck {
                     registry_type: package.registry_type.clone(),
@@ -111,9 +113,9 @@ impl Catalog {
         };
         let trim = |u: &str| u.trim_end_matches('/').to_owned();
         let mut allowed: Vec<String> = Vec::new();
-        let upstream = match package.registry_type.as_str() {
-            "npm" => self.npm_url.as_deref(),
-            "pypi" => self.pypi_url.as_deref(),
+        let upstream = match package.kind() {
+            Some(RegistryType::Npm) => self.npm_url.as_deref(),
+            Some(RegistryType::Pypi) => self.pypi_url.as_deref(),
             _ => None,
         };
         allowed.extend(upstream.map(trim));
@@ -142,7 +144,7 @@ impl Catalog {
             .normalize();
         let wanted = Version::parse(version).map_err(|e| problem(index, "version", e.message))?;
         let check = |source: &str, ownership: &str| PackageCheck {
-            registry_type: "pypi".into(),
+            registry_type: RegistryType::Pypi.as_str().into(),
             identifier: package.identifier.clone(),
             version: Some(version.to_owned()),
             source: source.into(),
@@ -291,7 +293,7 @@ impl Catalog {
         match self.upstream.npm_version(&package.identifier, version).await {
             Ok(Lookup::Found(found)) => match found.mcp_name.as_deref() {
                 Some(name) if name == server_name => Ok(PackageCheck {
-                    registry_type: "npm".into(),
+                    registry_type: RegistryType::Npm.as_str().into(),
                     identifier: package.identifier.clone(),
                     version: Some(version.to_owned()),
                     source: "upstream".into(),

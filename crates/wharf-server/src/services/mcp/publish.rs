@@ -7,7 +7,7 @@ use super::{namespaces, AuditDetail, McpError, McpProblem};
 use crate::services::auth::Principal;
 use wharf_core::mcp::validate;
 use wharf_core::model::{McpPublishOutcome, McpVersion, NewMcpVersion};
-use wharf_core::{Scope, Timestamp};
+use wharf_core::{audit, Scope, Timestamp};
 
 /// Largest server.json accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
@@ -63,7 +63,7 @@ impl Catalog {
         let checks = self.check_all(who, &server).await?;
         let checks_json = serde_json::to_string(&checks).unwrap_or_else(|_| "[]".into());
         let audit = who.event(
-            "mcp.publish",
+            audit::MCP_PUBLISH,
             &format!("mcp:{}", server.name),
             AuditDetail {
                 version: Some(&server.version),

@@ -5,7 +5,7 @@ use super::entries::{not_found, parse_status};
 use super::Catalog;
 use super::{AuditDetail, McpError, McpProblem};
 use crate::services::auth::Principal;
-use wharf_core::Scope;
+use wharf_core::{audit, Scope};
 
 /// Longest status message kept.
 const MAX_MESSAGE_CHARS: usize = 500;
@@ -62,7 +62,7 @@ impl Catalog {
             ));
         }
         let audit = who.event(
-            "mcp.status",
+            audit::MCP_STATUS,
             &format!("mcp:{name}"),
             AuditDetail {
                 version,
@@ -112,7 +112,7 @@ impl Catalog {
             ));
         };
         let audit = who.event(
-            "mcp.publisher_add",
+            audit::MCP_PUBLISHER_ADD,
             &format!("mcp:{name}"),
             AuditDetail {
                 user: Some(&target.name),

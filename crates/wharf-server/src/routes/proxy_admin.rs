@@ -1,0 +1,152 @@
+//! `/api/v1/admin/proxy/pypi`: the PyPI proxy's status and runtime rules,
+//! for administrators acting as such.
+
+use super::extract::Auth;
+use crate::error::{AppError, ErrorBody};
+use crate::services::auth::Principal;
+use crate::services::proxy::{ProxyStatus, PypiProxy, RuleView};
+use crate::state::App;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+use wharf_core::proxy::RuleKind;
+
+/// A rule to add.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRuleBody {
+    /// `deny` (a name or NAME==VERSION), `allow_only` (a name) or `admit`
+    /// (NAME==VERSION, served before its cooldown ends).
+    #[schema(value_type = String)]
+    pub kind: RuleKind,
+    pub spec: String,
+    /// Why; recorded in the audit log.
+    pub reason: String,
+}
+
+/// The rule to remove.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RuleQuery {
+    /// `deny`, `allow_only` or `admit`.
+    #[param(value_type = String)]
+    pub kind: RuleKind,
+    pub spec: String,
+}
+
+/// `GET /api/v1/admin/proxy/pypi`: settings, rules, stored counts, counters.
+#[utoipa::path(
+    get, path = "/api/v1/admin/proxy/pypi", operation_id = "proxyStatus", tag = "admin",
+    responses(
+        (status = 200, body = ProxyStatus),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "the proxy is off"),
+    ),
+    security(("token" = []))
+)]
+pub async fn status(
+    State(app): State<App>,
+    Auth(who): Auth,
+) -> Result<Json<ProxyStatus>, AppError> {
+    let proxy = admin_proxy(&app, &who, "read").await?;
+    Ok(Json(proxy.status().await?))
+}
+
+/// `POST /api/v1/admin/proxy/pypi/rules`: adds a deny, allow-only or admit rule, audited.
+#[utoipa::path(
+    post, path = "/api/v1/admin/proxy/pypi/rules", operation_id = "addProxyRule", tag = "admin",
+    request_body = NewRuleBody,
+    responses(
+        (status = 201, body = RuleView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "the proxy is off"),
+        (status = 409, body = ErrorBody, description = "the same rule exists"),
+    ),
+    security(("token" = []))
+)]
+pub async fn add_rule(
+    State(app): State<App>,
+    Auth(who): Auth,
+    body: Result<Json<NewRuleBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<RuleView>), AppError> {
+    let proxy = admin_proxy(&app, &who, "change").await?;
+    let Json(body) = body.map_err(|e| AppError::bad_request("invalid_body", e.body_text()))?;
+    let spec = PypiProxy::check_rule(body.kind, &body.spec, &body.reason)?;
+    let added = proxy
+        .add_rule(
+            body.kind,
+            spec,
+            body.reason.trim().to_owned(),
+            who.event("", "", String::new()),
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::CONFLICT,
+                "rule_exists",
+                format!(
+                    "the {} rule for '{}' exists already",
+                    body.kind.as_str(),
+                    body.spec.trim()
+                ),
+            )
+        })?;
+    Ok((StatusCode::CREATED, Json(RuleView::from(&added))))
+}
+
+/// `DELETE /api/v1/admin/proxy/pypi/rules?kind=&spec=`: removes a rule, audited.
+#[utoipa::path(
+    delete, path = "/api/v1/admin/proxy/pypi/rules", operation_id = "removeProxyRule", tag = "admin",
+    params(RuleQuery),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "no such rule, or the proxy is off"),
+    ),
+    security(("token" = []))
+)]
+pub async fn remove_rule(
+    State(app): State<App>,
+    Auth(who): Auth,
+    query: Result<Query<RuleQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<StatusCode, AppError> {
+    let proxy = admin_proxy(&app, &who, "change").await?;
+    let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+    let spec = wharf_core::proxy::Spec::parse(&query.spec)?;
+    if proxy
+        .remove_rule(query.kind, &spec, who.event("", "", String::new()))
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::not_found(format!(
+            "there is no {} rule for '{spec}'",
+            query.kind.as_str()
+        )))
+    }
+}
+
+/// The proxy, for an administrator acting as one; a refusal is audited.
+async fn admin_proxy(app: &App, who: &Principal, what: &str) -> Result<Arc<PypiProxy>, AppError> {
+    if !who.acts_as_admin() {
+        app.ports
+            .audit
+            .record(who.event("admin.denied", "admin:proxy", "{}".to_owned()))
+            .await?;
+        return Err(AppError::forbidden(
+            "admin_required",
+            format!("to {what} the proxy's settings needs an administrator and a token with the 'admin' scope"),
+        ));
+    }
+    app.pypi_proxy.clone().ok_or_else(|| {
+        AppError::not_found("the PyPI proxy is off: set [proxy.pypi] upstream in the configuration")
+    })
+}
