@@ -8,7 +8,6 @@ use wharf_server::config::Config;
 use wharf_server::services::accounts::{Accounts, TokenRequest};
 use wharf_server::services::audit::{AuditQuery, AuditReader};
 use wharf_server::services::review::{Decision, HeldFileView, QueueView};
-use wharf_server::services::verify;
 use wharf_server::state::{open_database, App, Ports};
 
 #[derive(Subcommand)]
@@ -443,7 +442,7 @@ async fn rescan(config: Config, project: Option<String>) -> anyhow::Result<()> {
         .map(|p| wharf_core::ProjectName::parse(&p).map(|n| n.normalize()))
         .transpose()?;
     let app = App::attach(config).await?;
-    let summary = verify::rescan(&app, project.as_ref(), None).await?;
+    let summary = app.verification.rescan(project.as_ref(), None).await?;
     eprintln!(
         "scanned {} files with rules {}: {} newly quarantined, {} still pending, {} errors",
         summary.scanned,

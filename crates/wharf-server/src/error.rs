@@ -599,3 +599,22 @@ impl From<crate::services::index::IndexError> for AppError {
         }
     }
 }
+
+impl From<crate::services::upload::UploadError> for AppError {
+    fn from(e: crate::services::upload::UploadError) -> Self {
+        match e {
+            crate::services::upload::UploadError::Invalid { code, message } => {
+                AppError::bad_request(code, message)
+            }
+            crate::services::upload::UploadError::Forbidden { code, message } => {
+                AppError::forbidden(code, message)
+            }
+            crate::services::upload::UploadError::Gone(message) => {
+                AppError::new(StatusCode::GONE, "gone", message)
+            }
+            crate::services::upload::UploadError::Repo(e) => e.into(),
+            crate::services::upload::UploadError::Blob(e) => e.into(),
+            crate::services::upload::UploadError::Worker(e) => AppError::internal(e),
+        }
+    }
+}

@@ -141,7 +141,7 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
          then `wharf admin token create --user NAME --scope read,publish,admin`"
     );
     tokio::spawn(sweep_expired_sessions(app.clone()));
-    let workers = services::verify::spawn_workers(&app);
+    let workers = app.verification.spawn_workers();
     if let Some(metrics_addr) = app.config.metrics_listen {
         let metrics_listener =
             TcpListener::bind(metrics_addr)
@@ -195,7 +195,7 @@ async fn sweep_expired_sessions(app: App) {
 /// database and blob store with the servers and takes jobs from the queue.
 pub async fn run_worker(config: Config) -> Result<(), ServeError> {
     let app = App::attach(config).await?;
-    let workers = services::verify::spawn_workers(&app);
+    let workers = app.verification.spawn_workers();
     tracing::info!(
         workers = workers.len(),
         "wharf worker is verifying queued uploads"

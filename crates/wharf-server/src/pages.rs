@@ -328,7 +328,7 @@ pub struct ProjectView {
     /// A proxied project's upstream files that are not served yet, and why
     /// (`cooldown`, `denied`, `held`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub held_back: Vec<crate::services::proxy::HeldBack>,
+    pub held_back: Vec<HeldBack>,
 }
 
 /// The native API's view of a project (`GET /api/v1/projects/{name}`).
@@ -410,4 +410,15 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
         );
     }
+}
+
+/// A file left out of a proxied page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HeldBack {
+    pub filename: String,
+    pub version: String,
+    /// `cooldown`, `denied` or `held`.
+    pub reason: &'static str,
+    /// For a person.
+    pub detail: String,
 }

@@ -80,8 +80,9 @@ pub struct AppInner {
     pub db: Database,
     pub pages: Arc<PageCache>,
     pub file_index: Arc<FileCache>,
-    /// Scan slots for verification in this process.
-    pub verifier: crate::services::verify::Verifier,
+    /// Verification: uploads' scans, the queue's workers, rescans.
+    pub verification: Arc<crate::services::verify::Verification>,
+    pub uploads: crate::services::upload::Uploads,
     /// Look-ups in the configured upstream registries, cached.
     pub upstream: wharf_upstream::Upstream,
     /// Wraps the data keys of deployment credentials.
@@ -262,7 +263,18 @@ impl App {
         let pages = Arc::new(PageCache::new(ttl));
         let file_index = Arc::new(FileCache::new(ttl.max(Duration::from_secs(1))));
         let metrics = Arc::<crate::metrics::Metrics>::default();
-        let verifier = crate::services::verify::Verifier::new(config.verification.workers);
+        let verification = Arc::new(crate::services::verify::Verification::new(
+            crate::services::verify::VerificationParts {
+                settings: config.verification.clone(),
+                tmp_dir: config.tmp_dir(),
+                jobs: ports.jobs.clone(),
+                repo: ports.verification.clone(),
+                blobs: ports.blobs.clone(),
+                metrics: metrics.clone(),
+                pages: pages.clone(),
+                file_index: file_index.clone(),
+            },
+        ));
         let pypi_proxy = match &config.proxy_pypi {
             Some(settings) => Some(
                 PypiProxy::new(PypiProxyParts {
@@ -278,7 +290,7 @@ impl App {
                     metrics: metrics.clone(),
                     // With no scan workers here, fetched files still need one slot.
                     scan_slots: if config.verification.workers > 0 {
-                        verifier.slots()
+                        verification.slots()
                     } else {
                         Arc::new(tokio::sync::Semaphore::new(1))
                     },
@@ -287,6 +299,14 @@ impl App {
                 .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
             ),
             None => None,
+        };
+        let uploads = crate::services::upload::Uploads {
+            projects: ports.projects.clone(),
+            files: ports.files.clone(),
+            blobs: ports.blobs.clone(),
+            verification: ports.verification.clone(),
+            audit: ports.audit.clone(),
+            proxy: pypi_proxy.clone(),
         };
         let index = Index::new(
             ports.projects.clone(),
@@ -351,7 +371,8 @@ impl App {
             limiter,
             pages,
             file_index,
-            verifier,
+            verification,
+            uploads,
             upstream,
             vault,
             vault_previous,

@@ -441,7 +441,7 @@ async fn without_workers_uploads_stay_pending_and_hidden_until_a_worker_runs() {
         t.app.limiter.clone(),
     )
     .unwrap();
-    let handles = wharf_server::services::verify::spawn_workers(&worker);
+    let handles = worker.verification.spawn_workers();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while status_of(&t, &wheel.filename()).await == FileStatus::Pending {
         assert!(
@@ -556,9 +556,7 @@ async fn a_rescan_quarantines_files_that_newly_fail_and_keeps_released_ones() {
         .await
         .unwrap()
         .unwrap();
-    let summary = wharf_server::services::verify::rescan(&t.app, None, Some(&admin))
-        .await
-        .unwrap();
+    let summary = t.app.verification.rescan(None, Some(&admin)).await.unwrap();
     assert_eq!(summary.scanned, 2);
     assert_eq!(
         summary.newly_quarantined,

@@ -137,10 +137,7 @@ pub async fn remove_rule(
 /// The proxy, for an administrator acting as one; a refusal is audited.
 async fn admin_proxy(app: &App, who: &Principal, what: &str) -> Result<Arc<PypiProxy>, AppError> {
     if !who.acts_as_admin() {
-        app.ports
-            .audit
-            .record(who.event("admin.denied", "admin:proxy", "{}".to_owned()))
-            .await?;
+        app.audit.record_admin_refusal(who, "admin:proxy").await?;
         return Err(AppError::forbidden(
             "admin_required",
             format!("to {what} the proxy's settings needs an administrator and a token with the 'admin' scope"),

@@ -6,13 +6,11 @@ use super::extract::Auth;
 use crate::error::AppError;
 use crate::ratelimit::{self, OnOutage};
 use crate::services::staging::{StageError, Stager};
-use crate::services::upload::{self, Accepted, UploadError, UploadFields, UploadLimits};
-use crate::services::verify;
+use crate::services::upload::{Accepted, UploadFields, UploadLimits};
 use crate::state::App;
 use axum::extract::{multipart::MultipartError, Multipart, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use wharf_artifact::Limits;
 use wharf_core::model::FileStatus;
 
@@ -94,7 +92,7 @@ pub async fn upload(
             format!("the upload must be multipart/form-data: {}", e.body_text()),
         )
     })?;
-    upload::precheck(&app.ports, &who, None).await?;
+    app.uploads.precheck(&who, None).await?;
     let policy = &app.config.rate_limits.upload;
     let decision = ratelimit::check(&app, &who.rate_key(), policy, OnOutage::FailClosed).await?;
 
@@ -113,7 +111,7 @@ pub async fn upload(
                     "the form has more than one 'content' part",
                 ));
             }
-            upload::precheck(&app.ports, &who, fields.name.as_deref()).await?;
+            app.uploads.precheck(&who, fields.name.as_deref()).await?;
             let filename = field.file_name().map(str::to_owned).ok_or_else(|| {
                 AppError::bad_request("missing_field", "the 'content' part has no filename")
             })?;
@@ -151,20 +149,11 @@ pub async fn upload(
         max_project_bytes: app.config.max_project_bytes,
         archive: Limits::default(),
     };
-    let named = fields.name.clone().unwrap_or_default();
-    let filename = content.as_ref().map(|c| c.filename.clone());
-    if let Some(proxy) = &app.pypi_proxy {
-        proxy
-            .check_new_local_name(&named, who.acts_as_admin())
-            .await?;
-    }
-    let scan = verify::UploadScan::try_take(&app);
-    let accepted = upload::accept(&app.ports, &limits, &who, fields, content, scan).await;
-    if let Err(UploadError::Invalid { code, message }) = &accepted {
-        if is_rule(code) {
-            audit_refusal(&app, &who, &named, filename.as_deref(), code, message).await;
-        }
-    }
+    let scan = app.verification.try_take_slot();
+    let accepted = app
+        .uploads
+        .accept(&limits, &who, fields, content, scan)
+        .await;
     let Accepted {
         file,
         project,
@@ -173,7 +162,7 @@ pub async fn upload(
     } = accepted?;
     app.metrics.count_upload();
     let status = match verify_job {
-        Some(job) => verify::verify_upload(&app, job, file.id).await,
+        Some(job) => app.verification.verify_upload(job, file.id).await,
         None => file.status,
     };
     if created {
@@ -208,32 +197,6 @@ pub async fn upload(
             .extend(ratelimit::headers(policy, &decision));
     }
     Ok(response)
-}
-
-/// Refusals by a verification rule (a hostile or inconsistent archive), as
-/// opposed to form mistakes: security reviewers want to see those attempts.
-fn is_rule(code: &str) -> bool {
-    wharf_scan::RULES.iter().any(|rule| rule.id == code)
-}
-
-async fn audit_refusal(
-    app: &App,
-    who: &crate::services::auth::Principal,
-    project: &str,
-    filename: Option<&str>,
-    rule: &str,
-    message: &str,
-) {
-    let target = format!("project:{}", wharf_core::name::normalize(project));
-    let detail = json!({ "filename": filename, "rule": rule, "message": message }).to_string();
-    if let Err(e) = app
-        .ports
-        .audit
-        .record(who.event("file.refused", &target, detail))
-        .await
-    {
-        tracing::warn!(error = %e, rule, "could not audit a refused upload");
-    }
 }
 
 async fn read_text(
@@ -294,18 +257,5 @@ fn stage_error(e: StageError) -> AppError {
     match e {
         StageError::TooLarge { limit } => too_large(limit),
         StageError::Io(e) => AppError::internal(format!("staging upload: {e}")),
-    }
-}
-
-impl From<UploadError> for AppError {
-    fn from(e: UploadError) -> Self {
-        match e {
-            UploadError::Invalid { code, message } => AppError::bad_request(code, message),
-            UploadError::Forbidden { code, message } => AppError::forbidden(code, message),
-            UploadError::Gone(message) => AppError::new(StatusCode::GONE, "gone", message),
-            UploadError::Repo(e) => e.into(),
-            UploadError::Blob(e) => e.into(),
-            UploadError::Worker(e) => AppError::internal(e),
-        }
     }
 }

@@ -85,6 +85,18 @@ impl AuditReader {
         Ok(page)
     }
 
+    /// Records that `who` was refused an administrator's route at `target`
+    /// (`admin:proxy`): probing the admin routes is worth knowing about.
+    pub async fn record_admin_refusal(
+        &self,
+        who: &Principal,
+        target: &str,
+    ) -> Result<(), RepoError> {
+        self.log
+            .record(who.event(audit::ADMIN_DENIED, target, "{}".to_owned()))
+            .await
+    }
+
     /// One page of events, for an operator at the console (`wharf admin audit`).
     pub async fn read(&self, query: AuditQuery) -> Result<AuditPage, AuditError> {
         let limit = query.limit.unwrap_or(50);

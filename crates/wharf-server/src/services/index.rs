@@ -180,10 +180,7 @@ impl Index {
 
     /// Files an upstream page lists that this registry does not serve yet,
     /// and why; empty for a hosted name or without a proxy.
-    pub async fn held_back(
-        &self,
-        normalized: &str,
-    ) -> Result<Vec<crate::services::proxy::HeldBack>, IndexError> {
+    pub async fn held_back(&self, normalized: &str) -> Result<Vec<pages::HeldBack>, IndexError> {
         let Some(proxy) = &self.proxy else {
             return Ok(Vec::new());
         };

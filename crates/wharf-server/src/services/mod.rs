@@ -1,6 +1,7 @@
 //! Services: the registry's rules, written against the ports and unaware of HTTP.
 
 pub mod accounts;
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod deploy;

@@ -16,9 +16,9 @@
 use crate::cache::{FileCache, PageCache};
 use crate::config::proxy::PypiProxy as Settings;
 use crate::metrics::{Metrics, ProxyMetrics};
-use crate::pages;
+use crate::pages::{self, HeldBack};
+use crate::services::archive::{check_layout, check_metadata, read_archive, ArchiveError};
 use crate::services::staging::{StageError, Stager};
-use crate::services::upload::{check_layout, check_metadata, read_archive, UploadError};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -156,17 +156,6 @@ pub struct ProxiedPage {
     pub held_back: Vec<HeldBack>,
     /// Set when upstream could not be reached and an older copy is served.
     pub stale_for: Option<Duration>,
-}
-
-/// A file left out of a proxied page.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct HeldBack {
-    pub filename: String,
-    pub version: String,
-    /// `cooldown`, `denied` or `held`.
-    pub reason: &'static str,
-    /// For a person.
-    pub detail: String,
 }
 
 /// `GET /api/v1/admin/proxy/pypi` and `wharf admin proxy status`.
@@ -1201,13 +1190,11 @@ impl PypiProxy {
     }
 
     /// A fetched file refused by the archive checks: audited, not stored.
-    async fn refused(&self, name: &str, filename: &str, error: UploadError) -> ProxyError {
+    async fn refused(&self, name: &str, filename: &str, error: ArchiveError) -> ProxyError {
         ProxyMetrics::add(&self.counters().quarantined, 1);
-        let (rule, message) = match &error {
-            UploadError::Invalid { code, message } | UploadError::Forbidden { code, message } => {
-                ((*code).to_owned(), message.clone())
-            }
-            other => return ProxyError::Internal(other.to_string()),
+        let (rule, message) = match error {
+            ArchiveError::Refused { code, message } => (code.to_owned(), message),
+            ArchiveError::Worker(reason) => return ProxyError::Internal(reason),
         };
         let event = NewAuditEvent::new(audit::PROXY_REFUSED, format!("project:{name}")).detail(
             serde_json::json!({ "filename": filename, "rule": rule, "message": message })
