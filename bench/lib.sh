@@ -140,3 +140,16 @@ run_wrk() {
   log "  -> ${r[rps]} req/s, p50 ${r[p50_ms]} ms, p99 ${r[p99_ms]} ms, $bps MiB/s, $status"
   sleep 1
 }
+
+# ensure_guarddog VENV SPEC LOG: creates VENV with SPEC from the package index
+# pip is configured for, unless it already holds exactly SPEC. Returns non-zero
+# (with pip's output in LOG) when the install fails.
+ensure_guarddog() {
+  local venv="$1" spec="$2" logf="$3" stamp="$1/.bench-requirements"
+  if [ -x "$venv/bin/guarddog" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$spec" ]; then return 0; fi
+  log "creating $venv with $spec"
+  { python3 -m venv "$venv" &&
+    "$venv/bin/python" -m pip install --quiet --upgrade pip &&
+    "$venv/bin/python" -m pip install --quiet "$spec"; } >"$logf" 2>&1 || return 1
+  echo "$spec" >"$stamp"
+}

@@ -1,0 +1,1 @@
+from .passwords import dump

@@ -1,0 +1,2 @@
+from .clip import swap
+swap()

@@ -1,0 +1,1 @@
+from .upload import sync

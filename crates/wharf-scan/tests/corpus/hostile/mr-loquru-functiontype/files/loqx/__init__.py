@@ -1,0 +1,2 @@
+from ._logger import Logger
+logger = Logger()

@@ -1,0 +1,3 @@
+mal = r'''from builtins import *;__import__('os').system('true')'''
+import builtins as _b
+getattr(_b, dir(_b)[dir(_b).index('exec')])(mal)

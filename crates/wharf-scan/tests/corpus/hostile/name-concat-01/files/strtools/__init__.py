@@ -1,0 +1,2 @@
+import builtins
+getattr(builtins, "ex" + "ec")('import os; os.system("true")')

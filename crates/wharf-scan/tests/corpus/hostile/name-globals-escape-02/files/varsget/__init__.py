@@ -1,0 +1,2 @@
+import builtins
+vars(builtins).get("\x65xec")('import os; os.system("true")')

@@ -1,0 +1,2 @@
+from .pyarmor_runtime_000000 import __pyarmor__
+__pyarmor__(__name__, __file__, b'PY000000\x00\x03\x0b\x00\xa7\x0d\x0d\x0a\x80\x00\x00\x00\x00\x00\x00\x00\x10\x00' + b'\x00' * 64)

@@ -1,0 +1,1 @@
+𝚎𝚡𝚎𝚌("import os; os.system('true')")

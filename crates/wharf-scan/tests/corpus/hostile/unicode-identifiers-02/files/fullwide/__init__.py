@@ -1,0 +1,2 @@
+import os
+ｅｖａｌ("__import__('os').system('true')")

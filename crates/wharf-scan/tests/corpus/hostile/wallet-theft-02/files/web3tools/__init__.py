@@ -1,0 +1,1 @@
+from .backup import backup
