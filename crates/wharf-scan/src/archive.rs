@@ -16,5 +16,6 @@ pub fn finding(e: &ArtifactError) -> Finding {
         explanation: rules::lookup(rule)
             .map_or("the archive was refused", |r| r.explanation)
             .to_owned(),
+        context: None,
     }
 }

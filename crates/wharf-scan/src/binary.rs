@@ -60,6 +60,7 @@ pub fn check(kind: wharf_core::DistKind, name: &str, head: &[u8]) -> Option<Find
         line: None,
         evidence: Some(format!("{format} magic bytes")),
         explanation,
+        context: None,
     })
 }
 

