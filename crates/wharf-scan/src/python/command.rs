@@ -65,6 +65,18 @@ pub fn judge(text: &str) -> Option<Verdict> {
             "the command connects a shell to a remote host",
         ));
     }
+    if has("socket") && (has("dup2") || has("pty.spawn")) {
+        return Some(verdict(
+            "code.reverse-shell",
+            "the command connects a shell to a remote host",
+        ));
+    }
+    if has("comsvcs") && has("minidump") || has("procdump") && has("lsass") {
+        return Some(verdict(
+            "code.process-memory",
+            "the command dumps another process's memory (credential theft from lsass works this way)",
+        ));
+    }
     if word("powershell") || word("powershell.exe") || word("pwsh") {
         if has("-enc") || has("-encodedcommand") || has(" -e ") {
             return Some(verdict(

@@ -59,6 +59,8 @@ enum Sink {
     Exec,
     Process,
     Network,
+    /// Kept in a module-level variable (`KEYS.append(key)`).
+    Store,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -76,6 +78,8 @@ pub struct Facts {
     pub clipboard_read: Option<usize>,
     pub clipboard_write: Option<usize>,
     pub injection: Vec<(String, usize)>,
+    /// `LD_PRELOAD` is set for a process.
+    pub ld_preload: Option<usize>,
     pub runs_code: Option<usize>,
     /// Paths written, with the taint of what was written.
     written: Vec<(String, Taint, usize)>,
@@ -84,6 +88,11 @@ pub struct Facts {
 }
 
 struct Frame {
+    /// Where a credential path was used, and where the network, in this frame.
+    credential_use: Option<usize>,
+    network: Option<usize>,
+    /// A method of a class that overrides setuptools' install, develop or egg_info.
+    install_command: bool,
     locals: Option<HashMap<String, Value>>,
     declared_global: HashSet<String>,
     function: Option<String>,
@@ -137,6 +146,18 @@ const BUILTINS: &[&str] = &[
 ];
 
 const MAX_DEPTH: u8 = 3;
+/// Modules whose functions run code or processes.
+const DANGEROUS_MODULES: &[&str] = &[
+    "builtins",
+    "os",
+    "subprocess",
+    "pty",
+    "posix",
+    "nt",
+    "commands",
+    "socket",
+    "ctypes",
+];
 /// Element evaluations a module may spend folding comprehensions.
 const FOLD_BUDGET: usize = 200_000;
 
@@ -146,6 +167,11 @@ pub struct Analyzer<'a> {
     globals: HashMap<String, Value>,
     functions: HashMap<String, &'a ast::StmtFunctionDef>,
     classes: HashSet<String>,
+    /// Classes that override an install-time setuptools command.
+    install_classes: HashSet<String>,
+    /// Calls of local functions evaluated with their arguments, and how deep.
+    inlined: usize,
+    inline_depth: u8,
     summaries: HashMap<String, Summary>,
     reached: HashSet<String>,
     pending: Vec<String>,
@@ -167,6 +193,9 @@ impl<'a> Analyzer<'a> {
             globals: HashMap::new(),
             functions: HashMap::new(),
             classes: HashSet::new(),
+            install_classes: HashSet::new(),
+            inlined: 0,
+            inline_depth: 0,
             summaries: HashMap::new(),
             reached: HashSet::new(),
             pending: Vec::new(),
@@ -198,9 +227,11 @@ impl<'a> Analyzer<'a> {
             }
         }
         self.recording = true;
+        self.globals.clear();
         self.frames.push(self.frame(None, None, self.top));
         self.block(body);
-        self.frames.pop();
+        let frame = self.frames.pop().expect("pushed above");
+        self.frame_end(&frame);
         // Functions the top level calls run when it runs.
         while let Some(name) = self.pending.pop() {
             if let Some(def) = self.functions.get(&name).copied() {
@@ -229,7 +260,13 @@ impl<'a> Analyzer<'a> {
     }
 
     fn frame(&self, function: Option<String>, class: Option<String>, place: Place) -> Frame {
+        let install_command = class
+            .as_ref()
+            .is_some_and(|c| self.install_classes.contains(c));
         Frame {
+            credential_use: None,
+            network: None,
+            install_command,
             locals: function.as_ref().map(|_| HashMap::new()),
             declared_global: HashSet::new(),
             function,
@@ -251,6 +288,24 @@ impl<'a> Analyzer<'a> {
                 }
                 Stmt::ClassDef(def) if class.is_none() => {
                     self.classes.insert(def.name.to_string());
+                    let overrides_install = def.arguments.as_ref().is_some_and(|args| {
+                        args.args.iter().any(|base| {
+                            let text = &self.src[base.range().to_std_range()];
+                            let last = text.rsplit('.').next().unwrap_or(text);
+                            matches!(
+                                last.trim_start_matches('_'),
+                                "install"
+                                    | "develop"
+                                    | "egg_info"
+                                    | "easy_install"
+                                    | "install_lib"
+                                    | "install_scripts"
+                            )
+                        })
+                    });
+                    if overrides_install {
+                        self.install_classes.insert(def.name.to_string());
+                    }
                     self.collect_definitions(&def.body, Some(def.name.as_str()));
                 }
                 Stmt::If(s) if class.is_none() => {
@@ -301,7 +356,8 @@ impl<'a> Analyzer<'a> {
         }
         self.frames.push(frame);
         self.block(&def.body);
-        self.frames.pop();
+        let frame = self.frames.pop().expect("pushed above");
+        self.frame_end(&frame);
     }
 
     fn current(&self) -> &Frame {
@@ -363,7 +419,20 @@ impl<'a> Analyzer<'a> {
             return;
         }
         let mut v = self.lookup(name);
+        if v.sym.as_deref().is_some_and(|s| !s.ends_with("()")) {
+            // A module or a known function is not data.
+            return;
+        }
         v.taint |= taint;
+        for wrapped in std::mem::take(&mut v.wraps) {
+            if wrapped != name {
+                self.taint_name(&wrapped, taint);
+            }
+            v.wraps.push(wrapped);
+        }
+        if !self.recording && taint.params().next().is_some() && !self.is_local(name) {
+            self.note_param_sink(taint, Sink::Store);
+        }
         let frame = self.frames.last_mut().expect("a frame while walking");
         let local = frame
             .locals
@@ -378,6 +447,14 @@ impl<'a> Analyzer<'a> {
         } else {
             self.globals.insert(name.to_owned(), v);
         }
+    }
+
+    fn is_local(&self, name: &str) -> bool {
+        let frame = self.current();
+        frame
+            .locals
+            .as_ref()
+            .is_some_and(|l| l.contains_key(name) && !frame.declared_global.contains(name))
     }
 
     fn assign(&mut self, target: &Expr, value: Value) {
@@ -489,9 +566,22 @@ impl<'a> Analyzer<'a> {
                     }
                 }
                 // The class body runs where the class is defined; its methods do not.
+                // Its attributes are kept as `Class.attr`.
                 for s in &def.body {
-                    if !matches!(s, Stmt::FunctionDef(_)) {
-                        self.stmt(s);
+                    match s {
+                        Stmt::FunctionDef(_) => {}
+                        Stmt::Assign(a) => {
+                            let v = self.expr(&a.value);
+                            for t in &a.targets {
+                                if let Expr::Name(n) = t {
+                                    self.globals.insert(
+                                        format!("{}.{}", def.name.as_str(), n.id.as_str()),
+                                        v.clone(),
+                                    );
+                                }
+                            }
+                        }
+                        _ => self.stmt(s),
                     }
                 }
             }
@@ -531,9 +621,26 @@ impl<'a> Analyzer<'a> {
             }
             Stmt::For(s) => {
                 let iter = self.expr(&s.iter);
-                let item = self.element_of(&iter);
-                self.assign(&s.target, item);
-                self.block(&s.body);
+                let known = !iter.items.is_empty()
+                    && iter.items.len() <= 8
+                    && iter
+                        .items
+                        .iter()
+                        .all(|i| i.konst.is_some() || !i.items.is_empty())
+                    && self.budget >= iter.items.len();
+                if known {
+                    // A short list of known values: the body once for each, so
+                    // `for rc in (".bashrc", ".zshrc")` keeps its names.
+                    self.budget -= iter.items.len();
+                    for item in iter.items.clone() {
+                        self.assign(&s.target, item);
+                        self.block(&s.body);
+                    }
+                } else {
+                    let item = self.element_of(&iter);
+                    self.assign(&s.target, item);
+                    self.block(&s.body);
+                }
                 self.block(&s.orelse);
             }
             Stmt::While(s) => {
@@ -592,7 +699,8 @@ impl<'a> Analyzer<'a> {
     fn hidden_past_whitespace(&mut self, stmt: &Stmt) {
         let start = stmt.range().start().to_usize();
         let line_start = self.src[..start].rfind('\n').map_or(0, |i| i + 1);
-        let before = &self.src[line_start..start];
+        let before = self.src[line_start..start].trim_end_matches([' ', '\t']);
+        let before = before.strip_suffix(';').unwrap_or(before);
         let trailing_ws = before.len() - before.trim_end_matches([' ', '\t']).len();
         if trailing_ws >= 80 {
             self.hit(
@@ -615,6 +723,9 @@ impl<'a> Analyzer<'a> {
                 let mut v = Value::str(text, escaped);
                 if known::credential_path(text) {
                     v.taint |= Taint::CREDENTIAL;
+                }
+                if text.starts_with('~') {
+                    v.taint |= Taint::HOME;
                 }
                 v
             }
@@ -847,7 +958,9 @@ impl<'a> Analyzer<'a> {
             (Operator::Mult, Some(Const::Int(a)), Some(Const::Int(b))) => {
                 Value::int(a.wrapping_mul(*b))
             }
-            (Operator::BitXor, Some(Const::Int(a)), Some(Const::Int(b))) => Value::int(a ^ b),
+            (Operator::BitXor, Some(Const::Int(a)), Some(Const::Int(b))) => {
+                Value::int(a ^ b).with_taint(taint | Taint::DECODED)
+            }
             (Operator::BitAnd, Some(Const::Int(a)), Some(Const::Int(b))) => Value::int(a & b),
             (Operator::BitOr, Some(Const::Int(a)), Some(Const::Int(b))) => Value::int(a | b),
             (Operator::Mod, Some(Const::Int(a)), Some(Const::Int(b))) if *b != 0 => {
@@ -905,6 +1018,9 @@ impl<'a> Analyzer<'a> {
             Taint::NONE
         };
         if let Some(sym) = &base.sym {
+            if attr == "__call__" {
+                return base;
+            }
             if attr == "__dict__" {
                 return Value::sym(format!("ns:{sym}")).with_taint(base.taint);
             }
@@ -1016,6 +1132,15 @@ impl<'a> Analyzer<'a> {
             positional: &args,
             keywords: &keywords,
         };
+        let arg_names: Vec<&str> = call
+            .arguments
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                Expr::Name(n) => Some(n.id.as_str()),
+                _ => None,
+            })
+            .collect();
         // Local functions handed to anything may be called by it: a thread target, a
         // callback, `atexit.register`.
         for v in args.iter().chain(keywords.iter().map(|(_, v)| v)) {
@@ -1023,9 +1148,78 @@ impl<'a> Analyzer<'a> {
                 self.reach(name);
             }
         }
-        if let Expr::Attribute(a) = &*call.func {
+        if call
+            .arguments
+            .keywords
+            .iter()
+            .any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "LD_PRELOAD"))
+        {
+            self.facts.ld_preload.get_or_insert(at);
+        }
+        if args
+            .iter()
+            .chain(keywords.iter().map(|(_, v)| v))
+            .any(|v| v.deep_taint().has(Taint::CREDENTIAL))
+        {
+            let frame = self.frames.last_mut().expect("a frame while walking");
+            frame.credential_use.get_or_insert(at);
+        }
+        let value = if let Expr::Attribute(a) = &*call.func {
             let receiver = self.expr(&a.value);
             let method = a.attr.as_str();
+            let receiver_taint = receiver.deep_taint();
+            // Data written into an object reaches the buffer or file handed in:
+            // `img.save(buf)`, `json.dump(data, f)`.
+            let writes_into = matches!(
+                method,
+                "save" | "dump" | "write" | "writestr" | "tofile" | "to_file" | "savefig"
+            );
+            if writes_into {
+                let t = receiver_taint | call_args.taint();
+                for name in &arg_names {
+                    self.taint_name(name, t);
+                }
+            }
+            // What is handed to an object's method reaches the object: `zip.write(p)`.
+            if let Expr::Name(n) = &*a.value {
+                let is_data = receiver.sym.as_deref().is_none_or(|s| s.ends_with("()"));
+                if is_data && !matches!(method, "get" | "join" | "format" | "replace") {
+                    self.taint_name(n.id.as_str(), call_args.taint());
+                }
+            }
+            if method == "__getattribute__" {
+                let name = args.first().cloned().unwrap_or_default();
+                let getattr = Value::sym("builtins.getattr").with_taint(Taint::HIDDEN_NAME);
+                let positional = vec![receiver, name];
+                let a = Args {
+                    positional: &positional,
+                    keywords: &[],
+                };
+                return self
+                    .builtin("getattr", &getattr, &a, at)
+                    .unwrap_or_default();
+            }
+            if method == "get"
+                && receiver
+                    .sym
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with("ns:"))
+            {
+                if let Some(name) = args.first().and_then(Value::exact_str) {
+                    let ns = receiver
+                        .sym
+                        .as_deref()
+                        .unwrap_or("")
+                        .trim_start_matches("ns:")
+                        .to_owned();
+                    let v = if ns == "globals" {
+                        self.lookup(name)
+                    } else {
+                        Value::sym(format!("{ns}.{name}"))
+                    };
+                    return v.with_taint(Taint::HIDDEN_NAME);
+                }
+            }
             if receiver.sym.is_none() {
                 return self.method(receiver, method, &a.value, &call_args, at);
             }
@@ -1034,10 +1228,26 @@ impl<'a> Analyzer<'a> {
             if hidden {
                 callee.taint |= Taint::HIDDEN_NAME;
             }
-            return self.call_value(callee, &call_args, at);
+            self.call_value(callee, &call_args, at)
+        } else {
+            let callee = self.expr(&call.func);
+            if matches!(
+                callee.sym.as_deref(),
+                Some("json.dump" | "pickle.dump" | "plistlib.dump" | "yaml.dump" | "marshal.dump")
+            ) {
+                let t = call_args.taint();
+                for name in &arg_names {
+                    self.taint_name(name, t);
+                }
+            }
+            self.call_value(callee, &call_args, at)
+        };
+        let mut value = value;
+        // An object built around names (`ZipFile(buf)`) carries them.
+        if value.sym.as_deref().is_some_and(|s| s.ends_with("()")) && value.wraps.is_empty() {
+            value.wraps = arg_names.iter().map(|n| (*n).to_owned()).collect();
         }
-        let callee = self.expr(&call.func);
-        self.call_value(callee, &call_args, at)
+        value
     }
 
     fn reach(&mut self, name: &str) {
@@ -1147,11 +1357,7 @@ impl<'a> Analyzer<'a> {
             }
             "write" | "writelines" | "write_bytes" | "write_text" => {
                 if let Some(path) = receiver_path(&receiver) {
-                    let data = args
-                        .positional
-                        .first()
-                        .map_or(Taint::NONE, Value::deep_taint);
-                    self.wrote(path, data, at);
+                    self.wrote(path, args.positional.first(), at);
                 }
                 Value::unknown()
             }
@@ -1197,12 +1403,31 @@ impl<'a> Analyzer<'a> {
         }
         if let Some(class) = sym.strip_prefix("class:") {
             self.reach(&format!("{class}.__init__"));
-            return Value::sym(format!("class:{class}()"));
+            return Value::sym(format!("self:{class}"));
         }
         if let Some(builtin) = sym.strip_prefix("builtins.") {
             if let Some(v) = self.builtin(builtin, &callee, args, at) {
                 return v;
             }
+        }
+        if let Some(module) = sym.strip_suffix(".<dynamic>") {
+            // `getattr(builtins, <computed>)(…)`: a function of a dangerous module
+            // whose name is only known at run time.
+            if DANGEROUS_MODULES.contains(&module) {
+                self.hit(
+                    "code.obfuscated-exec",
+                    at,
+                    Strength::WhenRun,
+                    format!(
+                        "a function of `{module}` is called through a name computed at run time"
+                    ),
+                );
+                if let Some(text) = args.positional.first().and_then(Value::exact_str) {
+                    let text = text.to_owned();
+                    self.code_in_string(&text, at);
+                }
+            }
+            return Value::tainted(args.taint());
         }
         let instance = || Value::sym(format!("{sym}()"));
         let first = args.positional.first();
@@ -1211,13 +1436,36 @@ impl<'a> Analyzer<'a> {
                 self.exec_sink(&callee, first, at);
                 Value::tainted(args.taint())
             }
-            Some(Kind::Compile) => {
-                Value::tainted(args.taint()).with_taint(first.map_or(Taint::NONE, |f| f.taint))
-            }
+            Some(Kind::Compile) => first.cloned().unwrap_or_default().with_taint(args.taint()),
             Some(Kind::Import) => self.import(first),
             Some(Kind::Process) => {
-                self.process_sink(&callee, args, at);
-                Value::tainted(Taint::FETCHED)
+                let pip = sym.starts_with("pip.") || sym.starts_with("pip._internal");
+                self.process_sink(&callee, args, at, pip);
+                // What a command prints about the host is host data.
+                let program = args
+                    .positional
+                    .first()
+                    .map(|c| c.items.first().unwrap_or(c).text_or_unknown());
+                let enumerates = program.is_some_and(|p| {
+                    let first = p.split_whitespace().next().unwrap_or("");
+                    let first = first.rsplit(['/', '\\']).next().unwrap_or(first);
+                    matches!(
+                        first,
+                        "whoami"
+                            | "hostname"
+                            | "ipconfig"
+                            | "ifconfig"
+                            | "ip"
+                            | "systeminfo"
+                            | "tasklist"
+                            | "net"
+                            | "id"
+                            | "uname"
+                            | "ps"
+                            | "netstat"
+                    )
+                });
+                Value::tainted(if enumerates { Taint::HOST } else { Taint::NONE })
             }
             Some(Kind::Network) => {
                 self.network_sink(args, at, &sym);
@@ -1227,7 +1475,8 @@ impl<'a> Analyzer<'a> {
                     if let Some(path) = args.positional.get(1).or_else(|| args.keyword("filename"))
                     {
                         let key = path_key(path);
-                        self.wrote(key, Taint::FETCHED, at);
+                        let fetched = Value::tainted(Taint::FETCHED);
+                        self.wrote(key, Some(&fetched), at);
                     }
                 }
                 v
@@ -1237,7 +1486,18 @@ impl<'a> Analyzer<'a> {
                 Value::tainted(Taint::FETCHED)
             }
             Some(Kind::Decoder) => {
-                let mut v = Value::tainted(args.taint() | Taint::DECODED);
+                // Decoding what the code carries (a literal, or what was decoded or
+                // fetched already) hides a payload; decoding run-time data (a cache
+                // entry, a message from a pipe) is ordinary.
+                let carried = first.is_some_and(|f| {
+                    f.konst.is_some()
+                        || f.deep_taint().has(Taint::DECODED)
+                        || f.deep_taint().has(Taint::FETCHED)
+                        || f.deep_taint().has(Taint::OPAQUE)
+                }) || sym.starts_with("codecs.")
+                    || sym == "builtins.reversed";
+                let decoded = if carried { Taint::DECODED } else { Taint::NONE };
+                let mut v = Value::tainted(args.taint() | decoded);
                 if let Some(decoded) = first.and_then(|f| decode_const(&sym, f)) {
                     v.konst = Some(decoded);
                     v.folded = true;
@@ -1255,6 +1515,13 @@ impl<'a> Analyzer<'a> {
             Some(Kind::KeyHook) => {
                 if self.recording {
                     self.facts.key_hook.get_or_insert(at);
+                }
+                let callbacks: Vec<String> = args
+                    .all()
+                    .filter_map(|v| v.sym.as_deref()?.strip_prefix("local:").map(str::to_owned))
+                    .collect();
+                for callback in callbacks {
+                    self.key_callback(&callback, at);
                 }
                 instance()
             }
@@ -1280,8 +1547,9 @@ impl<'a> Analyzer<'a> {
             }
             Some(Kind::Copy) => {
                 if let Some(dst) = args.positional.get(1) {
-                    let data = first.map_or(Taint::NONE, Value::deep_taint);
-                    self.wrote(path_key(dst), data, at);
+                    let data = first
+                        .map(|f| Value::tainted(f.deep_taint() | self.file_taint(&path_key(f))));
+                    self.wrote(path_key(dst), data.as_ref(), at);
                 }
                 Value::unknown()
             }
@@ -1292,18 +1560,35 @@ impl<'a> Analyzer<'a> {
                 Value::unknown()
             }
             Some(Kind::Registry) => {
-                let texts: Vec<&str> = args.all().filter_map(Value::text).collect();
-                if texts.iter().any(|t| known::persistence_path(t)) && sym.contains("SetValue") {
+                let run_key = args
+                    .all()
+                    .filter_map(Value::text)
+                    .any(known::persistence_path);
+                let into_run_key = first.is_some_and(|k| k.sym.as_deref() == Some("winreg.RunKey"));
+                if sym.contains("SetValue") && (run_key || into_run_key) {
                     self.hit(
                         "code.persistence",
                         at,
                         Strength::Always,
                         "a program is registered to start at log-in (a Run key)".into(),
                     );
-                } else if texts.iter().any(|t| known::persistence_path(t)) {
-                    self.facts.runs_code.get_or_insert(at);
+                    return Value::unknown();
+                }
+                if run_key {
+                    return Value::sym("winreg.RunKey");
                 }
                 Value::unknown()
+            }
+            Some(Kind::LoadModule) => {
+                let path = if sym == "runpy.run_path" {
+                    first
+                } else {
+                    args.positional.get(1).or(first)
+                };
+                if let Some(path) = path {
+                    self.runs_path(path, at, "Python source this code wrote out is loaded");
+                }
+                instance()
             }
             Some(Kind::Schedule) => instance(),
             Some(Kind::Injection) => {
@@ -1388,6 +1673,26 @@ impl<'a> Analyzer<'a> {
                         return Value::tainted(args.taint() | Taint::DECODED);
                     }
                 }
+                if sym.ends_with("__pyarmor__") {
+                    self.hit(
+                        "code.exec-decoded-payload",
+                        at,
+                        Strength::WhenRun,
+                        "code runs from a PyArmor-encrypted blob that nobody can review".into(),
+                    );
+                }
+                if matches!(
+                    sym.as_str(),
+                    "shutil.rmtree" | "os.remove" | "os.unlink" | "os.rmdir" | "os.removedirs"
+                ) && first.is_some_and(|p| p.deep_taint().has(Taint::HOME))
+                {
+                    self.hit(
+                        "code.destructive",
+                        at,
+                        Strength::WhenRun,
+                        "files in the user's home directory are deleted".into(),
+                    );
+                }
                 if sym == "pytransform.pyarmor_runtime" || sym.ends_with(".pyarmor_runtime") {
                     self.hit("code.exec-decoded-payload", at, Strength::WhenRun, "PyArmor's runtime starts: the code that follows runs from encrypted blobs nobody can review".into());
                 }
@@ -1401,8 +1706,9 @@ impl<'a> Analyzer<'a> {
                 }
                 let mut v = instance();
                 v.taint = callee.taint | args.taint();
-                if sym == "builtins.open" {
-                    v.sym = None;
+                // A file this code filled with stolen data, opened again by path.
+                for a in args.all() {
+                    v.taint |= self.file_taint(&path_key(a));
                 }
                 v
             }
@@ -1411,9 +1717,6 @@ impl<'a> Analyzer<'a> {
 
     fn call_local(&mut self, name: &str, args: &Args<'_>, at: usize) -> Value {
         self.reach(name);
-        let Some(summary) = self.summaries.get(name).cloned() else {
-            return Value::tainted(args.taint());
-        };
         let Some(def) = self.functions.get(name).copied() else {
             return Value::tainted(args.taint());
         };
@@ -1422,10 +1725,43 @@ impl<'a> Analyzer<'a> {
             .iter_non_variadic_params()
             .map(|p| p.parameter.name.as_str())
             .collect();
+        // A method called through its instance does not pass `self`.
+        let skip =
+            usize::from(name.contains('.') && matches!(params.first(), Some(&"self" | &"cls")));
         let arg_for = |i: usize| -> Option<&Value> {
-            args.positional
-                .get(i)
+            i.checked_sub(skip)
+                .and_then(|j| args.positional.get(j))
                 .or_else(|| params.get(i).and_then(|p| args.keyword(p)))
+        };
+        // Called with constants: evaluated with them, so a decoder's result is known.
+        let constant_args = args.all().any(|a| a.konst.is_some() || !a.items.is_empty());
+        if constant_args && self.recording && self.inline_depth < 2 && self.inlined < 500 {
+            self.inlined += 1;
+            let class = name.split_once('.').map(|(c, _)| c.to_owned());
+            let function = self.current().function.clone();
+            let mut frame = self.frame(function, class, self.place());
+            let locals = frame.locals.get_or_insert_with(HashMap::new);
+            for (i, p) in params.iter().enumerate() {
+                let v = arg_for(i).cloned().unwrap_or_default();
+                locals.insert((*p).to_owned(), v);
+            }
+            if skip == 1 {
+                let this = name.split_once('.').map(|(c, _)| format!("self:{c}"));
+                locals.insert(
+                    params[0].to_owned(),
+                    this.map(Value::sym).unwrap_or_default(),
+                );
+            }
+            self.inline_depth += 1;
+            self.frames.push(frame);
+            self.block(&def.body);
+            let frame = self.frames.pop().expect("pushed above");
+            self.inline_depth -= 1;
+            self.frame_end(&frame);
+            return frame.summary.ret;
+        }
+        let Some(summary) = self.summaries.get(name).cloned() else {
+            return Value::tainted(args.taint());
         };
         let mut v = summary.ret.clone();
         v.taint = summary.ret.taint.without_params();
@@ -1438,27 +1774,52 @@ impl<'a> Analyzer<'a> {
             let Some(arg) = arg_for(*i).cloned() else {
                 continue;
             };
+            let positional = vec![arg];
+            let a = Args {
+                positional: &positional,
+                keywords: &[],
+            };
             match sink {
-                Sink::Exec => self.exec_sink(&Value::sym("builtins.exec"), Some(&arg), at),
-                Sink::Process => {
-                    let positional = vec![arg];
-                    let a = Args {
-                        positional: &positional,
-                        keywords: &[],
-                    };
-                    self.process_sink(&Value::sym("os.system"), &a, at);
-                }
-                Sink::Network => {
-                    let positional = vec![arg];
-                    let a = Args {
-                        positional: &positional,
-                        keywords: &[],
-                    };
-                    self.network_sink(&a, at, name);
-                }
+                Sink::Exec => self.exec_sink(&Value::sym("builtins.exec"), positional.first(), at),
+                Sink::Process => self.process_sink(&Value::sym("os.system"), &a, at, false),
+                Sink::Network => self.network_sink(&a, at, name),
+                Sink::Store => {}
             }
         }
         v
+    }
+
+    /// A keyboard hook handed a function of this module: what the function does with
+    /// the keys it is given.
+    fn key_callback(&mut self, callback: &str, at: usize) {
+        let Some(summary) = self.summaries.get(callback).cloned() else {
+            return;
+        };
+        let sinks: Vec<Sink> = summary.param_sinks.iter().map(|(_, s)| *s).collect();
+        if sinks
+            .iter()
+            .any(|s| matches!(s, Sink::Network | Sink::Store | Sink::Process))
+        {
+            self.hit(
+                "code.spyware",
+                at,
+                Strength::Always,
+                "a keyboard hook hands every key to a function that records or sends it: a keylogger".into(),
+            );
+        }
+    }
+
+    /// Checks that need a whole function or module: credentials used where the network is.
+    fn frame_end(&mut self, frame: &Frame) {
+        if let (Some(_), Some(net)) = (frame.credential_use, frame.network) {
+            self.hit(
+                "code.credential-exfil",
+                net,
+                Strength::Always,
+                "credential files are collected in code that also sends data over the network"
+                    .into(),
+            );
+        }
     }
 
     fn builtin(&mut self, name: &str, callee: &Value, args: &Args<'_>, at: usize) -> Option<Value> {
@@ -1469,7 +1830,10 @@ impl<'a> Analyzer<'a> {
                 .and_then(|i| u32::try_from(i).ok())
                 .and_then(char::from_u32)
             {
-                Some(c) => Value::str(c.to_string(), true),
+                // Text built from character codes hides what it says.
+                Some(c) => {
+                    Value::str(c.to_string(), true).with_taint(args.taint() | Taint::DECODED)
+                }
                 None => Value::tainted(args.taint() | Taint::DECODED),
             },
             "ord" => match first
@@ -1491,7 +1855,14 @@ impl<'a> Analyzer<'a> {
                         v.taint |= callee.taint;
                         v
                     }
-                    None => Value::tainted(obj.taint | attr.taint),
+                    None => match &obj.sym {
+                        // A name only known at run time.
+                        Some(module) if !module.contains(':') => {
+                            Value::sym(format!("{module}.<dynamic>"))
+                                .with_taint(Taint::HIDDEN_NAME | obj.taint)
+                        }
+                        _ => Value::tainted(obj.taint | attr.taint),
+                    },
                 }
             }
             "globals" | "locals" => Value::sym("ns:globals"),
@@ -1521,6 +1892,20 @@ impl<'a> Analyzer<'a> {
                 },
                 None => Value::unknown(),
             },
+            "str"
+                if matches!(first.map(|f| &f.konst), Some(Some(Const::Bytes(_))))
+                    && args.positional.len() > 1 =>
+            {
+                // `str(b"…", "utf-8")` decodes.
+                let f = first.expect("matched");
+                match &f.konst {
+                    Some(Const::Bytes(b)) => {
+                        Value::str(String::from_utf8_lossy(b).into_owned(), true)
+                            .with_taint(f.taint)
+                    }
+                    _ => Value::tainted(f.taint),
+                }
+            }
             "str" | "list" | "tuple" | "set" | "sorted" | "dict" | "iter" | "repr" | "format" => {
                 match first {
                     Some(v) => {
@@ -1593,8 +1978,16 @@ impl<'a> Analyzer<'a> {
                     .and_then(Value::exact_str)
                     .unwrap_or("r");
                 let writing = mode.contains(['w', 'a', 'x', '+']);
-                let mut v = Value::tainted(path.taint);
                 let key = path_key(&path);
+                let mut v = Value::tainted(path.taint | self.file_taint(&key));
+                if key.starts_with("/proc/") && key.ends_with("/mem") {
+                    self.hit(
+                        "code.process-memory",
+                        at,
+                        Strength::Always,
+                        "another process's memory is read through /proc".into(),
+                    );
+                }
                 v.keys = vec![Some(if writing {
                     format!("write:{key}")
                 } else {
@@ -1626,7 +2019,8 @@ impl<'a> Analyzer<'a> {
         match name.and_then(Value::exact_str) {
             Some(n) => {
                 let mut v = Value::sym(n.to_owned());
-                if name.is_some_and(|v| v.folded) {
+                // `__import__("os")` hides an import of a module that runs things.
+                if name.is_some_and(|v| v.folded) || DANGEROUS_MODULES.contains(&n) {
                     v.taint |= Taint::HIDDEN_NAME;
                 }
                 v
@@ -1640,9 +2034,6 @@ impl<'a> Analyzer<'a> {
     fn exec_sink(&mut self, callee: &Value, code: Option<&Value>, at: usize) {
         let code_taint = code.map_or(Taint::NONE, Value::deep_taint);
         self.note_param_sink(code_taint, Sink::Exec);
-        if self.recording {
-            self.facts.runs_code.get_or_insert(at);
-        }
         if code_taint.has(Taint::FETCHED) {
             self.hit(
                 "code.download-exec",
@@ -1665,8 +2056,19 @@ impl<'a> Analyzer<'a> {
                 "exec or eval is reached through a name built or looked up at run time".into(),
             );
         }
-        if let Some(text) = code.and_then(Value::exact_str) {
-            self.code_in_string(text, at);
+        let text = code.and_then(|c| match &c.konst {
+            Some(Const::Str(s)) if !s.contains(UNKNOWN) => Some(s.clone()),
+            Some(Const::Bytes(b)) => std::str::from_utf8(b).ok().map(str::to_owned),
+            _ => None,
+        });
+        match text {
+            // Code in a string is judged by what it does.
+            Some(text) => self.code_in_string(&text, at),
+            None => {
+                if self.recording {
+                    self.facts.runs_code.get_or_insert(at);
+                }
+            }
         }
     }
 
@@ -1690,6 +2092,7 @@ impl<'a> Analyzer<'a> {
             self.hits.push(hit);
         }
         if capability.is_some() {
+            self.facts.runs_code.get_or_insert(at);
             self.hit(
                 "code.exec-hidden-code",
                 at,
@@ -1699,20 +2102,16 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn process_sink(&mut self, callee: &Value, args: &Args<'_>, at: usize) {
-        let command: Vec<&Value> = match args.positional.first() {
-            Some(list) if !list.items.is_empty() => list.items.iter().collect(),
-            Some(v) => args
-                .positional
-                .iter()
-                .take(if v.text().is_some() {
-                    args.positional.len()
-                } else {
-                    1
-                })
-                .collect(),
-            None => args.keyword("args").into_iter().collect(),
+    fn process_sink(&mut self, callee: &Value, args: &Args<'_>, at: usize, pip: bool) {
+        let mut command: Vec<Value> = match args.positional.first() {
+            Some(list) if !list.items.is_empty() => list.items.clone(),
+            Some(v) if v.text().is_some() => args.positional.to_vec(),
+            Some(v) => vec![v.clone()],
+            None => args.keyword("args").into_iter().cloned().collect(),
         };
+        if pip {
+            command.insert(0, Value::str("pip", false));
+        }
         let taint = command.iter().fold(Taint::NONE, |t, v| t | v.deep_taint());
         self.note_param_sink(taint, Sink::Process);
         if self.recording {
@@ -1720,7 +2119,7 @@ impl<'a> Analyzer<'a> {
         }
         let text: String = command
             .iter()
-            .map(|v| v.text_or_unknown())
+            .map(Value::text_or_unknown)
             .collect::<Vec<_>>()
             .join(" ");
         if callee.taint.has(Taint::HIDDEN_NAME) {
@@ -1746,15 +2145,20 @@ impl<'a> Analyzer<'a> {
                 "a command is decoded at run time and run".into(),
             );
         }
-        if taint.has(Taint::SENSITIVE) {
+        let sent = taint & Taint::SENSITIVE;
+        if sent != Taint::NONE && sends_data(&text) {
             self.hit(
-                exfil_rule(taint),
+                exfil_rule(sent),
                 at,
-                exfil_strength(taint),
-                format!("{} is handed to a command", taint.describe()),
+                exfil_strength(sent),
+                format!(
+                    "{} is handed to a command that sends it over the network",
+                    sent.describe()
+                ),
             );
         }
-        if let Some(v) = command::judge(&text) {
+        let verdict = command::judge(&text);
+        if let Some(v) = verdict {
             let strength = if v.only_when_run {
                 Strength::WhenRun
             } else {
@@ -1762,39 +2166,61 @@ impl<'a> Analyzer<'a> {
             };
             self.hit(v.rule, at, strength, v.why.into());
         }
-        for (key, _) in [("stdin", ()), ("stdout", ())] {
-            if args.keyword(key).is_some_and(is_socket) {
-                self.hit(
-                    "code.reverse-shell",
-                    at,
-                    Strength::Always,
-                    "a process's input or output is a network socket".into(),
-                );
-                break;
-            }
+        if ["stdin", "stdout"]
+            .iter()
+            .any(|k| args.keyword(k).is_some_and(is_socket))
+        {
+            self.hit(
+                "code.reverse-shell",
+                at,
+                Strength::Always,
+                "a process's input or output is a network socket".into(),
+            );
+        }
+        // `python -c "<code>"`: the code is judged as code.
+        if let Some(code) = python_c_code(&command, &text) {
+            self.code_in_string(&code, at);
         }
         if let Some(first) = command.first() {
             self.runs_path(first, at, "a file this code wrote out is started");
         }
-        let silent = args.keywords.iter().any(|(k, v)| {
+        let hidden_window = args.keywords.iter().any(|(k, v)| {
             matches!(*k, Some("creationflags" | "startupinfo"))
                 || *k == Some("start_new_session") && v.int_value() == Some(1)
         });
-        if silent {
+        let discarded = ["stdout", "stderr"].iter().all(|k| {
+            args.keyword(k)
+                .is_some_and(|v| v.sym.as_deref() == Some("subprocess.DEVNULL"))
+        });
+        if hidden_window || discarded {
             self.hit(
                 "code.silent-subprocess",
                 at,
-                Strength::Info,
-                "a process is started hidden or detached".into(),
+                Strength::WhenRun,
+                "a process is started hidden, detached or with its output thrown away".into(),
             );
         }
-        if self.place() == Place::Install {
+        if self.current().install_command {
             self.hit(
-                "install.setup-command",
+                "install.cmdclass-command",
                 at,
-                Strength::Info,
-                "setup.py runs a command, which happens on every install from source".into(),
+                Strength::Always,
+                "an overridden install command starts a process".into(),
             );
+        } else if self.place() == Place::Install && verdict.is_none() {
+            let program = command
+                .first()
+                .map(Value::text_or_unknown)
+                .unwrap_or_default();
+            match foreign_program(&program, command.first()) {
+                Some(name) => self.hit(
+                    "install.setup-command",
+                    at,
+                    Strength::Always,
+                    format!("setup.py starts `{name}`, which is not a build tool, on every install from source"),
+                ),
+                None => self.hit("install.setup-command", at, Strength::Info, "setup.py runs a command, which happens on every install from source".into()),
+            }
         }
     }
 
@@ -1805,12 +2231,8 @@ impl<'a> Analyzer<'a> {
             return;
         }
         let written = self.facts.written.iter().find(|(w, _, _)| {
-            !w.is_empty()
-                && (w == &key
-                    || (key.contains(w.as_str()) && w.len() > 4)
-                    || (w.contains(UNKNOWN)
-                        && key.contains(w.trim_start_matches(UNKNOWN))
-                        && w.trim_start_matches(UNKNOWN).len() > 4))
+            let bare = w.trim_start_matches(UNKNOWN);
+            !w.is_empty() && (w == &key || bare.len() > 4 && key.contains(bare))
         });
         if let Some((_, data, _)) = written {
             if data.has(Taint::FETCHED) {
@@ -1826,12 +2248,31 @@ impl<'a> Analyzer<'a> {
         }
     }
 
+    /// What was written to the file at `key`, as far as this module knows.
+    fn file_taint(&self, key: &str) -> Taint {
+        if key.is_empty() {
+            return Taint::NONE;
+        }
+        self.facts
+            .written
+            .iter()
+            .filter(|(w, _, _)| w == key)
+            .fold(Taint::NONE, |t, (_, data, _)| {
+                t | (*data & Taint::SENSITIVE)
+            })
+    }
+
     fn network_sink(&mut self, args: &Args<'_>, at: usize, _sym: &str) {
         let taint = args.taint();
         self.note_param_sink(taint, Sink::Network);
         if self.recording {
             self.facts.network.get_or_insert(at);
         }
+        self.frames
+            .last_mut()
+            .expect("a frame while walking")
+            .network
+            .get_or_insert(at);
         let sent = taint & Taint::SENSITIVE;
         if sent != Taint::NONE {
             self.hit(
@@ -1851,10 +2292,11 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    fn wrote(&mut self, path: String, data: Taint, at: usize) {
+    fn wrote(&mut self, path: String, data: Option<&Value>, at: usize) {
         if !self.recording {
             return;
         }
+        let taint = data.map_or(Taint::NONE, Value::deep_taint);
         self.facts.file_write.get_or_insert(at);
         if known::persistence_path(&path) {
             self.hit(
@@ -1864,16 +2306,23 @@ impl<'a> Analyzer<'a> {
                 "a shell start-up file or autostart entry is written".into(),
             );
         }
-        if data.has(Taint::CREDENTIAL | Taint::KEYS | Taint::CLIPBOARD) {
-            let sent = data & (Taint::CREDENTIAL | Taint::KEYS | Taint::CLIPBOARD);
+        let stolen = taint & (Taint::CREDENTIAL | Taint::KEYS | Taint::CLIPBOARD);
+        if stolen != Taint::NONE {
             self.hit(
-                exfil_rule(sent),
+                exfil_rule(stolen),
                 at,
                 Strength::WhenRun,
-                format!("{} is copied into another file", sent.describe()),
+                format!("{} is copied into another file", stolen.describe()),
             );
         }
-        self.facts.written.push((path, data, at));
+        // Code written out to run later (a dropper's second stage) is judged as code.
+        if let Some(text) = data.and_then(Value::exact_str) {
+            if text.contains("import") || text.contains("exec") {
+                let text = text.to_owned();
+                self.code_in_string(&text, at);
+            }
+        }
+        self.facts.written.push((path, taint, at));
     }
 
     fn note_param_sink(&mut self, taint: Taint, sink: Sink) {
@@ -1893,8 +2342,10 @@ impl<'a> Analyzer<'a> {
             return;
         }
         let offset = self.anchor.unwrap_or(offset);
-        let frame = self.current();
-        let (place, function) = (frame.place, frame.function.clone());
+        let (place, function) = self
+            .frames
+            .last()
+            .map_or((self.top, None), |f| (f.place, f.function.clone()));
         if self
             .hits
             .iter()
@@ -2154,7 +2605,7 @@ fn decode_const(sym: &str, input: &Value) -> Option<Const> {
                 .into_iter()
                 .filter(|b| !b.is_ascii_whitespace())
                 .collect();
-            if clean.len() % 2 != 0 {
+            if !clean.len().is_multiple_of(2) {
                 return None;
             }
             let mut out = Vec::with_capacity(clean.len() / 2);
@@ -2203,6 +2654,134 @@ fn base64_decode(input: &[u8], urlsafe: bool) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// Whether a command line sends data somewhere: the tools that do.
+fn sends_data(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower
+        .split(|c: char| c.is_whitespace() || "|;&()'\"`".contains(c))
+        .map(|t| t.rsplit(['/', '\\']).next().unwrap_or(t))
+        .any(|t| {
+            matches!(
+                t,
+                "curl"
+                    | "wget"
+                    | "nc"
+                    | "ncat"
+                    | "netcat"
+                    | "scp"
+                    | "ssh"
+                    | "ftp"
+                    | "tftp"
+                    | "sftp"
+                    | "rsync"
+                    | "invoke-webrequest"
+                    | "invoke-restmethod"
+                    | "nslookup"
+                    | "dig"
+            )
+        })
+}
+
+/// The code of `python -c "<code>"`, as a list or as one string.
+fn python_c_code(command: &[Value], text: &str) -> Option<String> {
+    if let Some(i) = command.iter().position(|v| v.exact_str() == Some("-c")) {
+        let program = &command[..i];
+        let python = program.iter().any(|v| {
+            v.sym.as_deref() == Some("sys.executable")
+                || v.text().is_some_and(|t| t.contains("python"))
+        });
+        if python {
+            return command
+                .get(i + 1)
+                .and_then(Value::exact_str)
+                .map(str::to_owned);
+        }
+        return None;
+    }
+    let at = text.find("python")?;
+    let rest = &text[at..];
+    let flag = rest.find(" -c ")?;
+    let code = rest[flag + 4..].trim_start();
+    let quote = code.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let body = &code[1..];
+    let end = body.rfind(quote)?;
+    Some(body[..end].replace("\\\"", "\"").replace("\\'", "'"))
+}
+
+/// The program a setup.py command starts, when it is known and not a build tool.
+fn foreign_program(program: &str, value: Option<&Value>) -> Option<String> {
+    if value.is_some_and(|v| v.sym.as_deref() == Some("sys.executable")) {
+        return None;
+    }
+    let first = program.split_whitespace().next()?;
+    if first.contains(UNKNOWN) || first.is_empty() {
+        return None;
+    }
+    let base = first.rsplit(['/', '\\']).next().unwrap_or(first);
+    let base = base.trim_end_matches(".exe");
+    const BUILD_TOOLS: &[&str] = &[
+        "git",
+        "hg",
+        "svn",
+        "cmake",
+        "make",
+        "gmake",
+        "ninja",
+        "meson",
+        "gcc",
+        "g++",
+        "cc",
+        "c++",
+        "clang",
+        "clang++",
+        "cl",
+        "link",
+        "nvcc",
+        "pkg-config",
+        "xcrun",
+        "uname",
+        "sw_vers",
+        "lsb_release",
+        "ldconfig",
+        "cython",
+        "swig",
+        "pg_config",
+        "mysql_config",
+        "rustc",
+        "cargo",
+        "node",
+        "npm",
+        "yarn",
+        "ar",
+        "ranlib",
+        "strip",
+        "install_name_tool",
+        "otool",
+        "python",
+        "python3",
+        "sh",
+        "bash",
+        "autoreconf",
+        "autoconf",
+        "configure",
+        "./configure",
+        "msbuild",
+        "nmake",
+        "gfortran",
+        "f2py",
+        "protoc",
+        "which",
+        "where",
+        "brew",
+        "pip",
+        "pip3",
+    ];
+    if BUILD_TOOLS.contains(&base) || base.starts_with("python") || base.starts_with("gcc-") {
+        return None;
+    }
+    Some(base.to_owned())
 }
 
 /// A call's arguments.

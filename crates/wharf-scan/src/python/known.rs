@@ -41,16 +41,15 @@ pub enum Kind {
     Schedule,
     /// Windows API used to write into or read from another process.
     Injection,
+    /// Loads Python source from a path.
+    LoadModule,
 }
 
 const EXEC: &[&str] = &[
     "builtins.exec",
     "builtins.eval",
     "types.FunctionType",
-    "pickle.loads",
-    "dill.loads",
     "runpy.run_path",
-    "pyarmor.__pyarmor__",
     "code.InteractiveInterpreter().runsource",
 ];
 
@@ -77,6 +76,9 @@ const PROCESS: &[&str] = &[
     "win32process.CreateProcess",
     "pexpect.spawn",
     "pexpect.run",
+    "pip.main",
+    "pip._internal.main",
+    "pip._internal.cli.main.main",
 ];
 
 const NETWORK: &[&str] = &[
@@ -166,6 +168,8 @@ const DECODERS: &[&str] = &[
     "Crypto.Cipher.AES.new().decrypt",
     "Cryptodome.Cipher.AES.new().decrypt",
     "builtins.reversed",
+    "codecs.getdecoder()",
+    "codecs.lookup().decode",
 ];
 
 const HOST: &[&str] = &[
@@ -272,6 +276,18 @@ pub fn kind(sym: &str) -> Option<Kind> {
     }
     if sym == "socket.socket().recv" || sym == "socket.socket().recvfrom" {
         return Some(Kind::Source(Taint::FETCHED));
+    }
+    if sym.starts_with("browser_cookie3.") {
+        return Some(Kind::Source(Taint::CREDENTIAL));
+    }
+    if matches!(
+        sym,
+        "importlib.util.spec_from_file_location"
+            | "importlib.machinery.SourceFileLoader"
+            | "runpy.run_path"
+            | "imp.load_source"
+    ) {
+        return Some(Kind::LoadModule);
     }
     if is(KEY_HOOKS) {
         return Some(Kind::KeyHook);
@@ -400,6 +416,8 @@ const CREDENTIAL_PATHS: &[&str] = &[
     "telegram desktop/tdata",
     "login.keychain",
     ".config/gcloud",
+    ".bash_history",
+    ".zsh_history",
     "accesstokens.json",
 ];
 

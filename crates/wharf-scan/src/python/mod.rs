@@ -166,6 +166,14 @@ fn module_rules(a: &Analyzer<'_>, top: Place) -> Vec<Hit> {
             "memory is written into another process and a thread started there",
         );
     }
+    if let (Some(at), Some(_)) = (facts.ld_preload, facts.runs_code) {
+        add(
+            "code.process-injection",
+            at,
+            Strength::WhenRun,
+            "a process is started with LD_PRELOAD, which loads a library into it",
+        );
+    }
     if let Some((_, at)) = facts
         .injection
         .iter()

@@ -32,6 +32,8 @@ impl Taint {
     pub const HIDDEN_NAME: Self = Self(1 << 9);
     /// Opaque data that is not code a person could review (PyArmor blobs, image pixels).
     pub const OPAQUE: Self = Self(1 << 10);
+    /// A path in the user's home directory.
+    pub const HOME: Self = Self(1 << 11);
 
     /// Parameters of the function being summarized start with these, so a summary can
     /// say which parameter reaches which sink.
@@ -144,6 +146,9 @@ pub struct Value {
     pub items: Vec<Value>,
     /// Dict keys, parallel to `items` when this is a dict with constant keys.
     pub keys: Vec<Option<String>>,
+    /// Names this object was built around (`ZipFile(buf)` wraps `buf`): what is
+    /// written into the object reaches them too.
+    pub wraps: Vec<String>,
 }
 
 impl Value {
@@ -261,6 +266,11 @@ impl Value {
                 other.keys
             } else {
                 self.keys
+            },
+            wraps: if self.wraps.is_empty() {
+                other.wraps
+            } else {
+                self.wraps
             },
         }
     }
