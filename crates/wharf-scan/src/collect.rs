@@ -7,8 +7,8 @@ use crate::{binary, source};
 use wharf_artifact::MemberSink;
 use wharf_core::DistKind;
 
-/// Text members larger than this are scanned on their first this-many bytes.
-const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
+/// Text members larger than this are scanned on their first this-many bytes, as text.
+const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 /// Enough for every executable magic number we look for.
 const HEAD_BYTES: usize = 512;
 
@@ -67,6 +67,8 @@ struct Member {
     role: Role,
     head: Vec<u8>,
     text: Vec<u8>,
+    /// The member was longer than `MAX_TEXT_BYTES`, so `text` is only its beginning.
+    truncated: bool,
 }
 
 impl Collector {
@@ -123,6 +125,7 @@ impl MemberSink for Collector {
             role: role(self.kind, name),
             head: Vec::with_capacity(HEAD_BYTES),
             text: Vec::new(),
+            truncated: false,
         });
         self.report.files_scanned += 1;
         true
@@ -140,6 +143,9 @@ impl MemberSink for Collector {
         if member.role != Role::Other && member.text.len() < MAX_TEXT_BYTES {
             let take = (MAX_TEXT_BYTES - member.text.len()).min(data.len());
             member.text.extend_from_slice(&data[..take]);
+            member.truncated |= take < data.len();
+        } else if member.role != Role::Other {
+            member.truncated |= !data.is_empty();
         }
     }
 
@@ -169,10 +175,16 @@ impl MemberSink for Collector {
                 self.push_code(found);
             }
             (Role::EntryPoints, _) => self.entry_points.extend(entry_points(&text)),
+            (_, Some(_)) if member.truncated => {
+                let reason = format!("larger than {} MiB", MAX_TEXT_BYTES >> 20);
+                self.report.findings.push(unparsable(&member.name, &reason));
+                let findings = source::scan(&member.name, &text, member.role);
+                self.report.findings.extend(findings);
+            }
             (_, Some(kind)) => match python::scan(&member.name, &text, kind) {
-                Some(found) => self.push_code(found),
-                None => {
-                    self.report.findings.push(unparsable(&member.name));
+                Ok(found) => self.push_code(found),
+                Err(reason) => {
+                    self.report.findings.push(unparsable(&member.name, &reason));
                     let findings = source::scan(&member.name, &text, member.role);
                     self.report.findings.extend(findings);
                 }
@@ -186,14 +198,14 @@ impl MemberSink for Collector {
 }
 
 /// A Python file that does not parse: judged by the text heuristics instead.
-fn unparsable(name: &str) -> Finding {
+fn unparsable(name: &str, reason: &str) -> Finding {
     Finding {
         rule: "code.unparsable".into(),
         severity: Severity::Warn,
         file: Some(name.to_owned()),
         line: None,
-        evidence: None,
-        explanation: "this Python file does not parse as Python 3, so only its text was checked"
+        evidence: Some(reason.to_owned()),
+        explanation: "this Python file could not be read as Python 3 (the evidence says why), so only its text was checked"
             .into(),
         context: None,
     }

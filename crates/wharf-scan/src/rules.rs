@@ -3,7 +3,7 @@
 use crate::report::Severity;
 
 /// Bumped whenever a rule changes what it finds, so a rescan can tell old reports apart.
-pub const RULES_VERSION: &str = "2026.11.1";
+pub const RULES_VERSION: &str = "2026.12.1";
 
 /// One rule as a reviewer sees it.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +69,22 @@ pub const RULES: &[Rule] = &[
     rule("code.obfuscated", Warn, "huge high-entropy lines or long encoded blobs; quarantine beside exec or network code"),
     rule("code.silent-subprocess", Warn, "a subprocess is started hidden or detached; quarantine beside network code"),
     rule("code.clipboard", Warn, "the clipboard is read; quarantine beside network code"),
+    rule("code.obfuscated-exec", Quarantine, "code whose name or text is built at run time (joins, chr(), getattr, globals()) is executed"),
+    rule("code.exec-hidden-code", Quarantine, "code hidden in data (an encoding, a compressed or marshalled blob) is executed"),
+    rule("code.hidden-code", Warn, "code is hidden in data (an encoding, a compressed or marshalled blob) without being run here"),
+    rule("code.unparsable", Warn, "a Python file could not be read as Python 3, so only its text was checked"),
+    rule("code.reverse-shell", Quarantine, "a socket is wired to a shell's input and output"),
+    rule("code.persistence", Quarantine, "code installs itself to run again: a Run key, a shell profile, cron, a service or a login item"),
+    rule("code.spyware", Quarantine, "keystrokes, screenshots, browser data or wallets are captured; warning where the code runs only when called"),
+    rule("code.host-beacon", Quarantine, "details of the host or the environment are sent over the network as soon as the code runs"),
+    rule("code.clipboard-hijack", Quarantine, "the clipboard is read and replaced, as address-swapping malware does"),
+    rule("code.process-injection", Quarantine, "code is written into another process's memory"),
+    rule("code.process-memory", Quarantine, "another process's memory is read"),
+    rule("code.destructive", Quarantine, "files or disks are wiped or encrypted wholesale"),
+    rule("code.cryptominer", Quarantine, "a cryptocurrency miner is started"),
+    rule("install.hidden-pip-install", Quarantine, "installation runs pip to install something the metadata does not declare"),
+    rule("install.cmdclass-command", Quarantine, "a setup.py command class runs commands or network code at install time"),
+    rule("binary.drop-exec", Quarantine, "a file is written and then executed"),
     rule("binary.bundled-executable", Quarantine, "an sdist carries a compiled executable (ELF, PE or Mach-O)"),
     rule("binary.wheel-executable", Warn, "a wheel carries an executable that is not an extension module"),
     rule("name.stdlib", Quarantine, "the project name shadows a standard-library module"),
@@ -85,6 +101,42 @@ pub fn lookup(id: &str) -> Option<&'static Rule> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// Every rule ID spelled out in the scanner's sources has a catalog entry, so a
+    /// report never names a rule a reviewer cannot look up.
+    #[test]
+    fn every_rule_the_scanner_emits_is_catalogued() {
+        let sources = [
+            include_str!("collect.rs"),
+            include_str!("source.rs"),
+            include_str!("binary.rs"),
+            include_str!("names.rs"),
+            include_str!("python/mod.rs"),
+            include_str!("python/eval.rs"),
+            include_str!("python/command.rs"),
+        ];
+        let families = ["\"code.", "\"install.", "\"binary.", "\"name."];
+        let mut checked = 0;
+        for text in sources {
+            for family in families {
+                for (at, _) in text.match_indices(family) {
+                    let rest = &text[at + 1..];
+                    let id = &rest[..rest.find('"').expect("closing quote")];
+                    if id
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'-')
+                    {
+                        assert!(
+                            lookup(id).is_some(),
+                            "rule {id} is emitted but not catalogued"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 20, "only {checked} rule IDs found in the sources");
+    }
 
     #[test]
     fn ids_are_unique_and_dotted() {

@@ -356,7 +356,18 @@ impl Emit<'_> {
 pub fn scan(name: &str, text: &str, role: Role) -> Vec<Finding> {
     use Signal::*;
     let signals = Signals::find(text);
-    let obfuscated = obfuscated_line(text).or_else(|| encoded_blob(text));
+    // Minified JavaScript is long high-entropy lines by design (jQuery in Django,
+    // Sphinx's themes): there only encoded blobs count.
+    let lower = name.to_ascii_lowercase();
+    let javascript = [".js", ".mjs", ".cjs"]
+        .iter()
+        .any(|ext| lower.ends_with(ext));
+    let long_line = if javascript {
+        None
+    } else {
+        obfuscated_line(text)
+    };
+    let obfuscated = long_line.or_else(|| encoded_blob(text));
     let mut emit = Emit {
         name,
         text,

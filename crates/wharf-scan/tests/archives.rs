@@ -138,3 +138,24 @@ fn structural_attacks_are_block_findings_named_by_rule() {
         assert_eq!(blocking, [rule], "{label}");
     }
 }
+
+#[test]
+fn a_python_file_too_large_to_parse_is_reported_with_its_size_not_a_parse_error() {
+    // 17 MiB of ordinary code: more than the scanner holds of one member.
+    let body = "value = 1\n".repeat(17 * 1024 * 1024 / 10);
+    let wheel = hostile::base_wheel().file("demo/big.py", body).build();
+    let report = scan_archive(
+        Cursor::new(&wheel),
+        DistKind::BdistWheel,
+        &Limits::default(),
+    )
+    .unwrap();
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "code.unparsable")
+        .unwrap_or_else(|| panic!("no code.unparsable in {:?}", report.findings));
+    assert_eq!(finding.file.as_deref(), Some("demo/big.py"));
+    assert_eq!(finding.evidence.as_deref(), Some("larger than 16 MiB"));
+    assert_eq!(report.verdict(), Verdict::Pass);
+}

@@ -14,7 +14,7 @@ use ruff_python_ast::{
     self as ast, BoolOp, Expr, InterpolatedStringElement, Number, Operator, Stmt, UnaryOp,
 };
 use ruff_text_size::Ranged;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where code runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,26 @@ pub enum Strength {
     WhenRun,
     /// Worth showing, never a hold.
     Info,
+}
+
+/// A file this code writes.
+#[derive(Debug, Clone)]
+struct Written {
+    path: String,
+    /// The taint of what is written.
+    taint: Taint,
+    /// What is written is text spelled out in the code, not bytes from elsewhere.
+    literal_text: bool,
+    /// The function that writes it.
+    function: Option<String>,
+}
+
+/// A path with some of its name known, not only separators around unknowns.
+fn spelled_out(path: &str) -> bool {
+    path.chars()
+        .filter(|c| *c != UNKNOWN && !matches!(c, '/' | '\\' | '.'))
+        .count()
+        >= 3
 }
 
 /// One thing found, before it becomes a finding.
@@ -82,7 +102,7 @@ pub struct Facts {
     pub ld_preload: Option<usize>,
     pub runs_code: Option<usize>,
     /// Paths written, with the taint of what was written.
-    written: Vec<(String, Taint, usize)>,
+    written: Vec<Written>,
     /// Paths made executable.
     executable: Vec<String>,
 }
@@ -93,8 +113,8 @@ struct Frame {
     network: Option<usize>,
     /// A method of a class that overrides setuptools' install, develop or egg_info.
     install_command: bool,
-    locals: Option<HashMap<String, Value>>,
-    declared_global: HashSet<String>,
+    locals: Option<BTreeMap<String, Value>>,
+    declared_global: BTreeSet<String>,
     function: Option<String>,
     class: Option<String>,
     place: Place,
@@ -164,16 +184,16 @@ const FOLD_BUDGET: usize = 200_000;
 pub struct Analyzer<'a> {
     src: &'a str,
     top: Place,
-    globals: HashMap<String, Value>,
-    functions: HashMap<String, &'a ast::StmtFunctionDef>,
-    classes: HashSet<String>,
+    globals: BTreeMap<String, Value>,
+    functions: BTreeMap<String, &'a ast::StmtFunctionDef>,
+    classes: BTreeSet<String>,
     /// Classes that override an install-time setuptools command.
-    install_classes: HashSet<String>,
+    install_classes: BTreeSet<String>,
     /// Calls of local functions evaluated with their arguments, and how deep.
     inlined: usize,
     inline_depth: u8,
-    summaries: HashMap<String, Summary>,
-    reached: HashSet<String>,
+    summaries: BTreeMap<String, Summary>,
+    reached: BTreeSet<String>,
     pending: Vec<String>,
     frames: Vec<Frame>,
     recording: bool,
@@ -190,14 +210,14 @@ impl<'a> Analyzer<'a> {
         Self {
             src,
             top,
-            globals: HashMap::new(),
-            functions: HashMap::new(),
-            classes: HashSet::new(),
-            install_classes: HashSet::new(),
+            globals: BTreeMap::new(),
+            functions: BTreeMap::new(),
+            classes: BTreeSet::new(),
+            install_classes: BTreeSet::new(),
             inlined: 0,
             inline_depth: 0,
-            summaries: HashMap::new(),
-            reached: HashSet::new(),
+            summaries: BTreeMap::new(),
+            reached: BTreeSet::new(),
             pending: Vec::new(),
             frames: Vec::new(),
             recording: false,
@@ -267,8 +287,8 @@ impl<'a> Analyzer<'a> {
             credential_use: None,
             network: None,
             install_command,
-            locals: function.as_ref().map(|_| HashMap::new()),
-            declared_global: HashSet::new(),
+            locals: function.as_ref().map(|_| BTreeMap::new()),
+            declared_global: BTreeSet::new(),
             function,
             class,
             place,
@@ -333,7 +353,7 @@ impl<'a> Analyzer<'a> {
         self.recording = false;
         let class = name.split_once('.').map(|(c, _)| c.to_owned());
         let mut frame = self.frame(Some(name.to_owned()), class, Place::Call);
-        let locals = frame.locals.get_or_insert_with(HashMap::new);
+        let locals = frame.locals.get_or_insert_with(BTreeMap::new);
         for (i, param) in def.parameters.iter_non_variadic_params().enumerate() {
             locals.insert(
                 param.parameter.name.to_string(),
@@ -350,7 +370,7 @@ impl<'a> Analyzer<'a> {
     fn function_body(&mut self, name: &str, def: &'a ast::StmtFunctionDef, place: Place) {
         let class = name.split_once('.').map(|(c, _)| c.to_owned());
         let mut frame = self.frame(Some(name.to_owned()), class, place);
-        let locals = frame.locals.get_or_insert_with(HashMap::new);
+        let locals = frame.locals.get_or_insert_with(BTreeMap::new);
         for param in def.parameters.iter() {
             locals.insert(param.name().to_string(), Value::unknown());
         }
@@ -418,34 +438,38 @@ impl<'a> Analyzer<'a> {
         if taint == Taint::NONE {
             return;
         }
-        let mut v = self.lookup(name);
-        if v.sym.as_deref().is_some_and(|s| !s.ends_with("()")) {
-            // A module or a known function is not data.
-            return;
-        }
-        v.taint |= taint;
-        for wrapped in std::mem::take(&mut v.wraps) {
-            if wrapped != name {
-                self.taint_name(&wrapped, taint);
+        // What a name wraps is tainted with it; wraps can form cycles.
+        let mut pending = vec![name.to_owned()];
+        let mut seen = BTreeSet::new();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
             }
-            v.wraps.push(wrapped);
+            let mut v = self.lookup(&name);
+            if v.sym.as_deref().is_some_and(|s| !s.ends_with("()")) {
+                // A module or a known function is not data.
+                continue;
+            }
+            v.taint |= taint;
+            pending.extend(v.wraps.iter().cloned());
+            if !self.recording && taint.params().next().is_some() && !self.is_local(&name) {
+                self.note_param_sink(taint, Sink::Store);
+            }
+            self.update_name(name, v);
         }
-        if !self.recording && taint.params().next().is_some() && !self.is_local(name) {
-            self.note_param_sink(taint, Sink::Store);
-        }
+    }
+
+    /// Replaces a name's value where it lives: a local it already is, or a global.
+    fn update_name(&mut self, name: String, v: Value) {
         let frame = self.frames.last_mut().expect("a frame while walking");
         let local = frame
             .locals
             .as_ref()
-            .is_some_and(|l| l.contains_key(name) && !frame.declared_global.contains(name));
+            .is_some_and(|l| l.contains_key(&name) && !frame.declared_global.contains(&name));
         if local {
-            frame
-                .locals
-                .as_mut()
-                .expect("checked")
-                .insert(name.to_owned(), v);
+            frame.locals.as_mut().expect("checked").insert(name, v);
         } else {
-            self.globals.insert(name.to_owned(), v);
+            self.globals.insert(name, v);
         }
     }
 
@@ -477,10 +501,13 @@ impl<'a> Analyzer<'a> {
                 }
             }
             Expr::Attribute(a) => {
-                // `self.x = …`, `mod.x = …`: keep the taint on the object's name.
+                // `obj.x = …`: the attribute keeps its value, under `obj.x`, and the
+                // object takes on what could be sent with it.
                 if let Expr::Name(n) = &*a.value {
                     if n.id.as_str() != "self" {
-                        self.taint_name(n.id.as_str(), value.deep_taint());
+                        let object = n.id.as_str();
+                        self.taint_name(object, value.deep_taint().spread_to_object());
+                        self.assign_name(&format!("{object}.{}", a.attr), value);
                     }
                 }
             }
@@ -775,6 +802,15 @@ impl<'a> Analyzer<'a> {
             Expr::Attribute(a) => {
                 let base = self.expr(&a.value);
                 let mut v = self.attribute(base, a.attr.as_str(), false);
+                if let Expr::Name(n) = &*a.value {
+                    // What `obj.x = …` stored.
+                    let stored = self.lookup(&format!("{}.{}", n.id, a.attr));
+                    v.taint |= stored.taint;
+                    if v.konst.is_none() && v.sym.is_none() {
+                        v.konst = stored.konst;
+                        v.folded |= stored.folded;
+                    }
+                }
                 let written = &self.src[a.attr.range().to_std_range()];
                 if written != a.attr.as_str() && v.sym.is_some() {
                     v.taint |= Taint::HIDDEN_NAME;
@@ -832,7 +868,7 @@ impl<'a> Analyzer<'a> {
                     if v.items.len() < MAX_ITEMS {
                         v.keys
                             .push(key.as_ref().and_then(|k| k.exact_str().map(str::to_owned)));
-                        v.items.push(value);
+                        v.items.push(value.into_item());
                     }
                 }
                 v
@@ -871,7 +907,7 @@ impl<'a> Analyzer<'a> {
             let item = self.expr(e);
             v.taint |= item.deep_taint();
             if v.items.len() < MAX_ITEMS {
-                v.items.push(item);
+                v.items.push(item.into_item());
             }
         }
         v
@@ -915,7 +951,7 @@ impl<'a> Analyzer<'a> {
                     self.assign(&first.target, e);
                     let v = self.expr(elt);
                     out.taint |= v.deep_taint() | taint;
-                    out.items.push(v);
+                    out.items.push(v.into_item());
                 }
                 out.taint |= iter.taint;
                 return out;
@@ -1740,7 +1776,7 @@ impl<'a> Analyzer<'a> {
             let class = name.split_once('.').map(|(c, _)| c.to_owned());
             let function = self.current().function.clone();
             let mut frame = self.frame(function, class, self.place());
-            let locals = frame.locals.get_or_insert_with(HashMap::new);
+            let locals = frame.locals.get_or_insert_with(BTreeMap::new);
             for (i, p) in params.iter().enumerate() {
                 let v = arg_for(i).cloned().unwrap_or_default();
                 locals.insert((*p).to_owned(), v);
@@ -2134,7 +2170,7 @@ impl<'a> Analyzer<'a> {
             self.hit(
                 "code.download-exec",
                 at,
-                Strength::Always,
+                Strength::WhenRun,
                 "a command fetched from the network is run".into(),
             );
         } else if taint.has(Taint::DECODED) || taint.has(Taint::OPAQUE) {
@@ -2230,16 +2266,27 @@ impl<'a> Analyzer<'a> {
         if key.is_empty() || key == UNKNOWN.to_string() {
             return;
         }
-        let written = self.facts.written.iter().find(|(w, _, _)| {
-            let bare = w.trim_start_matches(UNKNOWN);
-            !w.is_empty() && (w == &key || bare.len() > 4 && key.contains(bare))
+        let function = self.frames.last().and_then(|f| f.function.clone());
+        let written = self.facts.written.iter().find(|w| {
+            let bare = w.path.trim_start_matches(UNKNOWN);
+            let same = w.path == key || bare.len() > 4 && key.contains(bare);
+            // A path known only by its shape (`?/?/?`) is the same file only within
+            // one function: a dropper writes and starts it in one place.
+            same && (spelled_out(&w.path) || w.function == function)
         });
-        if let Some((_, data, _)) = written {
-            if data.has(Taint::FETCHED) {
+        if let Some(written) = written {
+            if written.literal_text {
+                // A script this code spells out (a shim, a launcher) was judged as
+                // code when it was written.
+                return;
+            }
+            if written.taint.has(Taint::FETCHED) {
+                // Installers do this on purpose (get-pip, nodeenv): a threat where
+                // it runs by itself, not in a function somebody calls.
                 self.hit(
                     "code.download-exec",
                     at,
-                    Strength::Always,
+                    Strength::WhenRun,
                     "a file downloaded by this code is started".into(),
                 );
             } else {
@@ -2256,10 +2303,8 @@ impl<'a> Analyzer<'a> {
         self.facts
             .written
             .iter()
-            .filter(|(w, _, _)| w == key)
-            .fold(Taint::NONE, |t, (_, data, _)| {
-                t | (*data & Taint::SENSITIVE)
-            })
+            .filter(|w| w.path == key)
+            .fold(Taint::NONE, |t, w| t | (w.taint & Taint::SENSITIVE))
     }
 
     fn network_sink(&mut self, args: &Args<'_>, at: usize, _sym: &str) {
@@ -2322,7 +2367,14 @@ impl<'a> Analyzer<'a> {
                 self.code_in_string(&text, at);
             }
         }
-        self.facts.written.push((path, taint, at));
+        let literal_text =
+            taint == Taint::NONE && data.is_some_and(|d| d.exact_str().is_some() && !d.folded);
+        self.facts.written.push(Written {
+            path,
+            taint,
+            literal_text,
+            function: self.frames.last().and_then(|f| f.function.clone()),
+        });
     }
 
     fn note_param_sink(&mut self, taint: Taint, sink: Sink) {

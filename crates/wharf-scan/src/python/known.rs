@@ -423,11 +423,20 @@ const CREDENTIAL_PATHS: &[&str] = &[
 
 /// Whether a path names credentials. `known_hosts` and `config` under `.ssh` are not secrets.
 pub fn credential_path(text: &str) -> bool {
+    if !looks_like_path(text) {
+        return false;
+    }
     let lower = text.to_ascii_lowercase().replace('\\', "/");
     if lower.contains("known_hosts") || lower.ends_with(".ssh/config") {
         return false;
     }
     CREDENTIAL_PATHS.iter().any(|p| lower.contains(p))
+}
+
+/// A path is one line and not a paragraph: a script or a help text that mentions
+/// `~/.npmrc` is not a read of it.
+fn looks_like_path(text: &str) -> bool {
+    text.len() <= 400 && !text.contains('\n')
 }
 
 /// Files that make a program run at log-in or at every shell start.
@@ -451,6 +460,9 @@ const PERSISTENCE_PATHS: &[&str] = &[
 ];
 
 pub fn persistence_path(text: &str) -> bool {
+    if !looks_like_path(text) {
+        return false;
+    }
     let lower = text.to_ascii_lowercase().replace('\\', "/");
     PERSISTENCE_PATHS.iter().any(|p| lower.contains(p))
 }

@@ -12,6 +12,7 @@
 mod command;
 mod eval;
 mod known;
+mod shape;
 mod value;
 
 use crate::excerpt::{excerpt, line_at};
@@ -37,19 +38,43 @@ pub enum Kind {
     Setup,
 }
 
-/// Analyses one Python file. `None` when it does not parse (old Python 2 code, or a
-/// file meant to confuse parsers): the caller falls back to the text heuristics.
-pub fn scan(name: &str, text: &str, kind: Kind) -> Option<Vec<CodeFinding>> {
-    let parsed = ruff_python_parser::parse_module(text).ok()?;
-    let top = match kind {
-        Kind::Module => Place::Import,
-        Kind::Setup => Place::Install,
-    };
-    let mut analyzer = Analyzer::new(text, top);
-    analyzer.module(&parsed.syntax().body);
-    let mut hits = std::mem::take(&mut analyzer.hits);
-    hits.extend(module_rules(&analyzer, top));
-    Some(findings(name, text, hits, 0))
+/// Analyses one Python file. `Err` says why it could not be parsed (old Python 2
+/// code, or a file meant to confuse parsers): the caller falls back to the text
+/// heuristics.
+pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Vec<CodeFinding>, String> {
+    if let Some(reason) = shape::too_deep(text) {
+        return Err(reason.to_owned());
+    }
+    on_deep_stack(|| {
+        let parsed = ruff_python_parser::parse_module(text).map_err(|e| e.error.to_string())?;
+        let top = match kind {
+            Kind::Module => Place::Import,
+            Kind::Setup => Place::Install,
+        };
+        let mut analyzer = Analyzer::new(text, top);
+        analyzer.module(&parsed.syntax().body);
+        let mut hits = std::mem::take(&mut analyzer.hits);
+        hits.extend(module_rules(&analyzer, top));
+        Ok(findings(name, text, hits, 0))
+    })
+}
+
+/// The stack a file's parse and analysis run on. [`shape::MAX_DEPTH`] bounds their
+/// recursion; this leaves room for it whatever thread the caller scans on (a tokio
+/// blocking thread has 2 MiB). Untouched stack pages cost no memory.
+const SCAN_STACK_BYTES: usize = 256 << 20;
+
+fn on_deep_stack<T: Send>(work: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("wharf-scan-python".into())
+            .stack_size(SCAN_STACK_BYTES)
+            .spawn_scoped(scope, work)
+            .map_err(|e| format!("no thread to parse it on: {e}"))?;
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// The lines of a `.pth` file that `site` executes (those starting with `import`),

@@ -147,3 +147,78 @@ fn pth_lines_hold_only_when_they_do_more_than_import() {
         (Severity::Quarantine, Some(2))
     );
 }
+
+/// Runs `scan` on a thread with a 2 MiB stack, the size of a tokio blocking
+/// thread, so a file built to exhaust the stack fails here as it would there.
+fn scan_on_small_stack(text: String) -> Result<usize, String> {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || scan("pkg/deep.py", &text, Kind::Module).map(|f| f.len()))
+        .expect("spawns")
+        .join()
+        .expect("the scan does not crash")
+}
+
+#[test]
+fn files_nested_too_deeply_to_parse_are_refused_not_crashed_on() {
+    let n = 50_000;
+    for (label, text) in [
+        (
+            "parentheses",
+            format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n)),
+        ),
+        (
+            "lists",
+            format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n)),
+        ),
+        ("concatenation", format!("x = {}'a'\n", "'a' + ".repeat(n))),
+        ("unary operators", format!("x = {}1\n", "-".repeat(n))),
+        ("not", format!("x = {}1\n", "not ".repeat(n))),
+        ("attributes", format!("x = a{}\n", ".b".repeat(n))),
+        ("calls", format!("x = f{}\n", "()".repeat(n))),
+        (
+            "f-strings",
+            format!("x = {}1{}\n", "f'{".repeat(n), "}'".repeat(n)),
+        ),
+        (
+            "indentation",
+            (0..150)
+                .map(|i| format!("{}if x:\n", " ".repeat(i)))
+                .collect::<String>()
+                + &" ".repeat(150)
+                + "pass\n",
+        ),
+    ] {
+        let refused = scan_on_small_stack(text).expect_err(label);
+        assert!(
+            refused.contains("deep") || refused.contains("indentation"),
+            "{label}: {refused}"
+        );
+    }
+}
+
+#[test]
+fn deep_but_ordinary_code_is_analysed() {
+    // 900 levels: deeper than anything written by hand, still parsed and analysed.
+    let n = 450;
+    let text = format!(
+        "import base64\nx = {}base64.b64decode('cHJpbnQoMSk='){}\nexec(x)\n",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
+    assert!(scan_on_small_stack(text).expect("parses") > 0);
+    let table = format!("x = [{}]\n", "-1, ".repeat(100_000));
+    scan_on_small_stack(table).expect("a long flat table parses");
+}
+
+#[test]
+fn values_that_contain_themselves_do_not_loop() {
+    let shapes = [
+        "a = []\n".to_owned() + &"a = [a]\n".repeat(50_000),
+        "a = b\nb = a\nimport base64\na.append(base64.b64decode(b))\nexec(b)\n".to_owned(),
+        "import zipfile, io\nb = io.BytesIO()\nz = zipfile.ZipFile(b)\nb = zipfile.ZipFile(z)\nz.writestr('x', open('/etc/passwd').read())\n".to_owned(),
+    ];
+    for text in shapes {
+        scan_on_small_stack(text).expect("parses");
+    }
+}

@@ -72,6 +72,14 @@ impl Taint {
             | Self::HOST.0,
     );
 
+    /// What an object takes on when one of its attributes is set to a value with
+    /// this taint: what it holds that could be sent (the sensitive kinds) and which
+    /// parameters it came from. That one attribute was fetched or decoded says
+    /// nothing about the object's other attributes, so those kinds stay with it.
+    pub fn spread_to_object(self) -> Self {
+        Self(self.0 & (Self::SENSITIVE.0 | !((1u64 << Self::PARAM_SHIFT) - 1)))
+    }
+
     /// The sensitive kinds present, most serious first, for an explanation.
     pub fn describe(self) -> &'static str {
         [
@@ -110,6 +118,9 @@ pub const UNKNOWN: char = '\u{1}';
 pub const MAX_CONST_BYTES: usize = 1 << 20;
 /// Containers longer than this keep only their taint.
 pub const MAX_ITEMS: usize = 4096;
+
+/// How many levels of containers a value keeps (`[[x]]` is two).
+pub const MAX_NESTING: usize = 3;
 
 /// A constant the analysis could compute.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +242,26 @@ impl Value {
         match self.konst {
             Some(Const::Int(i)) => Some(i),
             _ => None,
+        }
+    }
+
+    /// Makes this value fit inside a container: containers hold at most
+    /// [`MAX_NESTING`] levels, so `a = [a]` repeated cannot build a value deeper than
+    /// the stack. What is cut off leaves its taint behind.
+    pub fn into_item(mut self) -> Self {
+        self.truncate(MAX_NESTING - 1);
+        self
+    }
+
+    fn truncate(&mut self, levels: usize) {
+        if levels == 0 {
+            self.taint = self.deep_taint();
+            self.items.clear();
+            self.keys.clear();
+        } else {
+            for item in &mut self.items {
+                item.truncate(levels - 1);
+            }
         }
     }
 
