@@ -60,6 +60,10 @@ pub struct Collector {
     in_functions: Vec<(usize, String, Severity)>,
     /// `module:function` of every console and GUI script.
     entry_points: Vec<(String, String)>,
+    /// `.pth` lines (file, line number) and the modules each imports.
+    pth_imports: Vec<(String, usize, Vec<String>)>,
+    /// Python files whose import runs commands, executes code or uses the network.
+    active_modules: Vec<String>,
 }
 
 struct Member {
@@ -79,6 +83,8 @@ impl Collector {
             current: None,
             in_functions: Vec::new(),
             entry_points: Vec::new(),
+            pth_imports: Vec::new(),
+            active_modules: Vec::new(),
         }
     }
 
@@ -102,7 +108,33 @@ impl Collector {
                 }
             }
         }
+        self.judge_pth_imports();
         self.report
+    }
+
+    /// A `.pth` line that imports a module of this package runs that module's top
+    /// level at every interpreter start.
+    fn judge_pth_imports(&mut self) {
+        for (file, line, modules) in &self.pth_imports {
+            let Some(module) = modules.iter().find(|m| {
+                self.active_modules
+                    .iter()
+                    .any(|active| module_file_matches(m, active))
+            }) else {
+                continue;
+            };
+            let finding = self.report.findings.iter_mut().find(|f| {
+                f.rule == "install.pth-import"
+                    && f.file.as_deref() == Some(file)
+                    && f.line.and_then(|l| usize::try_from(l).ok()) == Some(*line)
+            });
+            if let Some(finding) = finding {
+                finding.severity = finding.severity.max(Severity::Quarantine);
+                finding.explanation = format!(
+                    "this .pth line imports `{module}`, whose import runs commands, executes code or uses the network, at every interpreter start"
+                );
+            }
+        }
     }
 
     fn push_code(&mut self, found: Vec<CodeFinding>) {
@@ -173,6 +205,9 @@ impl MemberSink for Collector {
             (Role::Pth, _) => {
                 let found = python::scan_pth(&member.name, &text);
                 self.push_code(found);
+                for (line, modules) in pth_imports(&text) {
+                    self.pth_imports.push((member.name.clone(), line, modules));
+                }
             }
             (Role::EntryPoints, _) => self.entry_points.extend(entry_points(&text)),
             (_, Some(_)) if member.truncated => {
@@ -182,7 +217,12 @@ impl MemberSink for Collector {
                 self.report.findings.extend(findings);
             }
             (_, Some(kind)) => match python::scan(&member.name, &text, kind) {
-                Ok(found) => self.push_code(found),
+                Ok(scanned) => {
+                    if scanned.active_at_top {
+                        self.active_modules.push(member.name.clone());
+                    }
+                    self.push_code(scanned.findings);
+                }
                 Err(reason) => {
                     self.report.findings.push(unparsable(&member.name, &reason));
                     let findings = source::scan(&member.name, &text, member.role);
@@ -235,6 +275,28 @@ fn entry_points(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The modules each executed line of a `.pth` file imports, by line number:
+/// `import a, b.c as d; …` gives `a` and `b.c`.
+fn pth_imports(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some(rest) = line
+            .strip_prefix("import ")
+            .or_else(|| line.strip_prefix("import\t"))
+        else {
+            continue;
+        };
+        let statement = rest.split(';').next().unwrap_or("");
+        let modules: Vec<String> = statement
+            .split(',')
+            .filter_map(|part| part.split_whitespace().next())
+            .map(str::to_owned)
+            .collect();
+        out.push((index + 1, modules));
+    }
+    out
+}
+
 /// Whether `file` (a wheel member) is the source of `module`.
 fn module_file_matches(module: &str, file: &str) -> bool {
     let path = module.replace('.', "/");
@@ -266,5 +328,17 @@ mod tests {
         assert!(module_file_matches("demo.cli", "demo/cli.py"));
         assert!(module_file_matches("demo", "demo/__init__.py"));
         assert!(!module_file_matches("demo", "demo/cli.py"));
+    }
+
+    #[test]
+    fn pth_lines_name_the_modules_they_import() {
+        let text = "# comment\nimport a, b.c as d; a.run()\n./src\nimport\te\n";
+        assert_eq!(
+            pth_imports(text),
+            [
+                (2, vec!["a".to_owned(), "b.c".to_owned()]),
+                (4, vec!["e".to_owned()])
+            ]
+        );
     }
 }

@@ -159,3 +159,33 @@ fn a_python_file_too_large_to_parse_is_reported_with_its_size_not_a_parse_error(
     assert_eq!(finding.evidence.as_deref(), Some("larger than 16 MiB"));
     assert_eq!(report.verdict(), Verdict::Pass);
 }
+
+#[test]
+fn a_pth_line_is_judged_by_what_the_module_it_imports_does() {
+    let scan = |module: &str| {
+        let wheel = hostile::base_wheel()
+            .file("zz_hook.pth", "import pthhook\n")
+            .file("pthhook/__init__.py", module)
+            .build();
+        let report = scan_archive(
+            Cursor::new(&wheel),
+            DistKind::BdistWheel,
+            &Limits::default(),
+        )
+        .unwrap();
+        report
+            .findings
+            .into_iter()
+            .find(|f| f.rule == "install.pth-import")
+            .expect("the .pth line is reported")
+    };
+    let active = scan("import subprocess\nsubprocess.Popen(['true'])\n");
+    assert_eq!(active.severity, Severity::Quarantine);
+    assert!(
+        active.explanation.contains("`pthhook`"),
+        "{}",
+        active.explanation
+    );
+    let quiet = scan("import sys\nVERSION = sys.version_info\n");
+    assert_eq!(quiet.severity, Severity::Warn);
+}

