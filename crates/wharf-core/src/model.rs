@@ -507,6 +507,23 @@ pub struct ScanReport {
     pub review: Option<Review>,
 }
 
+/// The reports of a project's previous published release, which a new release's
+/// findings are compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorRelease {
+    pub version: String,
+    pub reports: Vec<PriorReport>,
+}
+
+/// One published file's report in a [`PriorRelease`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorReport {
+    /// A JSON array of findings.
+    pub findings: String,
+    /// A reviewer released the file.
+    pub released: bool,
+}
+
 /// An administrator's decision on a held file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Review {

@@ -196,6 +196,13 @@ pub trait VerificationRepo: Send + Sync {
     /// pending look-alike is not a name anyone relies on yet, and must not
     /// block the real one.
     async fn published_names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError>;
+    /// The reports of the published files of the project's latest release other
+    /// than `except_version` (latest by upload), if it has one.
+    async fn prior_release(
+        &self,
+        project: &str,
+        except_version: &str,
+    ) -> Result<Option<PriorRelease>, RepoError>;
     /// Whether the project has a published file other than `except_file`.
     async fn has_other_published(
         &self,

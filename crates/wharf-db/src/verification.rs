@@ -6,8 +6,12 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use wharf_core::model::{
-    FileRecord, FileStatus, HeldFile, NewReview, RecordVerdict, Review, ScanReport, VerdictOutcome,
+    FileRecord, FileStatus, HeldFile, NewReview, PriorRelease, PriorReport, RecordVerdict, Review,
+    ScanReport, VerdictOutcome,
 };
+
+/// The review decision that published a held file, as stored.
+const RELEASED: &str = "released";
 use wharf_core::ports::{RepoError, VerificationRepo};
 use wharf_core::{NormalizedName, Timestamp};
 
@@ -276,6 +280,41 @@ impl VerificationRepo for Database {
         .await
         .map_err(repo_error)?;
         Ok(found.into_iter().map(|(n,)| n).collect())
+    }
+
+    async fn prior_release(
+        &self,
+        project: &str,
+        except_version: &str,
+    ) -> Result<Option<PriorRelease>, RepoError> {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT r.version, sr.findings, sr.review
+             FROM files f JOIN releases r ON r.id = f.release_id
+             JOIN scan_reports sr ON sr.file_id = f.id
+             WHERE f.status = 'published' AND f.release_id = (
+                 SELECT f2.release_id FROM files f2
+                 JOIN releases r2 ON r2.id = f2.release_id
+                 JOIN projects p ON p.id = f2.project_id
+                 WHERE p.normalized = $1 AND r2.version <> $2 AND f2.status = 'published'
+                 ORDER BY f2.uploaded_at DESC, f2.id DESC LIMIT 1)
+             ORDER BY f.id",
+        )
+        .bind(project)
+        .bind(except_version)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        let Some(version) = rows.first().map(|(v, _, _)| v.clone()) else {
+            return Ok(None);
+        };
+        let reports = rows
+            .into_iter()
+            .map(|(_, findings, review)| PriorReport {
+                findings,
+                released: review.as_deref() == Some(RELEASED),
+            })
+            .collect();
+        Ok(Some(PriorRelease { version, reports }))
     }
 
     async fn has_other_published(

@@ -17,5 +17,7 @@ pub fn finding(e: &ArtifactError) -> Finding {
             .map_or("the archive was refused", |r| r.explanation)
             .to_owned(),
         context: None,
+        fingerprint: None,
+        history: None,
     }
 }

@@ -61,6 +61,8 @@ pub fn check(kind: wharf_core::DistKind, name: &str, head: &[u8]) -> Option<Find
         evidence: Some(format!("{format} magic bytes")),
         explanation,
         context: None,
+        fingerprint: None,
+        history: None,
     })
 }
 

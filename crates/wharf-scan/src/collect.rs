@@ -248,6 +248,8 @@ fn unparsable(name: &str, reason: &str) -> Finding {
         explanation: "this Python file could not be read as Python 3 (the evidence says why), so only its text was checked"
             .into(),
         context: None,
+        fingerprint: None,
+        history: None,
     }
 }
 

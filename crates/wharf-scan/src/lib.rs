@@ -22,7 +22,7 @@ mod rules;
 mod source;
 
 pub use names::{NameContext, PopularNames};
-pub use report::{Context, Finding, Report, Severity, Verdict};
+pub use report::{Context, Finding, History, Previous, Report, Severity, Verdict};
 pub use rules::{Rule, RULES, RULES_VERSION};
 
 use std::io::{Read, Seek};
@@ -83,6 +83,7 @@ pub fn scan_and_read<R: Read + Seek>(
             report.push(archive::finding(e));
         }
     }
+    report.fingerprint();
     (report, read)
 }
 

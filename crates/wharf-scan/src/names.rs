@@ -260,6 +260,8 @@ fn finding(rule: &str, evidence: String, explanation: &str) -> Finding {
         evidence: Some(evidence),
         explanation: explanation.to_owned(),
         context: None,
+        fingerprint: None,
+        history: None,
     }
 }
 

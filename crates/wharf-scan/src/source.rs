@@ -348,6 +348,8 @@ impl Emit<'_> {
             evidence: Some(excerpt(content, at.offset - start)),
             explanation,
             context: None,
+            fingerprint: None,
+            history: None,
         });
     }
 }

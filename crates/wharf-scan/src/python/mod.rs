@@ -136,6 +136,8 @@ pub fn scan_pth(name: &str, text: &str) -> Vec<CodeFinding> {
                     "this .pth line imports a module at every interpreter start".into()
                 },
                 context: Some(Context::Pth),
+                fingerprint: None,
+                history: None,
             },
             function: None,
             if_run: severity,
@@ -257,6 +259,8 @@ fn findings(name: &str, text: &str, hits: Vec<Hit>, base: usize) -> Vec<CodeFind
                     evidence: Some(excerpt(content, offset - start)),
                     explanation: format!("{}{}", hit.why, where_it_runs(context)),
                     context: Some(context),
+                    fingerprint: None,
+                    history: None,
                 },
                 function: hit.function,
                 if_run,

@@ -38,7 +38,7 @@ use wharf_core::ports::{
 use wharf_core::proxy::{CachedPage, NewProxyRule, ProxyRule, RuleKind, Spec, PYPI};
 use wharf_core::{DistFilename, NormalizedName, Timestamp, ValidationError, Version};
 use wharf_scan::names::Ecosystem;
-use wharf_scan::{NameContext, PopularNames, Severity};
+use wharf_scan::{NameContext, PopularNames};
 use wharf_upstream::simple::{PageFetch, SimpleIndex, SimpleSettings, UpstreamFile, UpstreamPage};
 use wharf_upstream::UpstreamError;
 
@@ -462,10 +462,8 @@ impl PypiProxy {
             Some(report) => {
                 let findings: Vec<wharf_scan::Finding> =
                     serde_json::from_str(&report.findings).unwrap_or_default();
-                let held: Vec<&wharf_scan::Finding> = findings
-                    .iter()
-                    .filter(|f| f.severity >= Severity::Quarantine)
-                    .collect();
+                let held: Vec<&wharf_scan::Finding> =
+                    findings.iter().filter(|f| f.holds()).collect();
                 (
                     held.iter().map(|f| f.rule.clone()).collect(),
                     held.first()
@@ -1048,6 +1046,13 @@ impl PypiProxy {
                 local: &[],
             },
         ));
+        crate::services::verify::remember_prior(
+            self.verification.as_ref(),
+            name,
+            dist.version.canonical(),
+            &mut report,
+        )
+        .await?;
         let status = crate::services::verify::status_for(report.verdict());
         let findings = serde_json::to_string(&report.findings)
             .map_err(|e| ProxyError::Internal(e.to_string()))?;

@@ -366,6 +366,7 @@ impl Uploads {
                 filename: &filename,
                 project: project.as_str(),
                 uploader_id: who.user.id,
+                version: &release_version,
                 first_file,
             };
             match scan

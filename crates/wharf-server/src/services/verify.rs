@@ -24,15 +24,17 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use wharf_artifact::Limits;
 use wharf_core::model::User;
 use wharf_core::model::{
-    FileStatus, HeldFile, Job, NewAuditEvent, RecordVerdict, UploadVerdict, VerdictOutcome,
-    VERIFY_JOB,
+    FileStatus, HeldFile, Job, NewAuditEvent, PriorRelease, RecordVerdict, UploadVerdict,
+    VerdictOutcome, VERIFY_JOB,
 };
 use wharf_core::ports::{
     BlobError, BlobKey, BlobLocation, BlobStore, JobQueue, RepoError, VerificationRepo,
 };
 use wharf_core::{NormalizedName, Timestamp};
 use wharf_scan::names::Ecosystem;
-use wharf_scan::{Finding, NameContext, PopularNames, Report, Severity, Verdict};
+use wharf_scan::{
+    Finding, History, NameContext, PopularNames, Previous, Report, Severity, Verdict,
+};
 
 /// Retries of a job that failed for a reason other than its file (storage down).
 const MAX_ATTEMPTS: i64 = 5;
@@ -149,6 +151,7 @@ impl UploadScan {
                 .findings
                 .extend(check_name(repo, file.project, file.uploader_id).await?);
         }
+        remember_prior(repo, file.project, file.version, &mut report).await?;
         let to = status_for(report.verdict());
         let findings = serde_json::to_string(&report.findings)
             .map_err(|e| VerifyError::Scan(e.to_string()))?;
@@ -174,6 +177,8 @@ pub struct UploadedFile<'a> {
     pub filename: &'a str,
     pub project: &'a str,
     pub uploader_id: i64,
+    /// The release it joins, as stored.
+    pub version: &'a str,
     /// Whether the project has no published file yet.
     pub first_file: bool,
 }
@@ -440,6 +445,13 @@ impl Verification {
         let mut report = archive.map_err(|e| VerifyError::Scan(e.to_string()))??;
         drop(scratch);
         report.findings.extend(names?);
+        remember_prior(
+            self.repo.as_ref(),
+            &held.project,
+            &held.file.version,
+            &mut report,
+        )
+        .await?;
         Ok(report)
     }
 
@@ -471,7 +483,7 @@ impl Verification {
             summary.scanned += 1;
             let known = previously_held(&held);
             let new_rules: Vec<String> = report
-                .at_least(Severity::Quarantine)
+                .holding()
                 .filter(|f| !known.contains(&key_of(f)))
                 .map(|f| f.rule.clone())
                 .collect();
@@ -542,10 +554,7 @@ pub(crate) fn verdict_event(
     to: FileStatus,
     reason: &str,
 ) -> NewAuditEvent {
-    let held_for: Vec<&str> = report
-        .at_least(Severity::Quarantine)
-        .map(|f| f.rule.as_str())
-        .collect();
+    let held_for: Vec<&str> = report.holding().map(|f| f.rule.as_str()).collect();
     let action = match to {
         FileStatus::Published => "file.published",
         _ => "file.quarantined",
@@ -575,6 +584,47 @@ async fn check_name(
         local: &local,
     };
     Ok(wharf_scan::scan_name(project, &context))
+}
+
+/// Compares a report with the project's previous published release (see
+/// [`Report::remember`]): what a reviewer released there, with the same code,
+/// does not hold this release again, and what is new is marked so.
+pub(crate) async fn remember_prior(
+    repo: &dyn VerificationRepo,
+    project: &str,
+    version: &str,
+    report: &mut Report,
+) -> Result<(), RepoError> {
+    report.fingerprint();
+    if let Some(prior) = repo.prior_release(project, version).await? {
+        report.remember(&previous_of(prior));
+    }
+    Ok(())
+}
+
+/// The fingerprints a prior release's reports hold. A holding finding counts as
+/// released when a reviewer released its file, or when it was itself carried
+/// over from the release before (so a chain of releases stays released).
+fn previous_of(prior: PriorRelease) -> Previous {
+    let mut previous = Previous {
+        version: prior.version,
+        ..Previous::default()
+    };
+    for report in prior.reports {
+        let findings: Vec<Finding> = serde_json::from_str(&report.findings).unwrap_or_default();
+        for finding in findings {
+            let print = finding
+                .fingerprint
+                .clone()
+                .unwrap_or_else(|| finding.fingerprint_of());
+            let carried = matches!(finding.history, Some(History::ReleasedBefore { .. }));
+            if finding.severity == Severity::Quarantine && (report.released || carried) {
+                previous.released.insert(print.clone());
+            }
+            previous.seen.insert(print);
+        }
+    }
+    previous
 }
 
 /// What a rescan did.
