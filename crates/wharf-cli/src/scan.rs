@@ -9,10 +9,11 @@ use wharf_scan::names::Ecosystem;
 use wharf_scan::{NameContext, PopularNames, Report, Verdict};
 
 pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let results = scan_all(files);
     let mut out = std::io::stdout().lock();
     let mut held = 0usize;
-    for path in files {
-        let (report, bytes) = scan_one(path)?;
+    for (path, result) in files.iter().zip(results) {
+        let (report, bytes) = result?;
         let verdict = report.verdict();
         if verdict != Verdict::Pass {
             held += 1;
@@ -38,7 +39,41 @@ pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn scan_one(path: &Path) -> anyhow::Result<(Report, u64)> {
+/// One file's report and its size in bytes.
+type Scanned = anyhow::Result<(Report, u64)>;
+
+/// Scans every file, one per core at a time; the results are in the order given.
+fn scan_all(files: &[PathBuf]) -> Vec<Scanned> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Scanned>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else {
+                    return;
+                };
+                let result = scan_one(path);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| Err(anyhow::anyhow!("the scan did not finish")))
+        })
+        .collect()
+}
+
+fn scan_one(path: &Path) -> Scanned {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -97,4 +132,34 @@ fn write_text(out: &mut impl Write, path: &Path, report: &Report) -> std::io::Re
         writeln!(out, "             {}", f.explanation)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_the_order_the_files_were_given() {
+        let files: Vec<PathBuf> = (0..7)
+            .map(|i| match i % 2 {
+                0 => PathBuf::from(format!("/nonexistent/missing-{i}.whl")),
+                _ => PathBuf::from(format!("notes-{i}.txt")),
+            })
+            .collect();
+        let results = scan_all(&files);
+        assert_eq!(results.len(), files.len());
+        for (i, (path, result)) in files.iter().zip(results).enumerate() {
+            let error = result.expect_err("neither file can be scanned").to_string();
+            assert!(
+                error.starts_with(&path.display().to_string()),
+                "{i}: {error}"
+            );
+            let expected = if i % 2 == 0 {
+                "cannot open"
+            } else {
+                "only .whl and .tar.gz"
+            };
+            assert!(error.contains(expected), "{i}: {error}");
+        }
+    }
 }

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         routes::mcp::versions,
         routes::mcp::version,
         routes::mcp::publish_server,
+        routes::mcp::validate_server,
         routes::mcp::version_status,
         routes::mcp::server_status,
         routes::mcp::add_publisher,

@@ -84,11 +84,13 @@ async fn catalog_and_deployment_bodies() {
     insta::assert_json_snapshot!("mcp_entry", entry.json(), {
         "._meta.*.publishedAt" => "[time]",
         "._meta.*.updatedAt" => "[time]",
+        "._meta.*.statusChangedAt" => "[time]",
     });
     let list = t.get("/v0/servers", &[]).await.json();
     insta::assert_json_snapshot!("mcp_list", list, {
         ".servers[]._meta.*.publishedAt" => "[time]",
         ".servers[]._meta.*.updatedAt" => "[time]",
+        ".servers[]._meta.*.statusChangedAt" => "[time]",
     });
     let problem = t
         .post_json("/v0/publish", Some(&publisher), r#"{"name": "x"}"#)

@@ -848,7 +848,10 @@ async fn listing_pages_with_cursors_and_search_ranks_a_name_match_first() {
         .await
         .json();
     assert_eq!(second["metadata"]["count"], 1);
-    assert!(second["metadata"]["nextCursor"].is_null());
+    assert!(
+        second["metadata"].get("nextCursor").is_none(),
+        "the last page has no nextCursor key: {second}"
+    );
 
     let hits = c.t.get("/v0/servers?search=weather", &[]).await.json();
     let names: Vec<&str> = hits["servers"]
@@ -1000,4 +1003,167 @@ async fn catalog_search_refuses_control_characters_and_is_rate_limited() {
     assert!(!r.header("retry-after").is_empty());
     // Listing without a search is not a search.
     assert_eq!(t.get("/v0/servers", &[]).await.status, StatusCode::OK);
+}
+
+/// What third-party registry clients and the official API expect (issue 16, part 4).
+#[tokio::test]
+async fn the_registry_api_answers_as_the_official_one_does() {
+    let c = catalog().await;
+    let remote = |version: &str| {
+        json!({ "name": "io.github.alice/hosted", "description": "A hosted server", "version": version,
+                "remotes": [{ "type": "streamable-http", "url": "https://mcp.example.org/x" }] })
+    };
+    for version in ["1.0.0", "1.1.0", "1.2.0"] {
+        let r = publish(&c.t, &c.alice, &remote(version)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    // Versions newest first.
+    let versions =
+        c.t.get("/v0.1/servers/io.github.alice%2Fhosted/versions", &[])
+            .await
+            .json();
+    let listed: Vec<&str> = versions["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["server"]["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["1.2.0", "1.1.0", "1.0.0"]);
+    assert!(
+        versions["metadata"].get("nextCursor").is_none(),
+        "{versions}"
+    );
+
+    // statusChangedAt starts at the publish time and moves with a status change.
+    let official = |v: &Value| v["_meta"]["io.modelcontextprotocol.registry/official"].clone();
+    let before = official(
+        &c.t.get("/v0.1/servers/io.github.alice%2Fhosted/versions/1.0.0", &[])
+            .await
+            .json(),
+    );
+    assert_eq!(before["statusChangedAt"], before["publishedAt"], "{before}");
+    let r =
+        c.t.send(
+            axum::http::Request::patch(
+                "/v0.1/servers/io.github.alice%2Fhosted/versions/1.0.0/status",
+            )
+            .header("authorization", format!("Bearer {}", c.alice))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(r#"{"status":"deleted"}"#))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let after = official(&r.json());
+    assert!(
+        after["statusChangedAt"].as_str().unwrap() > before["statusChangedAt"].as_str().unwrap(),
+        "{after}"
+    );
+
+    // updated_since always includes deleted versions; refusing them with it is a 400.
+    let since = "updated_since=2000-01-01T00:00:00Z";
+    let synced = c.t.get(&format!("/v0.1/servers?{since}"), &[]).await.json();
+    assert_eq!(synced["metadata"]["count"], 3, "{synced}");
+    let r =
+        c.t.get(&format!("/v0.1/servers?{since}&include_deleted=false"), &[])
+            .await;
+    assert_problem(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "query.include_deleted",
+        "always includes deleted",
+    );
+    let plain = c.t.get("/v0.1/servers", &[]).await.json();
+    assert_eq!(plain["metadata"]["count"], 2);
+
+    // Labels as valueHint, and a remote URL that starts with a variable.
+    let labelled = json!({
+        "name": "io.github.alice/labelled", "description": "Labels", "version": "1.0.0",
+        "remotes": [{ "type": "streamable-http", "url": "{base_url}/mcp",
+                      "variables": { "base_url": { "description": "Your tenant's address" } } }],
+        "packages": [{ "registryType": "npm", "identifier": "weather-npm", "version": "1.2.3",
+                       "transport": { "type": "stdio" },
+                       "packageArguments": [
+                           { "type": "positional", "valueHint": "<YOUR_API_KEY>" },
+                           { "type": "positional", "valueHint": "transactions:read,reimbursements:read" } ] }]
+    });
+    let r =
+        c.t.post_json("/v0.1/validate", None, &labelled.to_string())
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json(), json!({"valid": true, "issues": []}));
+}
+
+#[tokio::test]
+async fn validate_needs_no_token_and_lists_every_issue() {
+    let c = catalog().await;
+    let bad = json!({ "name": "no-namespace", "description": "x", "version": "1.0.0",
+                      "remotes": [{ "type": "streamable-http", "url": "http://10.0.0.1/mcp" }] });
+    let r =
+        c.t.post_json("/v0.1/validate", None, &bad.to_string())
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["valid"], false);
+    let paths: Vec<&str> = body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"name"), "{body}");
+    assert!(paths.contains(&"remotes[0].url"), "{body}");
+    assert!(body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["severity"] == "error" && i["type"] == "semantic"));
+
+    let r = c.t.post_json("/v0.1/validate", None, "{not json").await;
+    let body = r.json();
+    assert_eq!(body["valid"], false);
+    assert_eq!(body["issues"][0]["type"], "schema");
+    assert!(
+        body["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{body}"
+    );
+
+    // Nothing was stored.
+    let r = c.t.get("/v0.1/servers/no-namespace/versions", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn public_read_cors_opens_reads_of_the_registry_api_and_nothing_else() {
+    let origin = [("origin", "https://client.example")];
+    let closed = catalog().await;
+    let r = closed.t.get("/v0.1/servers", &origin).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("access-control-allow-origin"), "");
+
+    let c = catalog_with(|c| c.mcp_public_read_cors = true).await;
+    let r = c.t.get("/v0.1/servers", &origin).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+    assert_eq!(r.header("access-control-allow-credentials"), "");
+    let preflight = |method: &str, uri: &str| {
+        axum::http::Request::options(uri)
+            .header("origin", "https://client.example")
+            .header("access-control-request-method", method)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let r = c.t.send(preflight("GET", "/v0/servers?search=x")).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(r.header("access-control-allow-origin"), "*");
+    assert_eq!(r.header("access-control-allow-methods"), "GET, HEAD");
+    // Writes and the rest of the API stay on the allowlist.
+    let r = c.t.send(preflight("POST", "/v0.1/publish")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(r.header("access-control-allow-origin"), "");
+    let r = c.t.get("/api/v1/projects", &origin).await;
+    assert_eq!(r.header("access-control-allow-origin"), "");
 }

@@ -209,6 +209,31 @@ pub(super) fn check_named_list<'v>(
     }
 }
 
+/// Longest `valueHint` accepted.
+const MAX_LABEL_CHARS: usize = 200;
+
+/// A label shown to people: printable text of 1 to [`MAX_LABEL_CHARS`] characters.
+fn check_label(label: &str) -> Result<(), String> {
+    if label.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if label.chars().count() > MAX_LABEL_CHARS {
+        return Err(format!("is longer than {MAX_LABEL_CHARS} characters"));
+    }
+    if label.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return Err(format!(
+            "'{}' contains a control or invisible character; use printable text",
+            printable(label)
+        ));
+    }
+    Ok(())
+}
+
+/// Format characters that hide or reorder text: zero-width and bidi controls.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 /// A runtime or package argument. Records what it declares for templates:
 /// a named argument by its flag name, a positional one by its `valueHint`
 /// (upstream resolves `{x}` against both).
@@ -262,11 +287,13 @@ pub(super) fn check_argument(
                 report.fail(path, "a positional argument needs a value or a valueHint");
             }
             if let Some(hint) = hint {
-                match check_template_name(hint) {
-                    Ok(()) => {
-                        declared.insert(hint.to_owned(), literal_values(obj));
-                    }
-                    Err(e) => report.fail(&child(path, "valueHint"), e),
+                // A label for people (`<YOUR_API_KEY>`, `src/server.py`); it never
+                // reaches argv. One that is also a variable name can be used in
+                // templates.
+                if let Err(e) = check_label(hint) {
+                    report.fail(&child(path, "valueHint"), e);
+                } else if check_template_name(hint).is_ok() {
+                    declared.insert(hint.to_owned(), literal_values(obj));
                 }
             }
         }
@@ -455,8 +482,28 @@ mod tests {
             argument(json!({"type": "positional", "value": "mcp"})).0,
             vec![]
         );
+        // Labels as real published servers write them are accepted; only a
+        // hint that is a variable name is declared for templates.
+        for label in [
+            "<YOUR_API_KEY>",
+            "src/server.py",
+            "transactions:read,reimbursements:read",
+            "a b",
+        ] {
+            let (found, declared) = argument(json!({"type": "positional", "valueHint": label}));
+            assert_eq!(found, vec![], "{label}");
+            assert!(declared.is_empty(), "{label}");
+        }
+        for bad in ["", "   ", "a\u{7}b", "a\u{202e}b"] {
+            assert_eq!(
+                paths(&argument(json!({"type": "positional", "valueHint": bad})).0),
+                ["a.valueHint"],
+                "{bad:?}"
+            );
+        }
+        let long = "x".repeat(201);
         assert_eq!(
-            paths(&argument(json!({"type": "positional", "valueHint": "a b"})).0),
+            paths(&argument(json!({"type": "positional", "valueHint": long})).0),
             ["a.valueHint"]
         );
     }

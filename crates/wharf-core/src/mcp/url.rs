@@ -50,6 +50,9 @@ pub(super) fn check_url(
     policy: UrlPolicy,
     templates: &Templates<'_>,
 ) -> Result<(), String> {
+    if role == UrlRole::Remote && raw.starts_with('{') {
+        return check_templated_base(raw, policy, templates);
+    }
     let url = parse(raw, templates)?;
     let is_https = url.scheme == "https";
     match (&url.host, role) {
@@ -84,6 +87,57 @@ pub(super) fn check_url(
         }
         Host::Templated(_) => Ok(()),
     }
+}
+
+/// A remote URL whose scheme and host come from a variable (`{base_url}/mcp`,
+/// allowed by the draft schema). The variable must be declared; each literal
+/// value it may take (value, default, choices) must make a URL that passes as a
+/// remote. A value the user supplies is vetted where it is used, as any URL.
+fn check_templated_base(
+    raw: &str,
+    policy: UrlPolicy,
+    templates: &Templates<'_>,
+) -> Result<(), String> {
+    let shown = printable(raw);
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("is longer than {MAX_URL_LEN} characters"));
+    }
+    if let Some(c) = raw.chars().find(|&c| !c.is_ascii_graphic() || c == '\\') {
+        return Err(format!(
+            "'{shown}' contains '{}'; URLs here are plain ASCII without spaces or backslashes",
+            c.escape_debug()
+        ));
+    }
+    let names = template_names(raw).map_err(|e| format!("'{shown}' {e}"))?;
+    let Templates::Vars {
+        declared,
+        declare_hint,
+    } = templates
+    else {
+        return Err(format!("'{shown}' must not contain {{placeholders}}"));
+    };
+    if let Some(missing) = names.iter().find(|n| !declared.contains_key(**n)) {
+        return Err(format!(
+            "'{shown}' uses {{{missing}}} but no such variable is declared; {declare_hint}"
+        ));
+    }
+    let base = names[0];
+    for candidate in declared.get(base).into_iter().flatten() {
+        let concrete = raw.replacen(&format!("{{{base}}}"), candidate, 1);
+        if concrete.starts_with('{') {
+            return Err(format!(
+                "the variable {{{base}}} may be '{}', which does not start an absolute URL",
+                printable(candidate)
+            ));
+        }
+        check_url(&concrete, UrlRole::Remote, policy, templates).map_err(|e| {
+            format!(
+                "the variable {{{base}}} may be '{}': {e}",
+                printable(candidate)
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// [`check_url`] for a [`UrlRole::Site`] URL without placeholders: https, and
@@ -505,6 +559,39 @@ mod tests {
 
     fn site(raw: &str, policy: UrlPolicy) -> Result<(), String> {
         check_url(raw, Site, policy, &Templates::None)
+    }
+
+    #[test]
+    fn a_remote_url_may_start_with_a_declared_variable() {
+        let mut declared = BTreeMap::new();
+        declared.insert("base_url".to_owned(), Vec::new());
+        let vars = Templates::Vars {
+            declared: &declared,
+            declare_hint: "declare it",
+        };
+        assert_eq!(
+            check_url("{base_url}/mcp", Remote, Production, &vars),
+            Ok(())
+        );
+        let err = check_url("{other}/mcp", Remote, Production, &vars).unwrap_err();
+        assert!(err.contains("{other}"), "{err}");
+        assert!(check_url("{base_url}/mcp", Site, Production, &vars).is_err());
+        assert!(check_url("{base_url}/m cp", Remote, Production, &vars).is_err());
+
+        // Literal values it may take are vetted like any remote.
+        declared.insert(
+            "base_url".to_owned(),
+            vec![
+                "https://mcp.example.com".to_owned(),
+                "http://10.0.0.1".to_owned(),
+            ],
+        );
+        let vars = Templates::Vars {
+            declared: &declared,
+            declare_hint: "declare it",
+        };
+        let err = check_url("{base_url}/mcp", Remote, Production, &vars).unwrap_err();
+        assert!(err.contains("10.0.0.1"), "{err}");
     }
 
     #[test]

@@ -269,6 +269,8 @@ pub struct Analyzer<'a> {
     /// The top level (and what it calls) runs commands, executes code or uses the
     /// network: importing the module does something.
     pub active_at_top: bool,
+    /// While summarizing: a function called one whose summary did not exist yet.
+    summary_missed: bool,
     /// Names the module starts with: the caller's, for code run by `exec()`.
     inherited: BTreeMap<String, Value>,
     functions: BTreeMap<String, &'a ast::StmtFunctionDef>,
@@ -299,6 +301,7 @@ impl<'a> Analyzer<'a> {
             globals: BTreeMap::new(),
             inherited: BTreeMap::new(),
             active_at_top: false,
+            summary_missed: false,
             functions: BTreeMap::new(),
             classes: BTreeSet::new(),
             install_classes: BTreeSet::new(),
@@ -327,11 +330,16 @@ impl<'a> Analyzer<'a> {
         self.frames.push(self.frame(None, None, self.top));
         self.block(body);
         self.frames.pop();
-        // Twice, so a function calling another sees the other's summary.
+        // A second time when a function called another not yet summarized, so it
+        // sees the other's summary.
         for _ in 0..2 {
+            self.summary_missed = false;
             for name in &names {
                 let summary = self.summarize(name);
                 self.summaries.insert(name.clone(), summary);
+            }
+            if !self.summary_missed {
+                break;
             }
         }
         self.recording = true;
@@ -1925,6 +1933,7 @@ impl<'a> Analyzer<'a> {
             return frame.summary.ret;
         }
         let Some(summary) = self.summaries.get(name).cloned() else {
+            self.summary_missed |= self.functions.contains_key(name);
             return Value::tainted(args.taint());
         };
         let mut v = summary.ret.clone();
@@ -1957,6 +1966,7 @@ impl<'a> Analyzer<'a> {
     /// the keys it is given.
     fn key_callback(&mut self, callback: &str, at: usize) {
         let Some(summary) = self.summaries.get(callback).cloned() else {
+            self.summary_missed |= self.functions.contains_key(callback);
             return;
         };
         let sinks: Vec<Sink> = summary.param_sinks.iter().map(|(_, s)| *s).collect();

@@ -426,11 +426,45 @@ pub fn credential_path(text: &str) -> bool {
     if !looks_like_path(text) {
         return false;
     }
+    // One pass over the text finds any of the paths; only a hit pays for the
+    // lower-cased copy the exceptions are checked on. Every string literal of a
+    // file comes through here, so this is on the scanner's hot path.
+    if !CREDENTIAL_MATCHER.is_match(text) {
+        return false;
+    }
     let lower = text.to_ascii_lowercase().replace('\\', "/");
     if lower.contains("known_hosts") || lower.ends_with(".ssh/config") {
         return false;
     }
     CREDENTIAL_PATHS.iter().any(|p| lower.contains(p))
+}
+
+/// Any of [`CREDENTIAL_PATHS`], ignoring ASCII case, with `\` matching `/`.
+static CREDENTIAL_MATCHER: std::sync::LazyLock<regex_automata::meta::Regex> =
+    std::sync::LazyLock::new(|| {
+        let alternatives: Vec<String> = CREDENTIAL_PATHS
+            .iter()
+            .map(|path| {
+                path.chars()
+                    .map(|c| match c {
+                        '/' => r"[/\\]".to_owned(),
+                        c => regex_syntax_escape(c),
+                    })
+                    .collect()
+            })
+            .collect();
+        let pattern = format!("(?i-u:{})", alternatives.join("|"));
+        regex_automata::meta::Regex::new(&pattern)
+            .expect("the credential paths form a valid pattern")
+    });
+
+/// `c` as a literal in a regular expression.
+fn regex_syntax_escape(c: char) -> String {
+    if c.is_ascii_alphanumeric() || c == ' ' || c == '_' {
+        c.to_string()
+    } else {
+        format!("\\{c}")
+    }
 }
 
 /// A path is one line and not a paragraph: a script or a help text that mentions

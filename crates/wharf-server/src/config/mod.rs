@@ -59,6 +59,10 @@ pub struct Config {
     pub upstream: wharf_upstream::UpstreamSettings,
     /// `[proxy.pypi]`: the pull-through proxy, off unless an upstream is set.
     pub proxy_pypi: Option<proxy::PypiProxy>,
+    /// `[mcp] public_read_cors`: send `Access-Control-Allow-Origin: *` (without
+    /// credentials) on the registry API's reads, so browser-based MCP clients can
+    /// read the catalog. Off by default.
+    pub mcp_public_read_cors: bool,
 }
 
 /// `[jwt]`: accept bearer JWTs from an identity provider.
@@ -131,6 +135,7 @@ impl Default for Config {
             verification: Verification::default(),
             upstream: wharf_upstream::UpstreamSettings::default(),
             proxy_pypi: None,
+            mcp_public_read_cors: false,
         }
     }
 }
@@ -166,6 +171,14 @@ struct FileConfig {
     upstream: Option<upstream::FileUpstream>,
     proxy: Option<proxy::FileProxy>,
     connections: Option<connections::FileConnections>,
+    mcp: Option<FileMcp>,
+}
+
+/// `[mcp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMcp {
+    public_read_cors: Option<bool>,
 }
 
 /// `[jwt]`. The HS256 secret is deliberately not here: environment only.
@@ -359,6 +372,21 @@ impl Config {
         config.upstream = upstream::load(from_file.upstream.take(), &env)?;
         config.proxy_pypi = proxy::load(from_file.proxy.take(), &env)?;
         config.connections = connections::load(from_file.connections.take(), &env)?;
+        let mcp = from_file.mcp.take().unwrap_or_default();
+        config.mcp_public_read_cors = match env("WHARF_MCP_PUBLIC_READ_CORS") {
+            Some(raw) => match raw.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        field: "mcp.public_read_cors (WHARF_MCP_PUBLIC_READ_CORS)",
+                        value: raw,
+                        fix: "use true or false",
+                    })
+                }
+            },
+            None => mcp.public_read_cors.unwrap_or(false),
+        };
         let limits = from_file.rate_limits.unwrap_or_default();
         let r = &mut config.rate_limits;
         for (policy, name, from_file, field, var) in [

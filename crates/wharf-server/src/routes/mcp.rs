@@ -8,6 +8,7 @@ use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::auth::Principal;
 use crate::services::mcp::entries::{ListParams, ServerList, ServerResponse};
+use crate::services::mcp::publish::Validation;
 use crate::services::mcp::status::StatusBody;
 use crate::services::mcp::{McpError, McpProblem};
 use crate::state::App;
@@ -31,6 +32,7 @@ pub fn registry_api() -> Router<App> {
         )
         .route("/servers/{name}/status", patch(server_status))
         .route("/publish", post(publish_server))
+        .route("/validate", post(validate_server))
 }
 
 /// The caller, or a 401 problem.
@@ -145,6 +147,27 @@ pub async fn publish_server(
     ratelimit::check(&app, &who.rate_key(), policy, OnOutage::FailClosed).await?;
     let stored = app.catalog.publish(&who, &body).await?;
     Ok(Json(crate::services::mcp::entries::entry(&stored)))
+}
+
+/// `POST /v0/validate`: whether a `server.json` would pass a publish's document
+/// checks. Anyone may ask; nothing is stored and no package is looked up.
+#[utoipa::path(
+    post, path = "/v0/validate", operation_id = "validateServer", tag = "mcp",
+    request_body(content = Object, description = "a server.json document"),
+    responses(
+        (status = 200, description = "`valid` and every issue", body = Validation),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn validate_server(
+    State(app): State<App>,
+    ClientIp(ip): ClientIp,
+    body: Bytes,
+) -> Result<Json<Validation>, Problem> {
+    // As cheap as a search, and limited like one.
+    let policy = &app.config.rate_limits.search;
+    ratelimit::check(&app, &client_key(ip), policy, OnOutage::FailOpen).await?;
+    Ok(Json(app.catalog.validate_document(&body)))
 }
 
 fn status_body(body: &Bytes) -> Result<StatusBody, Problem> {

@@ -37,6 +37,8 @@ pub struct OfficialMeta {
     pub status: &'static str,
     pub published_at: String,
     pub updated_at: String,
+    /// When `status` last changed (the publish time until then).
+    pub status_changed_at: String,
     pub is_latest: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
@@ -61,7 +63,8 @@ pub struct ServerList {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListMetadata {
-    /// Pass as `cursor` for the next page; null on the last.
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
     pub count: usize,
     /// After a status change of every version: how many changed.
@@ -82,6 +85,9 @@ pub fn entry(v: &McpVersion) -> ServerResponse {
                 status: v.status.as_str(),
                 published_at: v.published_at.to_rfc3339_micros(),
                 updated_at: v.updated_at.to_rfc3339_micros(),
+                // A version's row changes only by a status change after it is
+                // published, so its update time is when the status changed.
+                status_changed_at: v.updated_at.to_rfc3339_micros(),
                 is_latest: v.is_latest,
                 status_message: v.status_message.clone(),
             },
@@ -112,7 +118,8 @@ pub struct ListParams {
     pub updated_since: Option<String>,
     /// `latest`, or an exact version.
     pub version: Option<String>,
-    /// `true` to list deleted versions too.
+    /// `true` to list deleted versions too. With `updated_since` deleted
+    /// versions are always listed (a sync must see deletions), so `false` is refused.
     pub include_deleted: Option<String>,
 }
 
@@ -157,6 +164,18 @@ impl Catalog {
                     None
                 }
             },
+        };
+        // A sync asks for what changed since its last run: deletions are changes.
+        let include_deleted = match (&updated_since, params.include_deleted.as_deref()) {
+            (Some(_), Some("false")) => {
+                problems.push(McpProblem::at(
+                    "query.include_deleted",
+                    "updated_since always includes deleted versions; drop include_deleted=false",
+                ));
+                true
+            }
+            (Some(_), _) => true,
+            (None, _) => include_deleted,
         };
         if let Some(v) = params.version.as_deref() {
             if v != "latest" {
@@ -230,13 +249,14 @@ impl Catalog {
         Ok(envelope(&page, next))
     }
 
-    /// Every version of one server (deleted ones too, marked so).
+    /// Every version of one server (deleted ones too, marked so), newest first.
     pub async fn versions(&self, name: &str) -> Result<ServerList, McpError> {
         let all = self.repo.mcp_versions(name).await?;
         if all.is_empty() {
             return Err(not_found(name));
         }
-        let refs: Vec<&McpVersion> = all.iter().collect();
+        // The repository lists them in publishing order.
+        let refs: Vec<&McpVersion> = all.iter().rev().collect();
         Ok(envelope(&refs, None))
     }
 

@@ -12,7 +12,70 @@ use wharf_core::{audit, Scope, Timestamp};
 /// Largest server.json accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
+/// What `POST /v0.1/validate` answers: whether a server.json would pass the
+/// document checks of a publish, and every issue found.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Validation {
+    pub valid: bool,
+    pub issues: Vec<ValidationIssue>,
+}
+
+/// One problem with a document, at its JSON location.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ValidationIssue {
+    /// `schema` for the body itself, `semantic` for a rule over its content.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Where, e.g. `packages[0].identifier`; empty for the whole body.
+    pub path: String,
+    pub message: String,
+    /// Always `error`: every issue would refuse the publish.
+    pub severity: &'static str,
+}
+
+impl ValidationIssue {
+    fn error(kind: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            path: path.into(),
+            message: message.into(),
+            severity: "error",
+        }
+    }
+}
+
 impl Catalog {
+    /// The document checks a publish runs, without storing anything, checking
+    /// packages upstream or asking who is calling.
+    pub fn validate_document(&self, body: &[u8]) -> Validation {
+        let issues = if body.len() > MAX_DOCUMENT_BYTES {
+            vec![ValidationIssue::error(
+                "schema",
+                "",
+                format!("server.json is larger than {MAX_DOCUMENT_BYTES} bytes"),
+            )]
+        } else {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Err(e) => vec![ValidationIssue::error(
+                    "schema",
+                    "",
+                    format!("not valid JSON: {e}"),
+                )],
+                Ok(raw) => match validate(&raw, self.url_policy) {
+                    Ok(_) => Vec::new(),
+                    Err(problems) => problems
+                        .into_iter()
+                        .map(|p| ValidationIssue::error("semantic", p.path, p.message))
+                        .collect(),
+                },
+            }
+        };
+        Validation {
+            valid: issues.is_empty(),
+            issues,
+        }
+    }
+
     pub async fn publish(&self, who: &Principal, body: &[u8]) -> Result<McpVersion, McpError> {
         if !who.has_scope(Scope::Publish) {
             return Err(McpError::Forbidden(
