@@ -20,6 +20,7 @@ mod python;
 mod report;
 mod rules;
 mod source;
+pub mod tools;
 
 pub use names::{NameContext, PopularNames};
 pub use report::{Context, Finding, History, Previous, Report, Severity, Verdict};

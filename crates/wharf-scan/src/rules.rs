@@ -87,6 +87,15 @@ pub const RULES: &[Rule] = &[
     rule("binary.drop-exec", Quarantine, "a file is written and then executed"),
     rule("binary.bundled-executable", Quarantine, "an sdist carries a compiled executable (ELF, PE or Mach-O)"),
     rule("binary.wheel-executable", Warn, "a wheel carries an executable that is not an extension module"),
+    rule("tool.hidden-instructions", Quarantine, "an MCP tool's text addresses the model (\"<IMPORTANT>\", \"do not tell the user\") instead of describing the tool"),
+    rule("tool.shadowing", Quarantine, "an MCP tool's text tells the model how to use other tools or servers"),
+    rule("tool.other-tools", Warn, "an MCP tool's text speaks of other tools or servers"),
+    rule("tool.credential-reference", Quarantine, "an MCP tool's text mentions a secret file (SSH keys, cloud credentials, mcp.json, .env)"),
+    rule("tool.exfiltration-hint", Quarantine, "an MCP tool's text names a URL and asks for data to be sent there"),
+    rule("tool.invisible-text", Quarantine, "an MCP tool's text holds invisible or reordering characters"),
+    rule("tool.name-lookalike", Quarantine, "an MCP tool's name has characters outside ASCII letters, digits, '_', '-' and '.'"),
+    rule("tool.encoded-blob", Quarantine, "an MCP tool's text carries a long run of base64 or hex"),
+    rule("tool.long-description", Warn, "an MCP tool's description is far longer than a tool needs"),
     rule("name.stdlib", Quarantine, "the project name shadows a standard-library module"),
     rule("name.typosquat", Quarantine, "the project name imitates a popular or existing project"),
     rule("name.ultra-normalized-collision", Quarantine, "the project name differs from an existing project only by separators or look-alike characters"),
@@ -114,8 +123,9 @@ mod tests {
             include_str!("python/mod.rs"),
             include_str!("python/eval.rs"),
             include_str!("python/command.rs"),
+            include_str!("tools.rs"),
         ];
-        let families = ["\"code.", "\"install.", "\"binary.", "\"name."];
+        let families = ["\"code.", "\"install.", "\"binary.", "\"name.", "\"tool."];
         let mut checked = 0;
         for text in sources {
             for family in families {
