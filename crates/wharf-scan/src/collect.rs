@@ -212,7 +212,9 @@ impl MemberSink for Collector {
             (Role::EntryPoints, _) => self.entry_points.extend(entry_points(&text)),
             (_, Some(_)) if member.truncated => {
                 let reason = format!("larger than {} MiB", MAX_TEXT_BYTES >> 20);
-                self.report.findings.push(unparsable(&member.name, &reason));
+                self.report
+                    .findings
+                    .push(unparsable(&member.name, &reason, None));
                 let findings = source::scan(&member.name, &text, member.role);
                 self.report.findings.extend(findings);
             }
@@ -224,7 +226,8 @@ impl MemberSink for Collector {
                     self.push_code(scanned.findings);
                 }
                 Err(reason) => {
-                    self.report.findings.push(unparsable(&member.name, &reason));
+                    let finding = unparsable(&member.name, &reason.reason, reason.line);
+                    self.report.findings.push(finding);
                     let findings = source::scan(&member.name, &text, member.role);
                     self.report.findings.extend(findings);
                 }
@@ -238,12 +241,12 @@ impl MemberSink for Collector {
 }
 
 /// A Python file that does not parse: judged by the text heuristics instead.
-fn unparsable(name: &str, reason: &str) -> Finding {
+fn unparsable(name: &str, reason: &str, line: Option<u32>) -> Finding {
     Finding {
         rule: "code.unparsable".into(),
         severity: Severity::Warn,
         file: Some(name.to_owned()),
-        line: None,
+        line,
         evidence: Some(reason.to_owned()),
         explanation: "this Python file could not be read as Python 3 (the evidence says why), so only its text was checked"
             .into(),

@@ -38,9 +38,6 @@ pub enum Kind {
     Setup,
 }
 
-/// Analyses one Python file. `Err` says why it could not be parsed (old Python 2
-/// code, or a file meant to confuse parsers): the caller falls back to the text
-/// heuristics.
 /// What one Python file does, as far as the analysis can tell.
 pub struct Scanned {
     pub findings: Vec<CodeFinding>,
@@ -49,12 +46,42 @@ pub struct Scanned {
     pub active_at_top: bool,
 }
 
-pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Scanned, String> {
+/// Why a Python file was not analysed, and the line the parser stopped at.
+#[derive(Debug)]
+pub struct Unparsable {
+    pub reason: String,
+    pub line: Option<u32>,
+}
+
+impl Unparsable {
+    fn whole_file(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            line: None,
+        }
+    }
+}
+
+/// Analyses one Python file. `Err` says why it could not be parsed (old Python 2
+/// code, or a file meant to confuse parsers): the caller falls back to the text
+/// heuristics.
+pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Scanned, Unparsable> {
     if let Some(reason) = shape::too_deep(text) {
-        return Err(reason.to_owned());
+        return Err(Unparsable::whole_file(reason));
     }
     on_deep_stack(|| {
-        let parsed = ruff_python_parser::parse_module(text).map_err(|e| e.error.to_string())?;
+        let parsed = ruff_python_parser::parse_module(text).map_err(|e| {
+            let at = usize::from(e.location.start()).min(text.len());
+            let line = text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            Unparsable {
+                reason: e.error.to_string(),
+                line: u32::try_from(line).ok(),
+            }
+        })?;
         let top = match kind {
             Kind::Module => Place::Import,
             Kind::Setup => Place::Install,
@@ -75,13 +102,15 @@ pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Scanned, String> {
 /// blocking thread has 2 MiB). Untouched stack pages cost no memory.
 const SCAN_STACK_BYTES: usize = 256 << 20;
 
-fn on_deep_stack<T: Send>(work: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
+fn on_deep_stack<T: Send>(
+    work: impl FnOnce() -> Result<T, Unparsable> + Send,
+) -> Result<T, Unparsable> {
     std::thread::scope(|scope| {
         let thread = std::thread::Builder::new()
             .name("wharf-scan-python".into())
             .stack_size(SCAN_STACK_BYTES)
             .spawn_scoped(scope, work)
-            .map_err(|e| format!("no thread to parse it on: {e}"))?;
+            .map_err(|e| Unparsable::whole_file(format!("no thread to parse it on: {e}")))?;
         thread
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))

@@ -222,7 +222,11 @@ fn pth_lines_hold_only_when_they_do_more_than_import() {
 fn scan_on_small_stack(text: String) -> Result<usize, String> {
     std::thread::Builder::new()
         .stack_size(2 << 20)
-        .spawn(move || scan("pkg/deep.py", &text, Kind::Module).map(|s| s.findings.len()))
+        .spawn(move || {
+            scan("pkg/deep.py", &text, Kind::Module)
+                .map(|s| s.findings.len())
+                .map_err(|e| e.reason)
+        })
         .expect("spawns")
         .join()
         .expect("the scan does not crash")
@@ -264,6 +268,16 @@ fn files_nested_too_deeply_to_parse_are_refused_not_crashed_on() {
             "{label}: {refused}"
         );
     }
+}
+
+#[test]
+fn a_file_that_does_not_parse_says_where() {
+    let text = "import os\n\ndef f():\n    print 'python 2'\n";
+    let refused = scan("pkg/old.py", text, Kind::Module)
+        .err()
+        .expect("does not parse");
+    assert_eq!(refused.line, Some(4), "{}", refused.reason);
+    assert!(!refused.reason.is_empty());
 }
 
 #[test]
