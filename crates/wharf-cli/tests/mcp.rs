@@ -214,3 +214,108 @@ fn a_token_restricted_to_a_namespace_from_the_cli() {
     ]));
     assert!(bad.contains("NAMESPACE/NAME"), "{bad}");
 }
+
+/// A third-party registry client, `mcp-registry-cli` from the package index, reads
+/// Wharf's catalog: it lists and pages with cursors, searches and fetches versions
+/// with no failure. It has its registry's address built in, so a small driver sets
+/// its `BASE_URL` to this server; everything else is the client's own code.
+#[test]
+fn a_third_party_registry_client_lists_pages_searches_and_fetches_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start_with_env(&data, &[("WHARF_RATE_LIMIT_UPLOAD", "1000/min".into())]);
+    let token = token(&data, "alice", "publish");
+    run(wharf(&data).args([
+        "admin",
+        "namespace",
+        "grant",
+        "com.acme/*",
+        "--user",
+        "alice",
+    ]));
+    let publish = |name: &str, version: &str, description: &str| {
+        let doc = serde_json::json!({
+            "name": name, "description": description, "version": version,
+            "remotes": [{"type": "streamable-http", "url": "https://mcp.acme.example/x"}],
+        });
+        let body = doc.to_string();
+        let request = format!(
+            "POST /v0.1/publish HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            server.addr,
+            body.len()
+        );
+        let (status, answer) = server.request(request.as_bytes());
+        assert_eq!(status, 200, "{name} {version}: {answer}");
+    };
+    for i in 0..24 {
+        publish(
+            &format!("com.acme/tool-{i:02}"),
+            "1.0.0",
+            "A helper for agents",
+        );
+    }
+    for version in ["1.0.0", "1.1.0", "2.0.0"] {
+        publish("com.acme/weather", version, "Forecasts for agents");
+    }
+
+    let driver = dir.path().join("driver.py");
+    write(
+        &driver,
+        r#"
+import json, sys
+from mcp_registry_cli import api
+api.MCPRegistryAPI.BASE_URL = sys.argv[1]
+client = api.MCPRegistryAPI()
+names, pages, cursor = [], 0, None
+while True:
+    page = client.list_servers(cursor=cursor, limit=10)
+    names += [f"{s.name} {s.version}" for s in page["servers"]]
+    pages += 1
+    cursor = page["next_cursor"]
+    if not cursor:
+        break
+found = client.search_servers("forecasts", limit=50)
+versions = client.get_server_versions("com.acme/weather")
+print(json.dumps({
+    "names": names, "pages": pages,
+    "search": sorted({s.name for s in found["servers"]}),
+    "versions": [v.version for v in versions],
+    "statuses": sorted({v.status for v in versions}),
+}))
+"#,
+    );
+    let python = venv().join("bin/python");
+    let out = run(std::process::Command::new(&python)
+        .arg(&driver)
+        .arg(server.url("")));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["pages"], 3, "{seen}");
+    let names: Vec<&str> = seen["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 27, "{seen}");
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 27, "no entry twice across pages: {seen}");
+    assert_eq!(seen["search"], serde_json::json!(["com.acme/weather"]));
+    assert_eq!(
+        seen["versions"],
+        serde_json::json!(["2.0.0", "1.1.0", "1.0.0"])
+    );
+    assert_eq!(seen["statuses"], serde_json::json!(["active"]));
+
+    // Its command line, with the same address.
+    let listed = run(std::process::Command::new(&python).args([
+        "-c",
+        &format!(
+            "import sys\nfrom mcp_registry_cli import api\napi.MCPRegistryAPI.BASE_URL = {:?}\nfrom mcp_registry_cli.cli import main\nsys.argv = ['mcp-registry', 'list', '--limit', '5']\nmain()",
+            server.url("")
+        ),
+    ]));
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("com.acme/tool-00"), "{text}");
+}
