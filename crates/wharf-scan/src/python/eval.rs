@@ -271,6 +271,12 @@ pub struct Analyzer<'a> {
     pub active_at_top: bool,
     /// While summarizing: a function called one whose summary did not exist yet.
     summary_missed: bool,
+    /// The dotted package this file belongs to (`pkg.sub` for `pkg/sub/mod.py`),
+    /// for relative imports.
+    pub package: Option<String>,
+    /// Dotted functions of other modules (`pkg.helper.run`) that code running by
+    /// itself calls.
+    pub calls_at_top: BTreeSet<String>,
     /// Names the module starts with: the caller's, for code run by `exec()`.
     inherited: BTreeMap<String, Value>,
     functions: BTreeMap<String, &'a ast::StmtFunctionDef>,
@@ -302,6 +308,8 @@ impl<'a> Analyzer<'a> {
             inherited: BTreeMap::new(),
             active_at_top: false,
             summary_missed: false,
+            package: None,
+            calls_at_top: BTreeSet::new(),
             functions: BTreeMap::new(),
             classes: BTreeSet::new(),
             install_classes: BTreeSet::new(),
@@ -485,6 +493,23 @@ impl<'a> Analyzer<'a> {
         self.current().place
     }
 
+    /// The absolute module a relative import names (`from ..x import y` in
+    /// `pkg/sub/mod.py` is `pkg.x`), if this file's package is known.
+    fn resolve_relative(&self, level: u32, module: &str) -> Option<String> {
+        let package = self.package.as_deref()?;
+        let mut parts: Vec<&str> = package.split('.').collect();
+        for _ in 1..level {
+            parts.pop()?;
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        if !module.is_empty() {
+            parts.push(module);
+        }
+        Some(parts.join("."))
+    }
+
     // ---- names ---------------------------------------------------------------------
 
     fn lookup(&self, name: &str) -> Value {
@@ -664,7 +689,12 @@ impl<'a> Analyzer<'a> {
                         continue;
                     }
                     let bound = alias.asname.as_ref().map_or(name, |a| a.as_str());
-                    let sym = if s.level > 0 || module.is_empty() {
+                    let sym = if s.level > 0 {
+                        match self.resolve_relative(s.level, module) {
+                            Some(base) => format!("{base}.{name}"),
+                            None => format!("relative:{name}"),
+                        }
+                    } else if module.is_empty() {
                         format!("relative:{name}")
                     } else {
                         format!("{module}.{name}")
@@ -1557,6 +1587,14 @@ impl<'a> Analyzer<'a> {
                 return v;
             }
         }
+        if self.recording && self.place() != Place::Call && self.depth == 0 {
+            // A function of another module, called where code runs by itself: the
+            // collector judges that function as running here too, if the package
+            // has it.
+            if sym.contains('.') && known::kind(&sym).is_none() {
+                self.calls_at_top.insert(sym.clone());
+            }
+        }
         if let Some(module) = sym.strip_suffix(".<dynamic>") {
             // `getattr(builtins, <computed>)(…)`: a function of a dangerous module
             // whose name is only known at run time.
@@ -2264,6 +2302,7 @@ impl<'a> Analyzer<'a> {
             inner.inherited.extend(locals.clone());
         }
         inner.globals = inner.inherited.clone();
+        inner.package = self.package.clone();
         inner.depth = self.depth + 1;
         inner.anchor = Some(at);
         inner.module(&parsed.syntax().body);

@@ -44,6 +44,24 @@ pub struct Scanned {
     /// Importing it (or running it, for `setup.py`) runs commands, executes code or
     /// uses the network.
     pub active_at_top: bool,
+    /// Functions of other modules (`pkg.helper.run`) its top level calls.
+    pub calls_at_top: std::collections::BTreeSet<String>,
+}
+
+/// The dotted package of a member (`pkg.sub` for `pkg/sub/mod.py` and for
+/// `pkg/sub/__init__.py`), with an sdist's `name-version/` root and a `src/`
+/// directory left out.
+pub fn package_of(member: &str, sdist: bool) -> Option<String> {
+    let mut parts: Vec<&str> = member.split('/').collect();
+    if sdist && parts.len() > 1 {
+        parts.remove(0);
+    }
+    if parts.first() == Some(&"src") && parts.len() > 1 {
+        parts.remove(0);
+    }
+    parts.pop()?;
+    let valid = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_');
+    (!parts.is_empty() && parts.iter().all(valid)).then(|| parts.join("."))
 }
 
 /// Why a Python file was not analysed, and the line the parser stopped at.
@@ -65,7 +83,12 @@ impl Unparsable {
 /// Analyses one Python file. `Err` says why it could not be parsed (old Python 2
 /// code, or a file meant to confuse parsers): the caller falls back to the text
 /// heuristics.
-pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Scanned, Unparsable> {
+pub fn scan(
+    name: &str,
+    text: &str,
+    kind: Kind,
+    package: Option<String>,
+) -> Result<Scanned, Unparsable> {
     if let Some(reason) = shape::too_deep(text) {
         return Err(Unparsable::whole_file(reason));
     }
@@ -87,12 +110,14 @@ pub fn scan(name: &str, text: &str, kind: Kind) -> Result<Scanned, Unparsable> {
             Kind::Setup => Place::Install,
         };
         let mut analyzer = Analyzer::new(text, top);
+        analyzer.package = package;
         analyzer.module(&parsed.syntax().body);
         let mut hits = std::mem::take(&mut analyzer.hits);
         hits.extend(module_rules(&analyzer, top));
         Ok(Scanned {
             findings: findings(name, text, hits, 0),
             active_at_top: analyzer.active_at_top,
+            calls_at_top: std::mem::take(&mut analyzer.calls_at_top),
         })
     })
 }

@@ -1,7 +1,7 @@
 use super::*;
 
 fn rules(text: &str, kind: Kind) -> Vec<(String, Severity, Option<Context>)> {
-    scan("pkg/mod.py", text, kind)
+    scan("pkg/mod.py", text, kind, Some("pkg".into()))
         .expect("parses")
         .findings
         .into_iter()
@@ -223,7 +223,7 @@ fn scan_on_small_stack(text: String) -> Result<usize, String> {
     std::thread::Builder::new()
         .stack_size(2 << 20)
         .spawn(move || {
-            scan("pkg/deep.py", &text, Kind::Module)
+            scan("pkg/deep.py", &text, Kind::Module, None)
                 .map(|s| s.findings.len())
                 .map_err(|e| e.reason)
         })
@@ -273,7 +273,7 @@ fn files_nested_too_deeply_to_parse_are_refused_not_crashed_on() {
 #[test]
 fn a_file_that_does_not_parse_says_where() {
     let text = "import os\n\ndef f():\n    print 'python 2'\n";
-    let refused = scan("pkg/old.py", text, Kind::Module)
+    let refused = scan("pkg/old.py", text, Kind::Module, None)
         .err()
         .expect("does not parse");
     assert_eq!(refused.line, Some(4), "{}", refused.reason);
