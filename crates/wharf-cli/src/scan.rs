@@ -9,10 +9,10 @@ use wharf_scan::names::Ecosystem;
 use wharf_scan::{NameContext, PopularNames, Report, Verdict};
 
 pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
-    let results = scan_all(files);
     let mut out = std::io::stdout().lock();
     let mut held = 0usize;
-    for (path, result) in files.iter().zip(results) {
+    scan_each(files, |i, result| {
+        let path = &files[i];
         let (report, bytes) = result?;
         let verdict = report.verdict();
         if verdict != Verdict::Pass {
@@ -30,8 +30,10 @@ pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
         } else {
             write_text(&mut out, path, &report)?;
         }
-    }
-    out.flush()?;
+        // A reader sees each file as soon as those before it are done.
+        out.flush()?;
+        Ok(())
+    })?;
     if held > 0 {
         // Distinct from an error (which also exits 1 but prints "error:").
         std::process::exit(1);
@@ -42,35 +44,52 @@ pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
 /// One file's report and its size in bytes.
 type Scanned = anyhow::Result<(Report, u64)>;
 
-/// Scans every file, one per core at a time; the results are in the order given.
-fn scan_all(files: &[PathBuf]) -> Vec<Scanned> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
+/// Scans every file, one per core at a time, and hands each result to `emit` in
+/// the order the files were given, as soon as those before it are done. The first
+/// error `emit` returns stops the scan and is returned.
+fn scan_each(
+    files: &[PathBuf],
+    mut emit: impl FnMut(usize, Scanned) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Scanned>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    let stop = AtomicBool::new(false);
+    let (done, results) = std::sync::mpsc::channel::<(usize, Scanned)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = files.get(i) else {
-                    return;
-                };
-                let result = scan_one(path);
-                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+            let done = done.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else {
+                        return;
+                    };
+                    if done.send((i, scan_one(path))).is_err() {
+                        return;
+                    }
+                }
             });
         }
-    });
-    slots
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(anyhow::anyhow!("the scan did not finish")))
-        })
-        .collect()
+        drop(done);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (i, result) in results {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&due) {
+                if let Err(e) = emit(due, result) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                due += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn scan_one(path: &Path) -> Scanned {
@@ -146,12 +165,12 @@ mod tests {
                 _ => PathBuf::from(format!("notes-{i}.txt")),
             })
             .collect();
-        let results = scan_all(&files);
-        assert_eq!(results.len(), files.len());
-        for (i, (path, result)) in files.iter().zip(results).enumerate() {
+        let mut seen = Vec::new();
+        scan_each(&files, |i, result| {
+            seen.push(i);
             let error = result.expect_err("neither file can be scanned").to_string();
             assert!(
-                error.starts_with(&path.display().to_string()),
+                error.starts_with(&files[i].display().to_string()),
                 "{i}: {error}"
             );
             let expected = if i % 2 == 0 {
@@ -160,6 +179,24 @@ mod tests {
                 "only .whl and .tar.gz"
             };
             assert!(error.contains(expected), "{i}: {error}");
-        }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_first_error_stops_the_scan_and_is_returned() {
+        let files: Vec<PathBuf> = (0..50)
+            .map(|i| PathBuf::from(format!("notes-{i}.txt")))
+            .collect();
+        let mut seen = 0;
+        let error = scan_each(&files, |_, result| {
+            seen += 1;
+            result.map(|_| ())
+        })
+        .expect_err("the first file fails");
+        assert!(error.to_string().contains("notes-0.txt"), "{error}");
+        assert_eq!(seen, 1);
     }
 }
