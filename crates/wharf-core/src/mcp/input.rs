@@ -220,18 +220,16 @@ fn check_label(label: &str) -> Result<(), String> {
     if label.chars().count() > MAX_LABEL_CHARS {
         return Err(format!("is longer than {MAX_LABEL_CHARS} characters"));
     }
-    if label.chars().any(|c| c.is_control() || is_invisible(c)) {
+    if label
+        .chars()
+        .any(|c| c.is_control() || crate::name::is_invisible(c))
+    {
         return Err(format!(
             "'{}' contains a control or invisible character; use printable text",
             printable(label)
         ));
     }
     Ok(())
-}
-
-/// Format characters that hide or reorder text: zero-width and bidi controls.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A runtime or package argument. Records what it declares for templates:

@@ -99,29 +99,11 @@ fn check_templated_base(
     templates: &Templates<'_>,
 ) -> Result<(), String> {
     let shown = printable(raw);
-    if raw.len() > MAX_URL_LEN {
-        return Err(format!("is longer than {MAX_URL_LEN} characters"));
-    }
-    if let Some(c) = raw.chars().find(|&c| !c.is_ascii_graphic() || c == '\\') {
-        return Err(format!(
-            "'{shown}' contains '{}'; URLs here are plain ASCII without spaces or backslashes",
-            c.escape_debug()
-        ));
-    }
-    let names = template_names(raw).map_err(|e| format!("'{shown}' {e}"))?;
-    let Templates::Vars {
-        declared,
-        declare_hint,
-    } = templates
-    else {
+    check_plain(raw, &shown)?;
+    let names = check_placeholders(raw, &shown, templates)?;
+    let (Some(&base), Templates::Vars { declared, .. }) = (names.first(), templates) else {
         return Err(format!("'{shown}' must not contain {{placeholders}}"));
     };
-    if let Some(missing) = names.iter().find(|n| !declared.contains_key(**n)) {
-        return Err(format!(
-            "'{shown}' uses {{{missing}}} but no such variable is declared; {declare_hint}"
-        ));
-    }
-    let base = names[0];
     for candidate in declared.get(base).into_iter().flatten() {
         let concrete = raw.replacen(&format!("{{{base}}}"), candidate, 1);
         if concrete.starts_with('{') {
@@ -138,6 +120,58 @@ fn check_templated_base(
         })?;
     }
     Ok(())
+}
+
+/// Not too long, and plain ASCII without spaces or backslashes. Backslashes count as
+/// '/' to browsers and as data to others; whitespace and non-ASCII hide what the URL
+/// says. None belongs in a published URL.
+fn check_plain(raw: &str, shown: &str) -> Result<(), String> {
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("is longer than {MAX_URL_LEN} characters"));
+    }
+    if let Some(c) = raw.chars().find(|&c| !c.is_ascii_graphic() || c == '\\') {
+        return Err(format!(
+            "'{shown}' contains '{}'; URLs here are plain ASCII without spaces or backslashes",
+            c.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// The `{name}` placeholders of `text`, each declared when `templates` allows any.
+fn check_placeholders<'t>(
+    text: &'t str,
+    shown: &str,
+    templates: &Templates<'_>,
+) -> Result<Vec<&'t str>, String> {
+    let names = template_names(text).map_err(|e| format!("'{shown}' {e}"))?;
+    match templates {
+        Templates::None if !names.is_empty() => {
+            return Err(format!("'{shown}' must not contain {{placeholders}}"));
+        }
+        Templates::None => {}
+        Templates::Vars {
+            declared,
+            declare_hint,
+        } => {
+            let missing: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| !declared.contains_key(*n))
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "'{shown}' uses {} but no such variable is declared; {declare_hint}",
+                    missing
+                        .iter()
+                        .map(|n| format!("{{{n}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// [`check_url`] for a [`UrlRole::Site`] URL without placeholders: https, and
@@ -208,17 +242,7 @@ struct ParsedUrl<'a> {
 
 fn parse<'a>(raw: &'a str, templates: &Templates<'_>) -> Result<ParsedUrl<'a>, String> {
     let shown = printable(raw);
-    if raw.len() > MAX_URL_LEN {
-        return Err(format!("is longer than {MAX_URL_LEN} characters"));
-    }
-    // Backslashes count as '/' to browsers and as data to others; whitespace
-    // and non-ASCII hide what the URL says. None belongs in a published URL.
-    if let Some(c) = raw.chars().find(|&c| !c.is_ascii_graphic() || c == '\\') {
-        return Err(format!(
-            "'{shown}' contains '{}'; URLs here are plain ASCII without spaces or backslashes",
-            c.escape_debug()
-        ));
-    }
+    check_plain(raw, &shown)?;
     let Some((scheme, rest)) = raw.split_once("://") else {
         return Err(format!(
             "'{shown}' must be an absolute URL, e.g. https://example.com/"
@@ -229,33 +253,7 @@ fn parse<'a>(raw: &'a str, templates: &Templates<'_>) -> Result<ParsedUrl<'a>, S
         return Err(format!("'{shown}' must use https"));
     }
 
-    let names = template_names(rest).map_err(|e| format!("'{shown}' {e}"))?;
-    match templates {
-        Templates::None if !names.is_empty() => {
-            return Err(format!("'{shown}' must not contain {{placeholders}}"));
-        }
-        Templates::None => {}
-        Templates::Vars {
-            declared,
-            declare_hint,
-        } => {
-            let missing: Vec<&str> = names
-                .iter()
-                .copied()
-                .filter(|n| !declared.contains_key(*n))
-                .collect();
-            if !missing.is_empty() {
-                return Err(format!(
-                    "'{shown}' uses {} but no such variable is declared; {declare_hint}",
-                    missing
-                        .iter()
-                        .map(|n| format!("{{{n}}}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-    }
+    check_placeholders(rest, &shown, templates)?;
 
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {

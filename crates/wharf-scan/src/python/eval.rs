@@ -1587,14 +1587,6 @@ impl<'a> Analyzer<'a> {
                 return v;
             }
         }
-        if self.recording && self.place() != Place::Call && self.depth == 0 {
-            // A function of another module, called where code runs by itself: the
-            // collector judges that function as running here too, if the package
-            // has it.
-            if sym.contains('.') && known::kind(&sym).is_none() {
-                self.calls_at_top.insert(sym.clone());
-            }
-        }
         if let Some(module) = sym.strip_suffix(".<dynamic>") {
             // `getattr(builtins, <computed>)(…)`: a function of a dangerous module
             // whose name is only known at run time.
@@ -1809,6 +1801,14 @@ impl<'a> Analyzer<'a> {
                 Value::unknown()
             }
             None => {
+                if self.recording && self.place() != Place::Call && self.depth == 0 {
+                    // A function of another module, called where code runs by itself:
+                    // the collector judges that function as running here too, if the
+                    // package has it.
+                    if sym.contains('.') {
+                        self.calls_at_top.insert(sym.clone());
+                    }
+                }
                 if sym.ends_with(".fileno") {
                     let mut v = Value::sym(format!("{sym}()"));
                     v.taint = callee.taint;

@@ -48,17 +48,10 @@ pub struct Scanned {
     pub calls_at_top: std::collections::BTreeSet<String>,
 }
 
-/// The dotted package of a member (`pkg.sub` for `pkg/sub/mod.py` and for
-/// `pkg/sub/__init__.py`), with an sdist's `name-version/` root and a `src/`
-/// directory left out.
-pub fn package_of(member: &str, sdist: bool) -> Option<String> {
+/// The dotted package of a member as a wheel holds it (`pkg.sub` for
+/// `pkg/sub/mod.py` and for `pkg/sub/__init__.py`).
+pub fn package_of(member: &str) -> Option<String> {
     let mut parts: Vec<&str> = member.split('/').collect();
-    if sdist && parts.len() > 1 {
-        parts.remove(0);
-    }
-    if parts.first() == Some(&"src") && parts.len() > 1 {
-        parts.remove(0);
-    }
     parts.pop()?;
     let valid = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_');
     (!parts.is_empty() && parts.iter().all(valid)).then(|| parts.join("."))

@@ -47,21 +47,7 @@ pub async fn apply(State(app): State<App>, request: Request, next: Next) -> Resp
 /// browser sends no cookie and the answer is what anyone may read.
 async fn public_read(request: Request, next: Next) -> Response {
     let mut response = if request.method() == Method::OPTIONS {
-        let mut r = StatusCode::NO_CONTENT.into_response();
-        let h = r.headers_mut();
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, HEAD"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
-        r
+        preflight("GET, HEAD", "content-type")
     } else {
         next.run(request).await
     };
@@ -77,6 +63,25 @@ async fn public_read(request: Request, next: Next) -> Response {
     response
 }
 
+/// The answer to an allowed preflight: which methods and headers may follow.
+fn preflight(methods: &'static str, headers: &'static str) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(methods),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(headers),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    r
+}
+
 async fn allowlisted(app: App, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let allowed = origin
@@ -89,21 +94,7 @@ async fn allowlisted(app: App, request: Request, next: Next) -> Response {
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if is_preflight {
         if allowed {
-            let mut r = StatusCode::NO_CONTENT.into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static(ALLOW_METHODS),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                HeaderValue::from_static(ALLOW_HEADERS),
-            );
-            h.insert(
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("600"),
-            );
-            r
+            preflight(ALLOW_METHODS, ALLOW_HEADERS)
         } else {
             AppError::forbidden(
                 "origin_not_allowed",

@@ -54,8 +54,8 @@ impl Decision {
 
     fn word(self) -> &'static str {
         match self {
-            Self::Release => "released",
-            Self::Reject => "rejected",
+            Self::Release => wharf_core::model::REVIEW_RELEASED,
+            Self::Reject => wharf_core::model::REVIEW_REJECTED,
         }
     }
 }
