@@ -141,7 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Scan { json, ref files } => return scan::run(files, json),
-        Command::Mcp { command } => return mcp::run(command).await,
+        Command::Mcp { command } if !command.is_server_side() => return mcp::run(command).await,
         Command::Deploy { command } => return deploy::run(command).await,
         Command::Serve {
             ref listen,
@@ -176,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             wharf_server::run_worker(config).await?;
         }
         Command::Admin { command } => admin::run(config, command).await?,
+        Command::Mcp { command } if command.is_server_side() => mcp::sync(config).await?,
         Command::Login { .. }
         | Command::Whoami
         | Command::Logout

@@ -28,6 +28,67 @@ pub enum McpCommand {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Sync the catalog from the configured upstream registries ([[mcp.upstreams]]) once,
+    /// as the server's own tool: it reads the server's configuration and database.
+    Sync,
+}
+
+impl McpCommand {
+    /// Whether the command works on this registry's own state (its
+    /// configuration and database) rather than as a client.
+    pub fn is_server_side(&self) -> bool {
+        matches!(self, Self::Sync)
+    }
+}
+
+/// `wharf mcp sync`: one run per upstream, a line per upstream; fails if any
+/// run stopped early (its progress is kept: the next run resumes).
+pub async fn sync(config: wharf_server::config::Config) -> anyhow::Result<()> {
+    let app = wharf_server::state::App::attach(config)
+        .await
+        .context("opening the registry's state")?;
+    if app.catalog.mirrors.is_empty() {
+        bail!("no upstream registry is configured: add [[mcp.upstreams]] name = \"…\", url = \"…\" to the configuration");
+    }
+    let reports = app.catalog.sync_all().await;
+    let mut failed = 0;
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        if r.skipped {
+            writeln!(
+                out,
+                "{}: skipped, another instance is syncing it",
+                r.upstream
+            )?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{}: {} page(s), {} added ({} held), {} status change(s), {} conflict(s), {} unchanged, \
+             {} shadowed by local names, {} filtered out, {} malformed, {} released{}",
+            r.upstream,
+            r.pages,
+            r.added,
+            r.held,
+            r.status_changed,
+            r.conflicts,
+            r.unchanged,
+            r.shadowed,
+            r.filtered,
+            r.malformed,
+            r.released,
+            if r.complete { "" } else { " (incomplete)" }
+        )?;
+        if let Some(error) = &r.error {
+            failed += 1;
+            writeln!(out, "{}: stopped early: {error}", r.upstream)?;
+        }
+    }
+    app.db.close().await;
+    if failed > 0 {
+        bail!("{failed} upstream sync(s) stopped early; the next run resumes where each stopped");
+    }
+    Ok(())
 }
 
 pub async fn run(command: McpCommand) -> anyhow::Result<()> {
@@ -35,6 +96,7 @@ pub async fn run(command: McpCommand) -> anyhow::Result<()> {
         McpCommand::Validate { file, production } => validate(&file, production),
         McpCommand::Publish { file } => publish(&file).await,
         McpCommand::Search { text, url, limit } => search(&text, url, limit).await,
+        McpCommand::Sync => bail!("`wharf mcp sync` needs the server's configuration"),
     }
 }
 

@@ -314,3 +314,89 @@ print(json.dumps({
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("com.acme/tool-00"), "{text}");
 }
+
+#[test]
+fn wharf_mcp_sync_mirrors_another_wharf_once_and_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream_data = dir.path().join("upstream");
+    let upstream = Server::start(&upstream_data);
+    let token = token(&upstream_data, "alice", "publish");
+    run(wharf(&upstream_data).args([
+        "admin",
+        "namespace",
+        "grant",
+        "com.acme/*",
+        "--user",
+        "alice",
+    ]));
+    for (name, version) in [
+        ("com.acme/weather", "1.0.0"),
+        ("com.acme/weather", "1.1.0"),
+        ("com.acme/mail", "0.3.0"),
+    ] {
+        let doc = serde_json::json!({
+            "name": name, "description": "For agents", "version": version,
+            "remotes": [{"type": "streamable-http", "url": "https://mcp.acme.example/x"}],
+        });
+        let (status, answer) =
+            send_json(&upstream, "POST", "/v0.1/publish", &token, &doc.to_string());
+        assert_eq!(status, 200, "{answer}");
+    }
+
+    let mirror_data = dir.path().join("mirror");
+    let unconfigured = run_failing(wharf(&mirror_data).args(["mcp", "sync"]));
+    assert!(
+        unconfigured.contains("no upstream registry is configured"),
+        "{unconfigured}"
+    );
+
+    let config = dir.path().join("wharf.toml");
+    write(
+        &config,
+        &format!(
+            "[[mcp.upstreams]]\nname = \"team\"\nurl = \"{}\"\nmin_release_age = \"0\"\n",
+            upstream.url("")
+        ),
+    );
+    let sync = || {
+        let out = run(wharf(&mirror_data)
+            .arg("--config")
+            .arg(&config)
+            .args(["mcp", "sync"]));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = sync();
+    assert!(
+        first.starts_with("team: 1 page(s), 3 added (0 held)"),
+        "{first}"
+    );
+    let again = sync();
+    assert!(
+        again.contains(", 0 added (0 held), 0 status change(s)"),
+        "{again}"
+    );
+
+    // The mirror serves what it copied, marked with its origin.
+    let mirror = Server::start_with_env(
+        &mirror_data,
+        &[("WHARF_CONFIG", config.display().to_string())],
+    );
+    let (status, body) = mirror.get("/v0.1/servers/com.acme%2Fweather/versions/latest");
+    assert_eq!(status, 200, "{body}");
+    let entry: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(entry["server"]["version"], "1.1.0");
+    assert_eq!(entry["_meta"]["io.wharf/origin"]["registry"], "team");
+
+    let bad = dir.path().join("bad.toml");
+    write(
+        &bad,
+        "[[mcp.upstreams]]\nname = \"Bad Name\"\nurl = \"x\"\n",
+    );
+    let refused = run_failing(
+        wharf(&mirror_data)
+            .arg("--config")
+            .arg(&bad)
+            .args(["mcp", "sync"]),
+    );
+    assert!(refused.contains("mcp.upstreams.name"), "{refused}");
+}

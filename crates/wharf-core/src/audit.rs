@@ -33,6 +33,11 @@ pub const MCP_STATUS: &str = "mcp.status";
 pub const MCP_PUBLISHER_ADD: &str = "mcp.publisher_add";
 pub const MCP_NAMESPACE_GRANT: &str = "mcp.namespace_grant";
 pub const MCP_NAMESPACE_REVOKE: &str = "mcp.namespace_revoke";
+/// An administrator held a catalog version, or released one.
+pub const MCP_HOLD: &str = "mcp.hold";
+pub const MCP_RELEASE: &str = "mcp.release";
+/// An administrator ran the sync of upstream registries.
+pub const MCP_SYNC: &str = "mcp.sync";
 
 pub const DEPLOYMENT_CREATE: &str = "deployment.create";
 pub const DEPLOYMENT_DELETE: &str = "deployment.delete";

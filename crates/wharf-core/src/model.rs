@@ -634,6 +634,132 @@ pub struct McpVersion {
     pub is_latest: bool,
     pub published_at: Timestamp,
     pub updated_at: Timestamp,
+    /// `local`, or the name of the upstream registry it is mirrored from.
+    pub origin: String,
+    /// Why the version is not served; None when it is.
+    pub hold: Option<McpHold>,
+    /// A JSON array of the problems that hold it (`[]` when none).
+    pub report: String,
+    /// When upstream published a mirrored version.
+    pub upstream_published_at: Option<Timestamp>,
+    /// Set when upstream changed a mirrored version's document after it
+    /// was copied (the first copy is kept).
+    pub conflict: Option<McpConflict>,
+}
+
+/// Another document upstream served under a version already copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpConflict {
+    /// SHA-256 (hex) of the other document, as upstream served it.
+    pub sha256: String,
+    /// When it was first seen.
+    pub seen_at: Timestamp,
+}
+
+/// The origin of servers published here.
+pub const LOCAL_ORIGIN: &str = "local";
+
+/// Why a catalog version is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpHold {
+    /// A check failed; the report says which.
+    Checks,
+    /// A check could not run (an upstream was unreachable); retried at the next sync.
+    Unverified,
+    /// Younger than its upstream's `min_release_age`.
+    Cooldown,
+    /// An administrator held it.
+    Admin,
+}
+
+impl McpHold {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checks => "checks",
+            Self::Unverified => "unverified",
+            Self::Cooldown => "cooldown",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "checks" => Self::Checks,
+            "unverified" => Self::Unverified,
+            "cooldown" => Self::Cooldown,
+            "admin" => Self::Admin,
+            _ => return None,
+        })
+    }
+}
+
+/// A version copied from an upstream registry, checked, to store.
+#[derive(Debug, Clone)]
+pub struct MirrorVersion {
+    /// The configured upstream's name: the server's origin.
+    pub upstream: String,
+    pub name: String,
+    pub version: String,
+    /// The document as stored: validated when it passed validation.
+    pub document: String,
+    /// SHA-256 (hex) of the document as upstream served it, recorded if it
+    /// differs from the copy already kept.
+    pub upstream_sha256: String,
+    pub checks: String,
+    pub status: McpStatus,
+    pub status_message: Option<String>,
+    pub hold: Option<McpHold>,
+    pub report: String,
+    pub upstream_published_at: Option<Timestamp>,
+    pub at: Timestamp,
+}
+
+/// What storing a mirrored version came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MirrorOutcome {
+    /// A version new here.
+    Added,
+    /// Known already, with the same document and status.
+    Unchanged,
+    /// Known already; its upstream status changed and was copied.
+    StatusChanged,
+    /// Known already, and upstream now serves another document under the
+    /// same version: the first copy is kept and the change recorded.
+    Conflict,
+    /// The name is local, or mirrored from another upstream: left alone.
+    Shadowed { origin: String },
+}
+
+/// A change of a version's hold: set it, or release it.
+#[derive(Debug, Clone)]
+pub struct HoldChange {
+    pub name: String,
+    pub version: String,
+    /// None releases the version.
+    pub hold: Option<McpHold>,
+    /// The problems found, when the checks ran again.
+    pub report: Option<String>,
+    pub checks: Option<String>,
+    /// An administrator's release: checks do not hold it again.
+    pub released_by: Option<i64>,
+    pub at: Timestamp,
+    pub audit: Option<NewAuditEvent>,
+}
+
+/// Where a sync of one upstream stands, shared by every instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct McpSyncState {
+    pub upstream: String,
+    /// The newest upstream `updatedAt` fully synced, as upstream spelled it.
+    pub high_water: Option<String>,
+    /// The run in progress: its `updated_since`, the cursor to resume at and
+    /// the newest `updatedAt` it has seen, and when it started.
+    pub run_since: Option<String>,
+    pub run_cursor: Option<String>,
+    pub run_max: Option<String>,
+    pub run_started_at: Option<Timestamp>,
+    pub last_success_at: Option<Timestamp>,
+    pub last_error: Option<String>,
 }
 
 /// A validated version to store.
@@ -653,7 +779,7 @@ pub struct NewMcpVersion {
 /// What publishing came to. Business outcomes are values, not errors.
 #[derive(Debug, Clone)]
 pub enum McpPublishOutcome {
-    Published(McpVersion),
+    Published(Box<McpVersion>),
     /// Versions are immutable.
     DuplicateVersion,
     /// The name belongs to someone who has not added this publisher.

@@ -291,8 +291,41 @@ pub trait McpRepo: Send + Sync {
         message: Option<&str>,
         audit: NewAuditEvent,
     ) -> Result<usize, RepoError>;
-    /// The server's owner (user ID and name), if the name is taken.
+    /// The server's owner (user ID and name), if the name is taken here;
+    /// None for a mirrored server.
     async fn mcp_owner(&self, name: &str) -> Result<Option<(i64, String)>, RepoError>;
+    /// `local` or the upstream a server is mirrored from; None if unknown.
+    async fn mcp_origin(&self, name: &str) -> Result<Option<String>, RepoError>;
+    /// One version, held or not.
+    async fn mcp_version_any(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> Result<Option<McpVersion>, RepoError>;
+    /// Stores a mirrored version, in one transaction: a new version, a status
+    /// change, or a recorded conflict. Local names are never touched.
+    async fn mirror_mcp(&self, version: MirrorVersion) -> Result<MirrorOutcome, RepoError>;
+    /// Holds or releases one version; false if there is no such version.
+    async fn change_mcp_hold(&self, change: HoldChange) -> Result<bool, RepoError>;
+    /// Held versions, mirrored from `origin` if given, by name and version.
+    async fn held_mcp(&self, origin: Option<&str>) -> Result<Vec<McpVersion>, RepoError>;
+    /// Takes (or renews) the sync lease of `upstream` for `holder` until
+    /// `until`; None while another holder's lease runs.
+    async fn take_sync_lease(
+        &self,
+        upstream: &str,
+        holder: &str,
+        until: Timestamp,
+    ) -> Result<Option<McpSyncState>, RepoError>;
+    /// Saves progress and renews the lease; false if `holder` lost it.
+    async fn save_sync_state(
+        &self,
+        state: &McpSyncState,
+        holder: &str,
+        until: Timestamp,
+    ) -> Result<bool, RepoError>;
+    async fn release_sync_lease(&self, upstream: &str, holder: &str) -> Result<(), RepoError>;
+    async fn sync_states(&self) -> Result<Vec<McpSyncState>, RepoError>;
     async fn is_mcp_publisher(&self, name: &str, user_id: i64) -> Result<bool, RepoError>;
     /// False if they were one already.
     async fn add_mcp_publisher(

@@ -586,6 +586,11 @@ fn a_blank_repository_counts_as_absent() {
     let mut doc = base();
     doc["repository"] = json!({"url": "", "source": ""});
     assert!(validate(&doc, UrlPolicy::Production).is_ok());
+    // As the official registry serves servers published without one.
+    doc["repository"] = json!({});
+    assert!(validate(&doc, UrlPolicy::Production).is_ok());
+    doc["repository"] = json!({"id": 7});
+    assert_eq!(paths(&doc, UrlPolicy::Production), ["repository.id"]);
     doc["repository"] = json!({"url": "https://github.com/a/b"});
     assert_eq!(paths(&doc, UrlPolicy::Production), ["repository.source"]);
 }

@@ -1,6 +1,7 @@
 //! The MCP server catalog: servers, immutable versions, publishers and
 //! namespace grants. Only search differs per backend.
 
+use crate::audit::AuditedTx;
 use crate::error::repo_error;
 use crate::{Backend, Database};
 use async_trait::async_trait;
@@ -8,20 +9,32 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::cmp::Ordering;
 use wharf_core::model::{
-    McpListQuery, McpPublishOutcome, McpStatus, McpVersion, NamespaceGrant, NewAuditEvent,
-    NewMcpVersion,
+    HoldChange, McpConflict, McpHold, McpListQuery, McpPublishOutcome, McpStatus, McpSyncState,
+    McpVersion, MirrorOutcome, MirrorVersion, NamespaceGrant, NewAuditEvent, NewMcpVersion,
+    LOCAL_ORIGIN,
 };
-use wharf_core::ports::{McpRepo, RepoError};
+use wharf_core::ports::{McpRepo, ProxyRepo, RepoError};
 use wharf_core::Timestamp;
 
 const VERSION_COLUMNS: &str =
     "v.id, v.server_id, s.name, v.version, v.document, v.checks, v.status, \
-     v.status_message, v.is_latest, v.published_at, v.updated_at";
+     v.status_message, v.is_latest, v.published_at, v.updated_at, s.origin, v.hold, v.report, \
+     v.upstream_published_at, v.conflict_sha256, v.conflict_at";
+
+/// Only versions that are not held are served.
+const SERVED: &str = "v.hold IS NULL";
 
 fn version(row: &AnyRow) -> Result<McpVersion, RepoError> {
     let status: String = row.try_get("status").map_err(repo_error)?;
     let status = McpStatus::parse(&status)
         .ok_or_else(|| RepoError::Internal(format!("stored MCP status '{status}' is not valid")))?;
+    let hold: Option<String> = row.try_get("hold").map_err(repo_error)?;
+    let hold = hold
+        .map(|h| {
+            McpHold::parse(&h)
+                .ok_or_else(|| RepoError::Internal(format!("stored MCP hold '{h}' is not valid")))
+        })
+        .transpose()?;
     let get = || -> Result<McpVersion, sqlx::Error> {
         Ok(McpVersion {
             id: row.try_get("id")?,
@@ -35,6 +48,22 @@ fn version(row: &AnyRow) -> Result<McpVersion, RepoError> {
             is_latest: row.try_get::<i64, _>("is_latest")? != 0,
             published_at: Timestamp(row.try_get("published_at")?),
             updated_at: Timestamp(row.try_get("updated_at")?),
+            origin: row.try_get("origin")?,
+            hold,
+            report: row.try_get("report")?,
+            upstream_published_at: row
+                .try_get::<Option<i64>, _>("upstream_published_at")?
+                .map(Timestamp),
+            conflict: match (
+                row.try_get::<Option<String>, _>("conflict_sha256")?,
+                row.try_get::<Option<i64>, _>("conflict_at")?,
+            ) {
+                (Some(sha256), Some(at)) => Some(McpConflict {
+                    sha256,
+                    seen_at: Timestamp(at),
+                }),
+                _ => None,
+            },
         })
     };
     get().map_err(repo_error)
@@ -54,7 +83,8 @@ fn newer(candidate: (&str, i64), best: (&str, i64)) -> bool {
 /// and points its search row at it.
 async fn refresh_latest(conn: &mut AnyConnection, server_id: i64) -> Result<(), RepoError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, version FROM mcp_versions WHERE server_id = $1 AND status <> 'deleted' ORDER BY id",
+        "SELECT id, version FROM mcp_versions
+         WHERE server_id = $1 AND status <> 'deleted' AND hold IS NULL ORDER BY id",
     )
     .bind(server_id)
     .fetch_all(&mut *conn)
@@ -113,6 +143,84 @@ async fn refresh_latest(conn: &mut AnyConnection, server_id: i64) -> Result<(), 
     Ok(())
 }
 
+/// After a version is added: the server's update time, its latest version
+/// and its search row.
+async fn version_added(conn: &mut AnyConnection, server_id: i64, at: i64) -> Result<(), RepoError> {
+    sqlx::query("UPDATE mcp_servers SET updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(server_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(repo_error)?;
+    refresh_latest(conn, server_id).await
+}
+
+/// Stores the version of a publish whose server is settled, and commits.
+async fn finish_publish(
+    mut tx: AuditedTx<'_>,
+    server_id: i64,
+    new: &NewMcpVersion,
+) -> Result<McpPublishOutcome, RepoError> {
+    let at = new.at.micros();
+    let row = sqlx::query(
+        "INSERT INTO mcp_versions (server_id, version, document, checks, status, is_latest,
+                                   published_by, published_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'active', 0, $5, $6, $6)
+         ON CONFLICT (server_id, version) DO NOTHING RETURNING id",
+    )
+    .bind(server_id)
+    .bind(&new.version)
+    .bind(&new.document)
+    .bind(&new.checks)
+    .bind(new.publisher_id)
+    .bind(at)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(repo_error)?;
+    let Some(row) = row else {
+        return Ok(McpPublishOutcome::DuplicateVersion);
+    };
+    let id: i64 = row.try_get("id").map_err(repo_error)?;
+    version_added(&mut tx, server_id, at).await?;
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id WHERE v.id = $1"
+    );
+    let stored = sqlx::query(&sql)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+    let stored = version(&stored)?;
+    tx.commit(Some(&new.audit)).await?;
+    Ok(McpPublishOutcome::Published(Box::new(stored)))
+}
+
+/// A local publish takes a mirrored name over: the mirrored copies go (they
+/// remain upstream), and the server becomes local, owned by the publisher.
+async fn adopt_mirrored(
+    tx: &mut AuditedTx<'_>,
+    server_id: i64,
+    new: &NewMcpVersion,
+) -> Result<(), RepoError> {
+    sqlx::query("DELETE FROM mcp_versions WHERE server_id = $1")
+        .bind(server_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(repo_error)?;
+    sqlx::query(
+        "UPDATE mcp_servers SET origin = $1, owner_user_id = $2, name = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(LOCAL_ORIGIN)
+    .bind(new.publisher_id)
+    .bind(&new.name)
+    .bind(new.at.micros())
+    .bind(server_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(repo_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl McpRepo for Database {
     async fn publish_mcp(&self, new: NewMcpVersion) -> Result<McpPublishOutcome, RepoError> {
@@ -133,14 +241,21 @@ impl McpRepo for Database {
         let server_id: i64 = match inserted {
             Some(row) => row.try_get("id").map_err(repo_error)?,
             None => {
-                let (id, owner_id, owner): (i64, i64, String) = sqlx::query_as(
-                    "SELECT s.id, s.owner_user_id, u.name FROM mcp_servers s JOIN users u ON u.id = s.owner_user_id
-                     WHERE s.name_lower = $1",
+                let (id, owner_id, owner, origin): (i64, i64, String, String) = sqlx::query_as(
+                    "SELECT s.id, s.owner_user_id, u.name, s.origin FROM mcp_servers s
+                     JOIN users u ON u.id = s.owner_user_id WHERE s.name_lower = $1",
                 )
                 .bind(&lower)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(repo_error)?;
+                if origin != LOCAL_ORIGIN {
+                    // Local names win: publishing here (under a namespace the
+                    // publisher was granted) replaces the mirrored copies, and
+                    // the sync leaves the name alone from then on.
+                    adopt_mirrored(&mut tx, id, &new).await?;
+                    return finish_publish(tx, id, &new).await;
+                }
                 let added = sqlx::query(
                     "SELECT 1 FROM mcp_publishers WHERE server_id = $1 AND user_id = $2",
                 )
@@ -155,43 +270,7 @@ impl McpRepo for Database {
                 id
             }
         };
-        let row = sqlx::query(
-            "INSERT INTO mcp_versions (server_id, version, document, checks, status, is_latest,
-                                       published_by, published_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'active', 0, $5, $6, $6)
-             ON CONFLICT (server_id, version) DO NOTHING RETURNING id",
-        )
-        .bind(server_id)
-        .bind(&new.version)
-        .bind(&new.document)
-        .bind(&new.checks)
-        .bind(new.publisher_id)
-        .bind(at)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(repo_error)?;
-        let Some(row) = row else {
-            return Ok(McpPublishOutcome::DuplicateVersion);
-        };
-        let id: i64 = row.try_get("id").map_err(repo_error)?;
-        sqlx::query("UPDATE mcp_servers SET updated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(server_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        refresh_latest(&mut tx, server_id).await?;
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id WHERE v.id = $1"
-        );
-        let stored = sqlx::query(&sql)
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        let stored = version(&stored)?;
-        tx.commit(Some(&new.audit)).await?;
-        Ok(McpPublishOutcome::Published(stored))
+        finish_publish(tx, server_id, &new).await
     }
 
     async fn mcp_version(
@@ -202,7 +281,7 @@ impl McpRepo for Database {
         let sql =
             format!(
             "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
-             WHERE s.name_lower = $1 AND {}",
+             WHERE s.name_lower = $1 AND {SERVED} AND {}",
             if wanted.is_some() { "v.version = $2" } else { "v.is_latest = 1" }
         );
         let mut query = sqlx::query(&sql).bind(name.to_lowercase());
@@ -216,7 +295,7 @@ impl McpRepo for Database {
     async fn mcp_versions(&self, name: &str) -> Result<Vec<McpVersion>, RepoError> {
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
-             WHERE s.name_lower = $1 ORDER BY v.id"
+             WHERE s.name_lower = $1 AND {SERVED} ORDER BY v.id"
         );
         let rows = sqlx::query(&sql)
             .bind(name.to_lowercase())
@@ -229,7 +308,7 @@ impl McpRepo for Database {
     async fn list_mcp(&self, q: &McpListQuery) -> Result<Vec<McpVersion>, RepoError> {
         // Conditions are added only when given, binding in order, so the SQL
         // stays portable (no untyped NULL parameters for PostgreSQL).
-        let mut conditions: Vec<String> = Vec::new();
+        let mut conditions: Vec<String> = vec![SERVED.to_owned()];
         let mut binds: Vec<Bind> = Vec::new();
         if let Some((name, after_version)) = &q.after {
             let n = binds.len();
@@ -257,11 +336,7 @@ impl McpRepo for Database {
         if !q.include_deleted {
             conditions.push("v.status <> 'deleted'".into());
         }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        let filter = format!("WHERE {}", conditions.join(" AND "));
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
              {filter} ORDER BY s.name_lower, v.id LIMIT ${}",
@@ -389,9 +464,11 @@ impl McpRepo for Database {
 
     async fn mcp_owner(&self, name: &str) -> Result<Option<(i64, String)>, RepoError> {
         sqlx::query_as(
-            "SELECT u.id, u.name FROM mcp_servers s JOIN users u ON u.id = s.owner_user_id WHERE s.name_lower = $1",
+            "SELECT u.id, u.name FROM mcp_servers s JOIN users u ON u.id = s.owner_user_id
+             WHERE s.name_lower = $1 AND s.origin = $2",
         )
         .bind(name.to_lowercase())
+        .bind(LOCAL_ORIGIN)
         .fetch_optional(&self.pool)
         .await
         .map_err(repo_error)
@@ -480,6 +557,314 @@ impl McpRepo for Database {
                 created_at: Timestamp(at),
             })
             .collect())
+    }
+    async fn mcp_origin(&self, name: &str) -> Result<Option<String>, RepoError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT origin FROM mcp_servers WHERE name_lower = $1")
+                .bind(name.to_lowercase())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(repo_error)?;
+        Ok(row.map(|(origin,)| origin))
+    }
+
+    async fn mcp_version_any(
+        &self,
+        name: &str,
+        wanted: &str,
+    ) -> Result<Option<McpVersion>, RepoError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
+             WHERE s.name_lower = $1 AND v.version = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(name.to_lowercase())
+            .bind(wanted)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        row.as_ref().map(version).transpose()
+    }
+
+    async fn mirror_mcp(&self, m: MirrorVersion) -> Result<MirrorOutcome, RepoError> {
+        // Mirrored servers belong to the proxy's system user.
+        let owner = self.proxy_user().await?;
+        let mut tx = self.begin_audited().await?;
+        let at = m.at.micros();
+        sqlx::query(
+            "INSERT INTO mcp_servers (name, name_lower, owner_user_id, created_at, updated_at, origin)
+             VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (name_lower) DO NOTHING",
+        )
+        .bind(&m.name)
+        .bind(m.name.to_lowercase())
+        .bind(owner)
+        .bind(at)
+        .bind(&m.upstream)
+        .execute(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        let (server_id, origin): (i64, String) =
+            sqlx::query_as("SELECT id, origin FROM mcp_servers WHERE name_lower = $1")
+                .bind(m.name.to_lowercase())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+        if origin != m.upstream {
+            return Ok(MirrorOutcome::Shadowed { origin });
+        }
+        let existing: Option<(i64, String, String, Option<String>, Option<String>)> =
+            sqlx::query_as(
+                "SELECT id, document, status, status_message, conflict_sha256 FROM mcp_versions
+                 WHERE server_id = $1 AND version = $2",
+            )
+            .bind(server_id)
+            .bind(&m.version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+        let outcome = match existing {
+            None => {
+                sqlx::query(
+                    "INSERT INTO mcp_versions (server_id, version, document, checks, status,
+                         status_message, is_latest, published_at, updated_at, hold, report,
+                         upstream_published_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11)",
+                )
+                .bind(server_id)
+                .bind(&m.version)
+                .bind(&m.document)
+                .bind(&m.checks)
+                .bind(m.status.as_str())
+                .bind(m.status_message.as_deref())
+                .bind(m.upstream_published_at.map_or(at, Timestamp::micros))
+                .bind(at)
+                .bind(m.hold.map(McpHold::as_str))
+                .bind(&m.report)
+                .bind(m.upstream_published_at.map(Timestamp::micros))
+                .execute(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+                version_added(&mut tx, server_id, at).await?;
+                MirrorOutcome::Added
+            }
+            Some((id, document, status, message, conflict)) => {
+                let mut outcome = MirrorOutcome::Unchanged;
+                if status != m.status.as_str() || message != m.status_message {
+                    sqlx::query(
+                        "UPDATE mcp_versions SET status = $1, status_message = $2, updated_at = $3
+                         WHERE id = $4",
+                    )
+                    .bind(m.status.as_str())
+                    .bind(m.status_message.as_deref())
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(repo_error)?;
+                    refresh_latest(&mut tx, server_id).await?;
+                    outcome = MirrorOutcome::StatusChanged;
+                }
+                // Versions are immutable: the first copy stays; a different
+                // document is recorded once per document.
+                if !same_document(&document, &m.document)
+                    && conflict.as_deref() != Some(m.upstream_sha256.as_str())
+                {
+                    sqlx::query(
+                        "UPDATE mcp_versions SET conflict_sha256 = $1, conflict_at = $2 WHERE id = $3",
+                    )
+                    .bind(&m.upstream_sha256)
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(repo_error)?;
+                    outcome = MirrorOutcome::Conflict;
+                }
+                outcome
+            }
+        };
+        tx.commit(None).await?;
+        Ok(outcome)
+    }
+
+    async fn change_mcp_hold(&self, change: HoldChange) -> Result<bool, RepoError> {
+        let mut tx = self.begin_audited().await?;
+        let found: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT v.id, v.server_id FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
+             WHERE s.name_lower = $1 AND v.version = $2",
+        )
+        .bind(change.name.to_lowercase())
+        .bind(&change.version)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        let Some((id, server_id)) = found else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE mcp_versions SET hold = $1, report = COALESCE($2, report),
+                 checks = COALESCE($3, checks), released_by = $4, updated_at = $5
+             WHERE id = $6",
+        )
+        .bind(change.hold.map(McpHold::as_str))
+        .bind(change.report.as_deref())
+        .bind(change.checks.as_deref())
+        .bind(change.released_by)
+        .bind(change.at.micros())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        refresh_latest(&mut tx, server_id).await?;
+        tx.commit(change.audit.as_ref()).await?;
+        Ok(true)
+    }
+
+    async fn held_mcp(&self, origin: Option<&str>) -> Result<Vec<McpVersion>, RepoError> {
+        let sql =
+            format!(
+            "SELECT {VERSION_COLUMNS} FROM mcp_versions v JOIN mcp_servers s ON s.id = v.server_id
+             WHERE v.hold IS NOT NULL {} ORDER BY s.name_lower, v.id",
+            if origin.is_some() { "AND s.origin = $1" } else { "" }
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(origin) = origin {
+            query = query.bind(origin);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(repo_error)?;
+        rows.iter().map(version).collect()
+    }
+
+    async fn take_sync_lease(
+        &self,
+        upstream: &str,
+        holder: &str,
+        until: Timestamp,
+    ) -> Result<Option<McpSyncState>, RepoError> {
+        let now = Timestamp::now().micros();
+        {
+            let _writer = self.writer().await;
+            sqlx::query(
+                "INSERT INTO mcp_sync_state (upstream, updated_at) VALUES ($1, $2)
+                 ON CONFLICT (upstream) DO NOTHING",
+            )
+            .bind(upstream)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(repo_error)?;
+            // One statement decides, so two instances cannot both win.
+            let taken = sqlx::query(
+                "UPDATE mcp_sync_state SET lease_holder = $2, lease_until = $3, updated_at = $4
+                 WHERE upstream = $1 AND (lease_holder IS NULL OR lease_holder = $2 OR lease_until < $4)",
+            )
+            .bind(upstream)
+            .bind(holder)
+            .bind(until.micros())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(repo_error)?
+            .rows_affected();
+            if taken == 0 {
+                return Ok(None);
+            }
+        }
+        let sql = format!("SELECT {SYNC_COLUMNS} FROM mcp_sync_state WHERE upstream = $1");
+        let row = sqlx::query(&sql)
+            .bind(upstream)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        sync_state(&row).map(Some)
+    }
+
+    async fn save_sync_state(
+        &self,
+        state: &McpSyncState,
+        holder: &str,
+        until: Timestamp,
+    ) -> Result<bool, RepoError> {
+        let _writer = self.writer().await;
+        let saved = sqlx::query(
+            "UPDATE mcp_sync_state SET high_water = $1, run_since = $2, run_cursor = $3,
+                 run_max = $4, last_success_at = $5, last_error = $6, lease_until = $7,
+                 updated_at = $8, run_started_at = $11
+             WHERE upstream = $9 AND lease_holder = $10",
+        )
+        .bind(state.high_water.as_deref())
+        .bind(state.run_since.as_deref())
+        .bind(state.run_cursor.as_deref())
+        .bind(state.run_max.as_deref())
+        .bind(state.last_success_at.map(Timestamp::micros))
+        .bind(state.last_error.as_deref())
+        .bind(until.micros())
+        .bind(Timestamp::now().micros())
+        .bind(&state.upstream)
+        .bind(holder)
+        .bind(state.run_started_at.map(Timestamp::micros))
+        .execute(&self.pool)
+        .await
+        .map_err(repo_error)?
+        .rows_affected();
+        Ok(saved > 0)
+    }
+
+    async fn release_sync_lease(&self, upstream: &str, holder: &str) -> Result<(), RepoError> {
+        let _writer = self.writer().await;
+        sqlx::query(
+            "UPDATE mcp_sync_state SET lease_holder = NULL, lease_until = 0
+             WHERE upstream = $1 AND lease_holder = $2",
+        )
+        .bind(upstream)
+        .bind(holder)
+        .execute(&self.pool)
+        .await
+        .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn sync_states(&self) -> Result<Vec<McpSyncState>, RepoError> {
+        let sql = format!("SELECT {SYNC_COLUMNS} FROM mcp_sync_state ORDER BY upstream");
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        rows.iter().map(sync_state).collect()
+    }
+}
+
+const SYNC_COLUMNS: &str = "upstream, high_water, run_since, run_cursor, run_max, \
+                            run_started_at, last_success_at, last_error";
+
+fn sync_state(row: &AnyRow) -> Result<McpSyncState, RepoError> {
+    let get = || -> Result<McpSyncState, sqlx::Error> {
+        Ok(McpSyncState {
+            upstream: row.try_get("upstream")?,
+            high_water: row.try_get("high_water")?,
+            run_since: row.try_get("run_since")?,
+            run_cursor: row.try_get("run_cursor")?,
+            run_max: row.try_get("run_max")?,
+            run_started_at: row
+                .try_get::<Option<i64>, _>("run_started_at")?
+                .map(Timestamp),
+            last_success_at: row
+                .try_get::<Option<i64>, _>("last_success_at")?
+                .map(Timestamp),
+            last_error: row.try_get("last_error")?,
+        })
+    };
+    get().map_err(repo_error)
+}
+
+/// Whether two stored documents say the same, whatever their key order.
+fn same_document(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }
 

@@ -28,6 +28,7 @@ macro_rules! migrations_for {
             migration!($backend, 8, "token_namespaces", "0008_token_namespaces"),
             migration!($backend, 9, "device_requester", "0009_device_requester"),
             migration!($backend, 10, "proxy", "0010_proxy"),
+            migration!($backend, 11, "mcp_sync", "0011_mcp_sync"),
         ]
     };
 }

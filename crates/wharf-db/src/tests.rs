@@ -1594,7 +1594,7 @@ fn mcp_version(name: &str, version: &str, user: &User, description: &str) -> New
 
 async fn publish_ok(db: &Database, new: NewMcpVersion) -> McpVersion {
     match db.publish_mcp(new).await.unwrap() {
-        McpPublishOutcome::Published(v) => v,
+        McpPublishOutcome::Published(v) => *v,
         other => panic!("{other:?}"),
     }
 }

@@ -532,6 +532,7 @@ impl From<McpError> for Problem {
             },
             McpError::Forbidden(m) => simple(StatusCode::FORBIDDEN, "Forbidden", m),
             McpError::NotFound(m) => simple(StatusCode::NOT_FOUND, "Not Found", m),
+            McpError::Conflict(m) => simple(StatusCode::CONFLICT, "Conflict", m),
             McpError::UpstreamUnavailable { detail, problems } => Problem {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 title: "Upstream Unavailable",

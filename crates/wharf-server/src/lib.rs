@@ -65,6 +65,18 @@ pub fn router(app: App) -> Router {
             "/api/v1/admin/proxy/pypi/rules",
             post(proxy_admin::add_rule).delete(proxy_admin::remove_rule),
         )
+        .route(
+            "/api/v1/admin/mcp/sync",
+            get(mcp_admin::sync_status).post(mcp_admin::sync_now),
+        )
+        .route(
+            "/api/v1/admin/mcp/servers/{name}/versions/{version}/hold",
+            post(mcp_admin::hold),
+        )
+        .route(
+            "/api/v1/admin/mcp/servers/{name}/versions/{version}/release",
+            post(mcp_admin::release),
+        )
         .route("/api/v1/admin/files/{id}/release", post(review::release))
         .route("/api/v1/admin/files/{id}/reject", post(review::reject))
         .route("/api/v1/auth/device/code", post(device::code))
@@ -142,6 +154,7 @@ pub async fn serve(config: Config, migrate: bool) -> Result<(), ServeError> {
     );
     tokio::spawn(sweep_expired_sessions(app.clone()));
     let workers = app.verification.spawn_workers();
+    spawn_mcp_sync(&app);
     if let Some(metrics_addr) = app.config.metrics_listen {
         let metrics_listener =
             TcpListener::bind(metrics_addr)
@@ -196,6 +209,7 @@ async fn sweep_expired_sessions(app: App) {
 pub async fn run_worker(config: Config) -> Result<(), ServeError> {
     let app = App::attach(config).await?;
     let workers = app.verification.spawn_workers();
+    spawn_mcp_sync(&app);
     tracing::info!(
         workers = workers.len(),
         "wharf worker is verifying queued uploads"
@@ -205,6 +219,23 @@ pub async fn run_worker(config: Config) -> Result<(), ServeError> {
     workers.iter().for_each(tokio::task::JoinHandle::abort);
     app.db.close().await;
     Ok(())
+}
+
+/// The periodic sync of upstream MCP registries, when any is configured.
+/// A run cut short by shutdown resumes at its saved cursor.
+fn spawn_mcp_sync(app: &App) {
+    if let (false, Some(interval)) = (app.catalog.mirrors.is_empty(), app.config.mcp_sync.interval)
+    {
+        tracing::info!(
+            upstreams = app.catalog.mirrors.len(),
+            every = %humantime::format_duration(interval),
+            "MCP catalog syncs from upstream registries"
+        );
+        tokio::spawn(crate::services::mcp::Catalog::sync_periodically(
+            app.clone(),
+            interval,
+        ));
+    }
 }
 
 async fn shutdown_signal() {

@@ -348,6 +348,10 @@ impl App {
             pypi_url: config.upstream.pypi_url.clone(),
             public_url: config.security.public_url.clone(),
             tmp_dir: config.tmp_dir(),
+            mirrors: mirrors(&config.mcp_sync)?,
+            sync_holder: format!("sync-{}-{:08x}", std::process::id(), rand::random::<u32>()),
+            sync_running: tokio::sync::Mutex::new(()),
+            sync_lease: config.mcp_sync.lease,
         };
         let accounts = Accounts::new(
             ports.users.clone(),
@@ -477,4 +481,26 @@ fn clean_dir(dir: &std::path::Path) -> Result<usize, StartError> {
         removed += 1;
     }
     Ok(removed)
+}
+
+/// A client per `[[mcp.upstreams]]` entry; a bad URL stops the start.
+fn mirrors(
+    sync: &crate::config::mcp::McpSync,
+) -> Result<Vec<crate::services::mcp::sync::Mirror>, StartError> {
+    sync.upstreams
+        .iter()
+        .map(|upstream| {
+            let registry = wharf_upstream::mcp_registry::McpRegistry::new(
+                "mcp.upstreams.url",
+                &upstream.url,
+                sync.timeout,
+                sync.max_page_bytes,
+            )
+            .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?;
+            Ok(crate::services::mcp::sync::Mirror {
+                upstream: upstream.clone(),
+                registry,
+            })
+        })
+        .collect()
 }

@@ -28,10 +28,13 @@
 //!
 //! Names and versions are checked before any URL is built from them, and
 //! redirects are followed only within the configured registry's origin.
+//!
+//! [`mcp_registry`] pages through an upstream MCP registry for the catalog sync.
 
 mod cache;
 mod error;
 mod fetch;
+pub mod mcp_registry;
 mod npm;
 mod pypi;
 mod settings;

@@ -68,27 +68,27 @@ impl UpstreamSettings {
 pub(crate) fn base_url(setting: &'static str, raw: &str) -> Result<String, UpstreamError> {
     let fix = "give an absolute http(s) address such as https://registry.example/";
     let url = reqwest::Url::parse(raw)
-        .map_err(|e| config(format!("upstream.{setting} is not a URL ({e}): {fix}")))?;
+        .map_err(|e| config(format!("{setting} is not a URL ({e}): {fix}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(config(format!(
-            "upstream.{setting} uses `{}`, not http(s): {fix}",
+            "{setting} uses `{}`, not http(s): {fix}",
             url.scheme()
         )));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(config(format!("upstream.{setting} has no host: {fix}")));
+        return Err(config(format!("{setting} has no host: {fix}")));
     }
     // Paths are appended to the base; a query or fragment would end up in
     // the middle of every request URL.
     if url.query().is_some() || url.fragment().is_some() {
         return Err(config(format!(
-            "upstream.{setting} has a query or fragment: remove everything from `?` or `#`"
+            "{setting} has a query or fragment: remove everything from `?` or `#`"
         )));
     }
     // Credentials in a URL end up in logs and error messages.
     if !url.username().is_empty() || url.password().is_some() {
         return Err(config(format!(
-            "upstream.{setting} carries credentials: give the address without user:password@"
+            "{setting} carries credentials: give the address without user:password@"
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
@@ -105,15 +105,15 @@ mod tests {
     #[test]
     fn trailing_slashes_are_dropped() {
         assert_eq!(
-            base_url("npm_url", "http://127.0.0.1:4873/").unwrap(),
+            base_url("upstream.npm_url", "http://127.0.0.1:4873/").unwrap(),
             "http://127.0.0.1:4873"
         );
         assert_eq!(
-            base_url("npm_url", "https://mirror.test/npm//").unwrap(),
+            base_url("upstream.npm_url", "https://mirror.test/npm//").unwrap(),
             "https://mirror.test/npm"
         );
         assert_eq!(
-            base_url("pypi_url", "https://mirror.test/pypi").unwrap(),
+            base_url("upstream.pypi_url", "https://mirror.test/pypi").unwrap(),
             "https://mirror.test/pypi"
         );
     }
@@ -131,7 +131,7 @@ mod tests {
             "https://user:secret@mirror.test/npm",
             "https://user@mirror.test/npm",
         ] {
-            let error = base_url("npm_url", raw).expect_err(raw);
+            let error = base_url("upstream.npm_url", raw).expect_err(raw);
             assert!(
                 matches!(&error, UpstreamError::Config(m) if m.contains("upstream.npm_url")),
                 "{raw}: {error}"

@@ -61,12 +61,12 @@ impl Upstream {
         let npm_base = settings
             .npm_url
             .as_deref()
-            .map(|raw| base_url("npm_url", raw))
+            .map(|raw| base_url("upstream.npm_url", raw))
             .transpose()?;
         let pypi_base = settings
             .pypi_url
             .as_deref()
-            .map(|raw| base_url("pypi_url", raw))
+            .map(|raw| base_url("upstream.pypi_url", raw))
             .transpose()?;
         Ok(Self {
             inner: Arc::new(Inner {

@@ -37,7 +37,10 @@ pub struct ServerJson {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Repository {
+    /// Empty, with `source`, for a repository upstream counts as absent.
+    #[serde(default)]
     pub url: String,
+    #[serde(default)]
     pub source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,

@@ -181,30 +181,34 @@ fn check_repository(report: &mut Report, value: &Value, policy: UrlPolicy) {
     let Some(repo) = report.object(value, "repository") else {
         return;
     };
-    // Upstream treats a repository whose url and source are both empty as
-    // absent; publisher templates emit exactly that.
-    let is_blank = |key| repo.map.get(key).and_then(Value::as_str) == Some("");
-    if is_blank("url") && is_blank("source") {
-        return;
-    }
-    if let Some(url) = report.req_str(repo, "url") {
-        report.check(
-            "repository.url",
-            check_url(url, UrlRole::Site, policy, &Templates::None),
-        );
-    }
-    // Any forge may be used; the source names it for tools.
-    if let Some(source) = report.req_str(repo, "source") {
-        let is_token = !source.is_empty()
-            && source.len() <= 64
-            && source
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !is_token {
-            report.fail(
-                "repository.source",
-                "must name the hosting service in letters, digits, '-', '_' or '.', e.g. github",
+    // Upstream treats a repository whose url and source are both empty or
+    // missing as absent: publisher templates emit `{"url": "", "source": ""}`,
+    // and the official registry serves `{}` for servers published without one.
+    let is_blank = |key| match repo.map.get(key) {
+        None => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(_) => false,
+    };
+    if !(is_blank("url") && is_blank("source")) {
+        if let Some(url) = report.req_str(repo, "url") {
+            report.check(
+                "repository.url",
+                check_url(url, UrlRole::Site, policy, &Templates::None),
             );
+        }
+        // Any forge may be used; the source names it for tools.
+        if let Some(source) = report.req_str(repo, "source") {
+            let is_token = !source.is_empty()
+                && source.len() <= 64
+                && source
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !is_token {
+                report.fail(
+                    "repository.source",
+                    "must name the hosting service in letters, digits, '-', '_' or '.', e.g. github",
+                );
+            }
         }
     }
     report.opt_str(repo, "id");

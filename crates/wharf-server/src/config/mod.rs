@@ -3,6 +3,7 @@
 //! once at start-up with errors that name the field and the fix.
 
 mod connections;
+pub mod mcp;
 pub mod proxy;
 mod security;
 mod upstream;
@@ -63,6 +64,8 @@ pub struct Config {
     /// credentials) on the registry API's reads, so browser-based MCP clients can
     /// read the catalog. Off by default.
     pub mcp_public_read_cors: bool,
+    /// `[mcp]` sync: upstream registries mirrored into the catalog.
+    pub mcp_sync: mcp::McpSync,
 }
 
 /// `[jwt]`: accept bearer JWTs from an identity provider.
@@ -136,6 +139,7 @@ impl Default for Config {
             upstream: wharf_upstream::UpstreamSettings::default(),
             proxy_pypi: None,
             mcp_public_read_cors: false,
+            mcp_sync: mcp::McpSync::default(),
         }
     }
 }
@@ -171,14 +175,7 @@ struct FileConfig {
     upstream: Option<upstream::FileUpstream>,
     proxy: Option<proxy::FileProxy>,
     connections: Option<connections::FileConnections>,
-    mcp: Option<FileMcp>,
-}
-
-/// `[mcp]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileMcp {
-    public_read_cors: Option<bool>,
+    mcp: Option<mcp::FileMcp>,
 }
 
 /// `[jwt]`. The HS256 secret is deliberately not here: environment only.
@@ -373,6 +370,7 @@ impl Config {
         config.proxy_pypi = proxy::load(from_file.proxy.take(), &env)?;
         config.connections = connections::load(from_file.connections.take(), &env)?;
         let mcp = from_file.mcp.take().unwrap_or_default();
+        config.mcp_sync = mcp::load(&mcp)?;
         config.mcp_public_read_cors = match env("WHARF_MCP_PUBLIC_READ_CORS") {
             Some(raw) => match raw.as_str() {
                 "1" | "true" | "yes" => true,

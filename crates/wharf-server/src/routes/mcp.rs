@@ -36,7 +36,7 @@ pub fn registry_api() -> Router<App> {
 }
 
 /// The caller, or a 401 problem.
-fn required(auth: Result<MaybeAuth, AppError>) -> Result<Principal, Problem> {
+pub(super) fn required(auth: Result<MaybeAuth, AppError>) -> Result<Principal, Problem> {
     match auth {
         Ok(MaybeAuth(Some(who))) => Ok(who),
         Ok(MaybeAuth(None)) => Err(Problem {

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod files;
 pub mod health;
 pub mod mcp;
+pub mod mcp_admin;
 pub mod proxy_admin;
 pub mod review;
 pub mod search;

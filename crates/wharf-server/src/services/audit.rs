@@ -85,6 +85,12 @@ impl AuditReader {
         Ok(page)
     }
 
+    /// Records an administrator's action that changes nothing stored by
+    /// itself (running a sync).
+    pub async fn record(&self, event: wharf_core::model::NewAuditEvent) -> Result<(), RepoError> {
+        self.log.record(event).await
+    }
+
     /// Records that `who` was refused an administrator's route at `target`
     /// (`admin:proxy`): probing the admin routes is worth knowing about.
     pub async fn record_admin_refusal(

@@ -35,12 +35,14 @@ impl ReferenceNames {
     }
 
     /// The first name-policy finding for `identifier`, if any; ecosystems
-    /// without a popular list have none.
+    /// without a popular list have none. A look-alike of a project `user_id`
+    /// owns is theirs to publish; with None (a mirrored server) every hosted
+    /// name counts.
     pub async fn suspicious(
         &self,
         registry_type: &str,
         identifier: &str,
-        user_id: i64,
+        user_id: Option<i64>,
     ) -> Result<Option<Finding>, RepoError> {
         let ecosystem = match RegistryType::parse(registry_type) {
             Some(RegistryType::Npm) => Ecosystem::Npm,
@@ -62,8 +64,9 @@ impl ReferenceNames {
                 if hosted.is_some() {
                     return Ok(None);
                 }
+                // User IDs start at 1, so 0 owns nothing.
                 self.verification
-                    .published_names_not_owned_by(user_id)
+                    .published_names_not_owned_by(user_id.unwrap_or(0))
                     .await?
             }
             Ecosystem::Npm => Vec::new(),

@@ -127,6 +127,13 @@ impl TestApp {
         self.app.catalog.grant(glob, &user).await.unwrap();
     }
 
+    /// An administrator (created) and a token with every scope.
+    #[allow(dead_code)]
+    pub async fn admin_token(&self, user: &str) -> String {
+        self.app.accounts.create_user(user, true).await.unwrap();
+        self.token(user, "read,publish,admin", &[]).await
+    }
+
     /// A user (created if needed) and a token for them.
     pub async fn token(&self, user: &str, scopes: &str, projects: &[&str]) -> String {
         self.restricted_token(user, scopes, projects, &[]).await

@@ -195,7 +195,11 @@ impl Deployments {
         if server.is_none() {
             let found = self
                 .names
-                .suspicious(&package.registry_type, &package.identifier, who.user.id)
+                .suspicious(
+                    &package.registry_type,
+                    &package.identifier,
+                    Some(who.user.id),
+                )
                 .await?;
             if let Some(finding) = found {
                 return Err(DeployError::Invalid(vec![FieldError::new(

@@ -27,6 +27,32 @@ pub struct ResponseMeta {
     pub official: OfficialMeta,
     #[serde(rename = "io.wharf/verification")]
     pub verification: VerificationMeta,
+    #[serde(rename = "io.wharf/origin")]
+    pub origin: OriginMeta,
+}
+
+/// Where an entry comes from: published here, or mirrored from an upstream.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OriginMeta {
+    /// `local`, or the configured name of the upstream registry.
+    pub registry: String,
+    /// When the upstream registry published a mirrored version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_published_at: Option<String>,
+    /// Upstream served another document under this version after it was
+    /// copied; the copy shown is the first one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<ConflictMeta>,
+}
+
+/// Another document served upstream under a version already copied.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictMeta {
+    /// SHA-256 (hex) of the other document.
+    pub sha256: String,
+    pub seen_at: String,
 }
 
 /// The official registry's metadata of one version.
@@ -98,6 +124,14 @@ pub fn entry(v: &McpVersion) -> ServerResponse {
                     "partially-verified"
                 },
                 packages,
+            },
+            origin: OriginMeta {
+                registry: v.origin.clone(),
+                upstream_published_at: v.upstream_published_at.map(Timestamp::to_rfc3339_micros),
+                conflict: v.conflict.as_ref().map(|c| ConflictMeta {
+                    sha256: c.sha256.clone(),
+                    seen_at: c.seen_at.to_rfc3339_micros(),
+                }),
             },
         },
     }

@@ -3,10 +3,12 @@
 //! for RFC 9457 problem+json answers.
 
 pub mod entries;
+pub mod holds;
 pub mod namespaces;
 pub mod packages;
 pub mod publish;
 pub mod status;
+pub mod sync;
 
 use crate::services::reference_names::ReferenceNames;
 use std::path::PathBuf;
@@ -34,6 +36,14 @@ pub struct Catalog {
     pub(crate) public_url: Option<String>,
     /// Where hosted metadata is copied to be read.
     pub(crate) tmp_dir: PathBuf,
+    /// The upstream registries mirrored into the catalog (`[[mcp.upstreams]]`).
+    pub mirrors: Vec<sync::Mirror>,
+    /// How long a sync lease lasts without renewal; every page renews it.
+    pub(crate) sync_lease: std::time::Duration,
+    /// This process's name in the sync leases.
+    pub(crate) sync_holder: String,
+    /// Held while this process syncs.
+    pub(crate) sync_running: tokio::sync::Mutex<()>,
 }
 
 /// The audit details of catalog changes: what changed, never secrets.
@@ -59,7 +69,7 @@ impl AuditDetail<'_> {
 
 /// One problem with a request, at a JSON location such as
 /// `packages[0].identifier`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct McpProblem {
     pub location: String,
     pub message: String,
@@ -86,6 +96,9 @@ pub enum McpError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// 409: the version is already in the state asked for.
+    #[error("{0}")]
+    Conflict(String),
     /// 503: an upstream registry could not answer; retry later. The check
     /// fails closed rather than publishing what it could not verify.
     #[error("{detail}")]

@@ -8,7 +8,6 @@
 
 use super::Catalog;
 use super::{McpError, McpProblem};
-use crate::services::auth::Principal;
 use crate::services::reference_names;
 use serde::{Deserialize, Serialize};
 use wharf_core::mcp::{has_pypi_marker, Package, RegistryType, ServerJson};
@@ -48,9 +47,11 @@ fn problem(index: usize, field: &str, message: impl Into<String>) -> Failure {
 
 impl Catalog {
     /// Checks every package; all problems are reported together.
+    /// `publisher` is who publishes here; None for a mirrored version, which
+    /// proves ownership by markers only.
     pub async fn check_all(
         &self,
-        who: &Principal,
+        publisher: Option<i64>,
         server: &ServerJson,
     ) -> Result<Vec<PackageCheck>, McpError> {
         let mut checks = Vec::new();
@@ -65,9 +66,13 @@ impl Catalog {
             }
             let outcome = match package.kind() {
                 Some(RegistryType::Pypi) => {
-                    self.check_pypi(who, &server.name, index, package).await
+                    self.check_pypi(publisher, &server.name, index, package)
+                        .await
                 }
-                Some(RegistryType::Npm) => self.check_npm(who, &server.name, index, package).await,
+                Some(RegistryType::Npm) => {
+                    self.check_npm(publisher, &server.name, index, package)
+                        .await
+                }
                 // Other ecosystems are checked by syntax only (validation).
                 _ => Ok(PackageCheck {
                     registry_type: package.registry_type.clone(),
@@ -133,7 +138,7 @@ impl Catalog {
 
     async fn check_pypi(
         &self,
-        who: &Principal,
+        publisher: Option<i64>,
         server_name: &str,
         index: usize,
         package: &Package,
@@ -182,11 +187,14 @@ impl Catalog {
                 };
                 return Err(problem(index, "version", why));
             }
-            let owns = self
-                .projects
-                .is_owner(listing.project.id, who.user.id)
-                .await
-                .map_err(|e| Failure::Unavailable(McpProblem::at("", e.to_string())))?;
+            let owns = match publisher {
+                Some(user_id) => self
+                    .projects
+                    .is_owner(listing.project.id, user_id)
+                    .await
+                    .map_err(|e| Failure::Unavailable(McpProblem::at("", e.to_string())))?,
+                None => false,
+            };
             if owns {
                 return Ok(check("wharf", "same-owner"));
             }
@@ -210,7 +218,7 @@ impl Catalog {
                 ),
             ));
         }
-        self.check_name(who, index, package).await?;
+        self.check_name(publisher, index, package).await?;
         match self
             .upstream
             .pypi_version(&package.identifier, version)
@@ -251,13 +259,13 @@ impl Catalog {
     /// before it is looked up: the catalog would send every deployer to it.
     async fn check_name(
         &self,
-        who: &Principal,
+        publisher: Option<i64>,
         index: usize,
         package: &Package,
     ) -> Result<(), Failure> {
         let found = self
             .names
-            .suspicious(&package.registry_type, &package.identifier, who.user.id)
+            .suspicious(&package.registry_type, &package.identifier, publisher)
             .await
             .map_err(|e| Failure::Unavailable(McpProblem::at("", e.to_string())))?;
         match found {
@@ -283,13 +291,13 @@ impl Catalog {
 
     async fn check_npm(
         &self,
-        who: &Principal,
+        publisher: Option<i64>,
         server_name: &str,
         index: usize,
         package: &Package,
     ) -> Result<PackageCheck, Failure> {
         let version = pinned(index, package)?;
-        self.check_name(who, index, package).await?;
+        self.check_name(publisher, index, package).await?;
         match self.upstream.npm_version(&package.identifier, version).await {
             Ok(Lookup::Found(found)) => match found.mcp_name.as_deref() {
                 Some(name) if name == server_name => Ok(PackageCheck {

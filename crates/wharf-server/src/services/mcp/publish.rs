@@ -123,7 +123,7 @@ impl Catalog {
         {
             return Err(duplicate(&server.version));
         }
-        let checks = self.check_all(who, &server).await?;
+        let checks = self.check_all(Some(who.user.id), &server).await?;
         let checks_json = serde_json::to_string(&checks).unwrap_or_else(|_| "[]".into());
         let audit = who.event(
             audit::MCP_PUBLISH,
@@ -147,7 +147,7 @@ impl Catalog {
             audit,
         };
         match self.repo.publish_mcp(new).await? {
-            McpPublishOutcome::Published(version) => Ok(version),
+            McpPublishOutcome::Published(version) => Ok(*version),
             McpPublishOutcome::DuplicateVersion => Err(duplicate(&server.version)),
             McpPublishOutcome::NotPublisher { owner } => Err(not_publisher(&server.name, &owner)),
         }

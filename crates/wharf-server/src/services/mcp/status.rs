@@ -22,7 +22,13 @@ pub struct StatusBody {
 impl Catalog {
     async fn may_manage(&self, who: &Principal, name: &str) -> Result<(), McpError> {
         if self.repo.mcp_owner(name).await?.is_none() {
-            return Err(not_found(name));
+            return Err(match self.repo.mcp_origin(name).await? {
+                Some(origin) => McpError::Forbidden(format!(
+                    "'{name}' is mirrored from upstream '{origin}': its statuses follow upstream; \
+                     an administrator can hold a version (POST /api/v1/admin/mcp/servers/{{name}}/versions/{{version}}/hold)"
+                )),
+                None => not_found(name),
+            });
         }
         super::namespaces::check_token_covers(who, name)?;
         let admin = who.acts_as_admin();
