@@ -493,6 +493,8 @@ impl JobStatus {
 
 /// The job kind that verifies one uploaded file.
 pub const VERIFY_JOB: &str = "verify";
+/// Listing the tools of a catalog version's remote server.
+pub const CAPTURE_JOB: &str = "mcp-capture";
 
 /// A file's latest verification report, and the review decision on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -645,6 +647,19 @@ pub struct McpVersion {
     /// Set when upstream changed a mirrored version's document after it
     /// was copied (the first copy is kept).
     pub conflict: Option<McpConflict>,
+    /// What its latest capture came to, if it was captured.
+    pub tools: Option<ToolsSummary>,
+}
+
+/// The latest capture of a version, in short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolsSummary {
+    pub state: CaptureState,
+    /// From the latest successful capture: the canonical hash, the tool
+    /// names (a JSON array) and when.
+    pub hash: Option<String>,
+    pub names: Option<String>,
+    pub captured_at: Option<Timestamp>,
 }
 
 /// Another document upstream served under a version already copied.
@@ -670,6 +685,8 @@ pub enum McpHold {
     Cooldown,
     /// An administrator held it.
     Admin,
+    /// Its server's tools: poisoned, or changed in place.
+    Tools,
 }
 
 impl McpHold {
@@ -679,6 +696,7 @@ impl McpHold {
             Self::Unverified => "unverified",
             Self::Cooldown => "cooldown",
             Self::Admin => "admin",
+            Self::Tools => "tools",
         }
     }
 
@@ -688,6 +706,7 @@ impl McpHold {
             "unverified" => Self::Unverified,
             "cooldown" => Self::Cooldown,
             "admin" => Self::Admin,
+            "tools" => Self::Tools,
             _ => return None,
         })
     }
@@ -760,6 +779,70 @@ pub struct McpSyncState {
     pub run_started_at: Option<Timestamp>,
     pub last_success_at: Option<Timestamp>,
     pub last_error: Option<String>,
+}
+
+/// What connecting to a server to list its tools came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureState {
+    Captured,
+    /// It answered 401 or 403: a capture sends no credentials.
+    NeedsCredentials,
+    Failed,
+}
+
+impl CaptureState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Captured => "captured",
+            Self::NeedsCredentials => "needs-credentials",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "captured" => Self::Captured,
+            "needs-credentials" => Self::NeedsCredentials,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// One capture of a version's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpCapture {
+    pub id: i64,
+    pub version_id: i64,
+    pub state: CaptureState,
+    /// The canonical hash of the tools (names, descriptions, input schemas).
+    pub tools_hash: Option<String>,
+    /// JSON arrays, as the server listed them.
+    pub tools: String,
+    pub prompts: String,
+    pub resources: String,
+    /// JSON array of the `tool.*` findings.
+    pub findings: String,
+    /// Why it failed, or what asked for credentials.
+    pub detail: Option<String>,
+    pub captured_at: Timestamp,
+}
+
+/// A capture to store; `tool_names` replace the version's names when it
+/// captured something.
+#[derive(Debug, Clone)]
+pub struct NewCapture {
+    pub version_id: i64,
+    pub server_id: i64,
+    pub state: CaptureState,
+    pub tools_hash: Option<String>,
+    pub tools: String,
+    pub prompts: String,
+    pub resources: String,
+    pub findings: String,
+    pub detail: Option<String>,
+    pub tool_names: Vec<String>,
+    pub at: Timestamp,
 }
 
 /// A validated version to store.
@@ -841,6 +924,8 @@ pub struct NewDeployment {
     pub version: String,
     /// The launch plan as JSON (variable names only).
     pub plan: String,
+    /// The tool hash of the server version's capture at creation, if any.
+    pub tools_hash: Option<String>,
     pub secrets: Vec<StoredSecret>,
     pub created_at: Timestamp,
     pub audit: NewAuditEvent,
@@ -858,6 +943,8 @@ pub struct Deployment {
     pub identifier: String,
     pub version: String,
     pub plan: String,
+    /// The tool hash of the server version's capture at creation, if any.
+    pub tools_hash: Option<String>,
     /// Names of the stored credentials, sorted.
     pub secret_names: Vec<String>,
     pub created_at: Timestamp,

@@ -326,6 +326,25 @@ pub trait McpRepo: Send + Sync {
     ) -> Result<bool, RepoError>;
     async fn release_sync_lease(&self, upstream: &str, holder: &str) -> Result<(), RepoError>;
     async fn sync_states(&self) -> Result<Vec<McpSyncState>, RepoError>;
+    async fn record_capture(&self, capture: NewCapture) -> Result<McpCapture, RepoError>;
+    /// The latest capture of a version, or its latest in `state`.
+    async fn last_capture(
+        &self,
+        version_id: i64,
+        state: Option<CaptureState>,
+    ) -> Result<Option<McpCapture>, RepoError>;
+    /// The latest successful capture of the newest other version of the same
+    /// server stored before this one, with that version.
+    async fn previous_version_capture(
+        &self,
+        version: &McpVersion,
+    ) -> Result<Option<(String, McpCapture)>, RepoError>;
+    /// `(tool, server)` for each of `names` another server's capture lists.
+    async fn tool_name_owners(
+        &self,
+        server_id: i64,
+        names: &[String],
+    ) -> Result<Vec<(String, String)>, RepoError>;
     async fn is_mcp_publisher(&self, name: &str, user_id: i64) -> Result<bool, RepoError>;
     /// False if they were one already.
     async fn add_mcp_publisher(

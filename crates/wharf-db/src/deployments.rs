@@ -19,7 +19,7 @@ fn decode(column: &str, raw: &str) -> Result<Vec<u8>, RepoError> {
 
 const SELECT_DEPLOYMENTS: &str =
     "SELECT d.id, d.owner_user_id, u.name AS owner, d.server_name, d.server_version, d.registry_type,
-            d.identifier, d.version, d.plan, d.created_at
+            d.identifier, d.version, d.plan, d.tools_hash, d.created_at
      FROM deployments d JOIN users u ON u.id = d.owner_user_id";
 
 /// A deployment row; its secret names are read separately.
@@ -35,6 +35,7 @@ fn deployment(row: &sqlx::any::AnyRow) -> Result<Deployment, RepoError> {
             identifier: row.try_get("identifier")?,
             version: row.try_get("version")?,
             plan: row.try_get("plan")?,
+            tools_hash: row.try_get("tools_hash")?,
             secret_names: Vec::new(),
             created_at: Timestamp(row.try_get("created_at")?),
         })
@@ -72,8 +73,8 @@ impl DeploymentRepo for Database {
         let mut tx = self.begin_audited().await?;
         sqlx::query(
             "INSERT INTO deployments (id, owner_user_id, server_name, server_version, registry_type,
-                                      identifier, version, plan, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                      identifier, version, plan, created_at, tools_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&new.id)
         .bind(new.owner_user_id)
@@ -84,6 +85,7 @@ impl DeploymentRepo for Database {
         .bind(&new.version)
         .bind(&new.plan)
         .bind(new.created_at.micros())
+        .bind(new.tools_hash.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(repo_error)?;

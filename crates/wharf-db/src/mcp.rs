@@ -9,9 +9,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::cmp::Ordering;
 use wharf_core::model::{
-    HoldChange, McpConflict, McpHold, McpListQuery, McpPublishOutcome, McpStatus, McpSyncState,
-    McpVersion, MirrorOutcome, MirrorVersion, NamespaceGrant, NewAuditEvent, NewMcpVersion,
-    LOCAL_ORIGIN,
+    CaptureState, HoldChange, McpCapture, McpConflict, McpHold, McpListQuery, McpPublishOutcome,
+    McpStatus, McpSyncState, McpVersion, MirrorOutcome, MirrorVersion, NamespaceGrant,
+    NewAuditEvent, NewCapture, NewMcpVersion, ToolsSummary, LOCAL_ORIGIN,
 };
 use wharf_core::ports::{McpRepo, ProxyRepo, RepoError};
 use wharf_core::Timestamp;
@@ -19,7 +19,8 @@ use wharf_core::Timestamp;
 const VERSION_COLUMNS: &str =
     "v.id, v.server_id, s.name, v.version, v.document, v.checks, v.status, \
      v.status_message, v.is_latest, v.published_at, v.updated_at, s.origin, v.hold, v.report, \
-     v.upstream_published_at, v.conflict_sha256, v.conflict_at";
+     v.upstream_published_at, v.conflict_sha256, v.conflict_at, v.tools_state, v.tools_hash, \
+     v.tool_names, v.tools_captured_at";
 
 /// Only versions that are not held are served.
 const SERVED: &str = "v.hold IS NULL";
@@ -28,6 +29,14 @@ fn version(row: &AnyRow) -> Result<McpVersion, RepoError> {
     let status: String = row.try_get("status").map_err(repo_error)?;
     let status = McpStatus::parse(&status)
         .ok_or_else(|| RepoError::Internal(format!("stored MCP status '{status}' is not valid")))?;
+    let tools_state: Option<String> = row.try_get("tools_state").map_err(repo_error)?;
+    let tools_state = tools_state
+        .map(|t| {
+            CaptureState::parse(&t).ok_or_else(|| {
+                RepoError::Internal(format!("stored capture state '{t}' is not valid"))
+            })
+        })
+        .transpose()?;
     let hold: Option<String> = row.try_get("hold").map_err(repo_error)?;
     let hold = hold
         .map(|h| {
@@ -63,6 +72,17 @@ fn version(row: &AnyRow) -> Result<McpVersion, RepoError> {
                     seen_at: Timestamp(at),
                 }),
                 _ => None,
+            },
+            tools: match tools_state {
+                Some(state) => Some(ToolsSummary {
+                    state,
+                    hash: row.try_get("tools_hash")?,
+                    names: row.try_get("tool_names")?,
+                    captured_at: row
+                        .try_get::<Option<i64>, _>("tools_captured_at")?
+                        .map(Timestamp),
+                }),
+                None => None,
             },
         })
     };
@@ -202,6 +222,15 @@ async fn adopt_mirrored(
     server_id: i64,
     new: &NewMcpVersion,
 ) -> Result<(), RepoError> {
+    for table in ["mcp_tool_names", "mcp_captures"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE version_id IN (SELECT id FROM mcp_versions WHERE server_id = $1)"
+        ))
+        .bind(server_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(repo_error)?;
+    }
     sqlx::query("DELETE FROM mcp_versions WHERE server_id = $1")
         .bind(server_id)
         .execute(&mut **tx)
@@ -832,6 +861,175 @@ impl McpRepo for Database {
             .map_err(repo_error)?;
         rows.iter().map(sync_state).collect()
     }
+    async fn record_capture(&self, c: NewCapture) -> Result<McpCapture, RepoError> {
+        let mut tx = self.begin_audited().await?;
+        let row = sqlx::query(
+            "INSERT INTO mcp_captures (version_id, state, tools_hash, tools, prompts, resources,
+                 findings, detail, captured_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(c.version_id)
+        .bind(c.state.as_str())
+        .bind(c.tools_hash.as_deref())
+        .bind(&c.tools)
+        .bind(&c.prompts)
+        .bind(&c.resources)
+        .bind(&c.findings)
+        .bind(c.detail.as_deref())
+        .bind(c.at.micros())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(repo_error)?;
+        let id: i64 = row.try_get("id").map_err(repo_error)?;
+        if c.state == CaptureState::Captured {
+            sqlx::query("DELETE FROM mcp_tool_names WHERE version_id = $1")
+                .bind(c.version_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+            let mut names = c.tool_names.clone();
+            names.sort();
+            names.dedup();
+            for name in &names {
+                sqlx::query(
+                    "INSERT INTO mcp_tool_names (version_id, server_id, name) VALUES ($1, $2, $3)",
+                )
+                .bind(c.version_id)
+                .bind(c.server_id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+            }
+        }
+        if c.state == CaptureState::Captured {
+            sqlx::query(
+                "UPDATE mcp_versions SET tools_state = $1, tools_hash = $2, tool_names = $3,
+                     tools_captured_at = $4 WHERE id = $5",
+            )
+            .bind(c.state.as_str())
+            .bind(c.tools_hash.as_deref())
+            .bind(serde_json::to_string(&c.tool_names).unwrap_or_else(|_| "[]".into()))
+            .bind(c.at.micros())
+            .bind(c.version_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(repo_error)?;
+        } else {
+            sqlx::query("UPDATE mcp_versions SET tools_state = $1 WHERE id = $2")
+                .bind(c.state.as_str())
+                .bind(c.version_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(repo_error)?;
+        }
+        tx.commit(None).await?;
+        Ok(McpCapture {
+            id,
+            version_id: c.version_id,
+            state: c.state,
+            tools_hash: c.tools_hash,
+            tools: c.tools,
+            prompts: c.prompts,
+            resources: c.resources,
+            findings: c.findings,
+            detail: c.detail,
+            captured_at: c.at,
+        })
+    }
+
+    async fn last_capture(
+        &self,
+        version_id: i64,
+        state: Option<CaptureState>,
+    ) -> Result<Option<McpCapture>, RepoError> {
+        let sql = format!(
+            "SELECT {CAPTURE_COLUMNS} FROM mcp_captures WHERE version_id = $1 {} ORDER BY id DESC LIMIT 1",
+            if state.is_some() { "AND state = $2" } else { "" }
+        );
+        let mut query = sqlx::query(&sql).bind(version_id);
+        if let Some(state) = state {
+            query = query.bind(state.as_str());
+        }
+        let row = query.fetch_optional(&self.pool).await.map_err(repo_error)?;
+        row.as_ref().map(capture).transpose()
+    }
+
+    async fn previous_version_capture(
+        &self,
+        v: &McpVersion,
+    ) -> Result<Option<(String, McpCapture)>, RepoError> {
+        let sql = format!(
+            "SELECT v.version, {CAPTURE_COLUMNS} FROM mcp_captures
+             JOIN mcp_versions v ON v.id = mcp_captures.version_id
+             WHERE v.server_id = $1 AND v.id < $2 AND mcp_captures.state = $3
+             ORDER BY v.id DESC, mcp_captures.id DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(v.server_id)
+            .bind(v.id)
+            .bind(CaptureState::Captured.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(repo_error)?;
+        match row {
+            Some(row) => {
+                let version: String = row.try_get("version").map_err(repo_error)?;
+                Ok(Some((version, capture(&row)?)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn tool_name_owners(
+        &self,
+        server_id: i64,
+        names: &[String],
+    ) -> Result<Vec<(String, String)>, RepoError> {
+        let mut found = Vec::new();
+        // A bounded number of names per query keeps the statement portable.
+        for chunk in names.chunks(100) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT DISTINCT t.name, s.name AS server FROM mcp_tool_names t
+                 JOIN mcp_servers s ON s.id = t.server_id
+                 WHERE t.server_id <> $1 AND t.name IN ({}) ORDER BY t.name, server",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(server_id);
+            for name in chunk {
+                query = query.bind(name);
+            }
+            found.extend(query.fetch_all(&self.pool).await.map_err(repo_error)?);
+        }
+        Ok(found)
+    }
+}
+
+const CAPTURE_COLUMNS: &str = "mcp_captures.id, mcp_captures.version_id, mcp_captures.state, \
+    mcp_captures.tools_hash, mcp_captures.tools, mcp_captures.prompts, mcp_captures.resources, \
+    mcp_captures.findings, mcp_captures.detail, mcp_captures.captured_at";
+
+fn capture(row: &AnyRow) -> Result<McpCapture, RepoError> {
+    let state: String = row.try_get("state").map_err(repo_error)?;
+    let state = CaptureState::parse(&state).ok_or_else(|| {
+        RepoError::Internal(format!("stored capture state '{state}' is not valid"))
+    })?;
+    let get = || -> Result<McpCapture, sqlx::Error> {
+        Ok(McpCapture {
+            id: row.try_get("id")?,
+            version_id: row.try_get("version_id")?,
+            state,
+            tools_hash: row.try_get("tools_hash")?,
+            tools: row.try_get("tools")?,
+            prompts: row.try_get("prompts")?,
+            resources: row.try_get("resources")?,
+            findings: row.try_get("findings")?,
+            detail: row.try_get("detail")?,
+            captured_at: Timestamp(row.try_get("captured_at")?),
+        })
+    };
+    get().map_err(repo_error)
 }
 
 const SYNC_COLUMNS: &str = "upstream, high_water, run_since, run_cursor, run_max, \

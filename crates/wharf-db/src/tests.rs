@@ -1849,6 +1849,7 @@ db_test!(
                 identifier: "weather".into(),
                 version: "1.0.0".into(),
                 plan: "{}".into(),
+                tools_hash: None,
                 secrets: vec![stored(id, "TOKEN", "k1", 1), stored(id, "A_URL", "k1", 2)],
                 created_at: Timestamp(at),
                 audit: event("deployment.create"),
@@ -1890,6 +1891,7 @@ db_test!(
             identifier: "weather".into(),
             version: "1.2.3".into(),
             plan: "{}".into(),
+            tools_hash: None,
             secrets: vec![
                 stored("d1", "TOKEN", "k1", 7),
                 stored("d1", "API_URL", "k1", 9),

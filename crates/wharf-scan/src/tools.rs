@@ -159,6 +159,137 @@ fn canonical(value: &Value, out: &mut String) {
     }
 }
 
+/// How two tool lists differ, by tool name: added, removed, and changed
+/// (the same name with another description or input schema). Each sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ToolDiff {
+    /// Names only `after` lists.
+    pub added: Vec<String>,
+    /// Names only `before` lists.
+    pub removed: Vec<String>,
+    /// Names both list, with another description or input schema.
+    pub changed: Vec<String>,
+}
+
+impl ToolDiff {
+    /// Whether the two lists are the same tools.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// `added: a, b; changed: c`, printable and bounded.
+    fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        for (label, names) in [
+            ("added", &self.added),
+            ("removed", &self.removed),
+            ("changed", &self.changed),
+        ] {
+            if !names.is_empty() {
+                parts.push(format!("{label}: {}", names.join(", ")));
+            }
+        }
+        excerpt(&parts.join("; "), 0)
+    }
+}
+
+/// What changed from `before` to `after`.
+pub fn diff_tools(before: &[Tool], after: &[Tool]) -> ToolDiff {
+    let by_name = |tools: &[Tool]| -> std::collections::BTreeMap<String, String> {
+        tools
+            .iter()
+            .map(|t| (t.name.clone(), tools_hash(std::slice::from_ref(t))))
+            .collect()
+    };
+    let (old, new) = (by_name(before), by_name(after));
+    let mut diff = ToolDiff::default();
+    for (name, hash) in &new {
+        match old.get(name) {
+            None => diff.added.push(name.clone()),
+            Some(previous) if previous != hash => diff.changed.push(name.clone()),
+            Some(_) => {}
+        }
+    }
+    diff.removed = old
+        .keys()
+        .filter(|n| !new.contains_key(*n))
+        .cloned()
+        .collect();
+    diff
+}
+
+/// A finding about `file` (`tools`, or `tools/<name>` for one tool).
+fn tools_finding(
+    rule: &str,
+    file: String,
+    severity: Severity,
+    evidence: String,
+    explanation: String,
+) -> Finding {
+    Finding {
+        rule: rule.to_owned(),
+        severity,
+        file: Some(file),
+        line: None,
+        evidence: Some(evidence),
+        explanation,
+        context: None,
+        fingerprint: None,
+        history: None,
+    }
+}
+
+/// A capture of a version that differs from an earlier capture of the same
+/// version. Versions are immutable, so a server that changes its tools in
+/// place (a rug pull) is not what was reviewed.
+pub fn changed_in_place(diff: &ToolDiff) -> Option<Finding> {
+    (!diff.is_empty()).then(|| {
+        tools_finding(
+            "tool.changed-in-place",
+            "tools".to_owned(),
+            Severity::Quarantine,
+            diff.summary(),
+            "the server now lists other tools than when this version was first captured; a \
+             version is immutable, so the server changed what it exposes after review"
+                .to_owned(),
+        )
+    })
+}
+
+/// A new version whose tools differ from the previous version's: worth a
+/// look before users who approved the old tools get the new ones.
+pub fn changed_since(previous_version: &str, diff: &ToolDiff) -> Option<Finding> {
+    (!diff.is_empty()).then(|| {
+        tools_finding(
+            "tool.changed",
+            "tools".to_owned(),
+            Severity::Warn,
+            diff.summary(),
+            format!("the tools differ from those of version {previous_version}"),
+        )
+    })
+}
+
+/// Tool names that other servers of the catalog expose already, as
+/// `(tool, server)`: a client that connects both may call the wrong one.
+pub fn collisions(taken: &[(String, String)]) -> Vec<Finding> {
+    taken
+        .iter()
+        .map(|(tool, server)| {
+            tools_finding(
+                "tool.name-collision",
+            "tools".to_owned(),
+                Severity::Warn,
+                excerpt(tool, 0),
+                format!(
+                    "server {} exposes a tool of the same name; an agent connected to both may call the wrong one",
+                    excerpt(server, 0)
+                ),
+            )
+        })
+        .collect()
+}
+
 /// Every finding over a server's tools.
 pub fn scan_tools(tools: &[Tool]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -206,17 +337,13 @@ fn collect_schema_texts(schema: &Value, at: &str, out: &mut Vec<(String, String)
 fn check_tool(tool: &Tool, out: &mut Vec<Finding>) {
     let file = format!("tools/{}", tool.name);
     let mut add = |rule: &str, severity, evidence: String, explanation: String| {
-        out.push(Finding {
-            rule: rule.to_owned(),
+        out.push(tools_finding(
+            rule,
+            file.clone(),
             severity,
-            file: Some(file.clone()),
-            line: None,
-            evidence: Some(evidence),
+            evidence,
             explanation,
-            context: None,
-            fingerprint: None,
-            history: None,
-        });
+        ));
     };
 
     if let Some(bad) = tool
@@ -522,5 +649,51 @@ mod tests {
         changed[2].description.push(' ');
         assert_ne!(tools_hash(&tools), tools_hash(&changed));
         assert_eq!(tools_hash(&tools).len(), 64);
+    }
+
+    #[test]
+    fn a_diff_names_what_was_added_removed_and_changed() {
+        let before = vec![
+            tool("a", "Adds.", json!({})),
+            tool("b", "Bees.", json!({})),
+            tool("c", "Sees.", json!({"type": "object"})),
+        ];
+        let after = vec![
+            tool(
+                "c",
+                "Sees.",
+                json!({"type": "object", "properties": {"x": {}}}),
+            ),
+            tool("a", "Adds.", json!({})),
+            tool("d", "Dees.", json!({})),
+        ];
+        let diff = diff_tools(&before, &after);
+        assert_eq!(diff.added, ["d"]);
+        assert_eq!(diff.removed, ["b"]);
+        assert_eq!(diff.changed, ["c"]);
+        let found = changed_in_place(&diff).unwrap();
+        assert_eq!(
+            (found.rule.as_str(), found.severity),
+            ("tool.changed-in-place", Severity::Quarantine)
+        );
+        assert_eq!(
+            found.evidence.as_deref(),
+            Some("added: d; removed: b; changed: c")
+        );
+        assert_eq!(
+            changed_since("1.0.0", &diff).unwrap().severity,
+            Severity::Warn
+        );
+        // The same tools in another order are no change.
+        let same = diff_tools(&before, &before.iter().rev().cloned().collect::<Vec<_>>());
+        assert!(same.is_empty());
+        assert!(changed_in_place(&same).is_none());
+    }
+
+    #[test]
+    fn a_collision_names_the_other_server() {
+        let found = collisions(&[("search".into(), "com.acme/other".into())]);
+        assert_eq!(found[0].rule, "tool.name-collision");
+        assert!(found[0].explanation.contains("com.acme/other"));
     }
 }

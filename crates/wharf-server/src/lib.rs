@@ -77,6 +77,10 @@ pub fn router(app: App) -> Router {
             "/api/v1/admin/mcp/servers/{name}/versions/{version}/release",
             post(mcp_admin::release),
         )
+        .route(
+            "/api/v1/admin/mcp/servers/{name}/versions/{version}/capture",
+            post(mcp_admin::capture),
+        )
         .route("/api/v1/admin/files/{id}/release", post(review::release))
         .route("/api/v1/admin/files/{id}/reject", post(review::reject))
         .route("/api/v1/auth/device/code", post(device::code))
@@ -221,9 +225,21 @@ pub async fn run_worker(config: Config) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// The periodic sync of upstream MCP registries, when any is configured.
-/// A run cut short by shutdown resumes at its saved cursor.
+/// The periodic sync of upstream MCP registries, when any is configured,
+/// and the capture worker. A run cut short by shutdown resumes at its saved
+/// cursor; a capture cut short is retried once its job's lease runs out.
 fn spawn_mcp_sync(app: &App) {
+    if app.config.mcp_sync.capture.remote {
+        let worker = format!(
+            "capture-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        tokio::spawn(crate::services::mcp::Catalog::capture_periodically(
+            app.clone(),
+            worker,
+        ));
+    }
     if let (false, Some(interval)) = (app.catalog.mirrors.is_empty(), app.config.mcp_sync.interval)
     {
         tracing::info!(

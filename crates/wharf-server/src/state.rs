@@ -352,6 +352,9 @@ impl App {
             sync_holder: format!("sync-{}-{:08x}", std::process::id(), rand::random::<u32>()),
             sync_running: tokio::sync::Mutex::new(()),
             sync_lease: config.mcp_sync.lease,
+            capture: capture_client(&config)?,
+            capture_deadline: config.mcp_sync.capture.timeout,
+            jobs: ports.jobs.clone(),
         };
         let accounts = Accounts::new(
             ports.users.clone(),
@@ -503,4 +506,23 @@ fn mirrors(
             })
         })
         .collect()
+}
+
+/// The client that captures remote servers' tools, when capture is on.
+/// Loopback servers are reachable only outside production (for tests and
+/// local development); private addresses never are.
+fn capture_client(
+    config: &Config,
+) -> Result<Option<wharf_upstream::mcp_client::McpClient>, StartError> {
+    if !config.mcp_sync.capture.remote {
+        return Ok(None);
+    }
+    let settings = wharf_upstream::mcp_client::CaptureSettings {
+        deadline: config.mcp_sync.capture.timeout,
+        allow_loopback: !config.security.production,
+        ..Default::default()
+    };
+    wharf_upstream::mcp_client::McpClient::new(settings)
+        .map(Some)
+        .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()).into())
 }

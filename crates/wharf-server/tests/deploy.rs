@@ -716,6 +716,7 @@ async fn swapped_ciphertexts_fail_to_decrypt() {
             identifier: "weather-npm".into(),
             version: "1.2.3".into(),
             plan,
+            tools_hash: None,
             secrets: vec![moved("GITHUB_TOKEN", &token), moved("API_URL", &url)],
             created_at: wharf_core::Timestamp::now(),
             audit: wharf_core::model::NewAuditEvent::new("test", "x"),

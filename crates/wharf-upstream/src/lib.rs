@@ -34,6 +34,7 @@
 mod cache;
 mod error;
 mod fetch;
+pub mod mcp_client;
 pub mod mcp_registry;
 mod npm;
 mod pypi;

@@ -21,6 +21,28 @@ pub struct McpSync {
     /// How long an instance's claim on an upstream's sync lasts without
     /// progress; a sync cut short is taken over after it. Default 5 min.
     pub lease: Duration,
+    /// `[mcp.capture]`: listing each remote server's tools.
+    pub capture: Capture,
+}
+
+/// `[mcp.capture]`: Wharf connects to each version's remote (streamable-http
+/// or sse) as an MCP client, without credentials, and lists its tools,
+/// prompts and resources. Package (stdio) servers are not captured.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// On by default.
+    pub remote: bool,
+    /// The whole capture of one server. Default 30s.
+    pub timeout: Duration,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Self {
+            remote: true,
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for McpSync {
@@ -31,6 +53,7 @@ impl Default for McpSync {
             timeout: Duration::from_secs(30),
             max_page_bytes: 16 * 1024 * 1024,
             lease: Duration::from_secs(300),
+            capture: Capture::default(),
         }
     }
 }
@@ -68,6 +91,14 @@ pub(super) struct FileMcp {
     max_page_bytes: Option<usize>,
     #[serde(default)]
     upstreams: Vec<FileUpstream>,
+    capture: Option<FileCapture>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCapture {
+    remote: Option<bool>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +159,21 @@ pub(super) fn load(file: &FileMcp) -> Result<McpSync, ConfigError> {
             });
         }
         sync.max_page_bytes = n;
+    }
+    if let Some(capture) = &file.capture {
+        if let Some(remote) = capture.remote {
+            sync.capture.remote = remote;
+        }
+        if let Some(raw) = &capture.timeout {
+            sync.capture.timeout = duration("mcp.capture.timeout", raw)?;
+            if sync.capture.timeout.is_zero() {
+                return Err(ConfigError::Invalid {
+                    field: "mcp.capture.timeout",
+                    value: raw.clone(),
+                    fix: "give a duration above zero, such as 30s",
+                });
+            }
+        }
     }
     for entry in &file.upstreams {
         let valid_name = (1..=32).contains(&entry.name.len())

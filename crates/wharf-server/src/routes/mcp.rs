@@ -7,6 +7,7 @@ use crate::error::{AppError, Problem, ProblemBody};
 use crate::middleware::client_ip::{client_key, ClientIp};
 use crate::ratelimit::{self, OnOutage};
 use crate::services::auth::Principal;
+use crate::services::mcp::capture::ToolsView;
 use crate::services::mcp::entries::{ListParams, ServerList, ServerResponse};
 use crate::services::mcp::publish::Validation;
 use crate::services::mcp::status::StatusBody;
@@ -33,6 +34,10 @@ pub fn registry_api() -> Router<App> {
         .route("/servers/{name}/status", patch(server_status))
         .route("/publish", post(publish_server))
         .route("/validate", post(validate_server))
+        .route(
+            "/x/io.wharf/servers/{name}/versions/{version}/tools",
+            get(server_tools),
+        )
 }
 
 /// The caller, or a 401 problem.
@@ -85,6 +90,28 @@ pub async fn list(
         ratelimit::check(&app, &key, policy, OnOutage::FailOpen).await?;
     }
     Ok(Json(app.catalog.list(params).await?))
+}
+
+/// `GET /v0/x/io.wharf/servers/{name}/versions/{version}/tools`: what the
+/// latest capture of the version's remote server listed (tools, prompts,
+/// resources), with the `tool.*` findings; Wharf's extension of the API.
+#[utoipa::path(
+    get, path = "/v0/x/io.wharf/servers/{name}/versions/{version}/tools",
+    operation_id = "getServerTools", tag = "mcp",
+    params(
+        ("name" = String, Path, description = "the server name, URL-encoded"),
+        ("version" = String, Path, description = "an exact version, or `latest`"),
+    ),
+    responses(
+        (status = 200, body = ToolsView),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
+pub async fn server_tools(
+    State(app): State<App>,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Json<ToolsView>, Problem> {
+    Ok(Json(app.catalog.tools(&name, &version).await?))
 }
 
 /// `GET /v0/servers/{name}/versions`: every version of one server.

@@ -5,6 +5,7 @@
 use super::extract::MaybeAuth;
 use crate::error::{AppError, Problem, ProblemBody};
 use crate::services::auth::Principal;
+use crate::services::mcp::capture::ToolsView;
 use crate::services::mcp::entries::ServerResponse;
 use crate::services::mcp::holds::{HeldVersion, HoldBody, SyncRun, SyncStatus};
 use crate::services::mcp::{McpError, McpProblem};
@@ -154,4 +155,34 @@ pub async fn release(
             .release_version(&who, &name, &version, body)
             .await?,
     ))
+}
+
+/// `POST /api/v1/admin/mcp/servers/{name}/versions/{version}/capture`:
+/// captures the version's remote server now and answers what it listed.
+#[utoipa::path(
+    post, path = "/api/v1/admin/mcp/servers/{name}/versions/{version}/capture",
+    operation_id = "captureServerVersion", tag = "admin",
+    params(
+        ("name" = String, Path, description = "the server name, URL-encoded"),
+        ("version" = String, Path, description = "an exact version"),
+    ),
+    responses(
+        (status = 200, body = ToolsView),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json",
+         description = "the version has no remote to capture"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json",
+         description = "capture is off"),
+    ),
+    security(("token" = []))
+)]
+pub async fn capture(
+    State(app): State<App>,
+    auth: Result<MaybeAuth, AppError>,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Json<ToolsView>, Problem> {
+    admin(&app, auth).await?;
+    Ok(Json(app.catalog.capture_now(&name, &version).await?))
 }

@@ -120,6 +120,10 @@ pub struct DeploymentPage {
 pub struct PlanView {
     #[serde(flatten)]
     pub plan: Plan,
+    /// What a runner should know before it runs the plan: the server's tools
+    /// changed since the deployment was created.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// With `include=secrets` only: the value of each declared variable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env_values: Option<BTreeMap<String, String>>,
@@ -186,6 +190,17 @@ impl Deployments {
             &format!("deployment:{id}"),
             serde_json::to_string(&detail).unwrap_or_default(),
         );
+        // The tools users approve when they deploy: the plan warns once the
+        // server's capture differs.
+        let tools_hash = match &server {
+            Some((name, version)) => self
+                .catalog
+                .mcp_version(name, Some(version))
+                .await?
+                .and_then(|v| v.tools)
+                .and_then(|t| t.hash),
+            None => None,
+        };
         let (server_name, server_version) = server.unzip();
         self.store
             .create_deployment(NewDeployment {
@@ -197,6 +212,7 @@ impl Deployments {
                 identifier,
                 version,
                 plan: plan_json,
+                tools_hash,
                 secrets,
                 created_at: Timestamp::now(),
                 audit,
@@ -316,9 +332,11 @@ impl Deployments {
         let d = self.readable(who, id).await?;
         let plan: Plan = serde_json::from_str(&d.plan)
             .map_err(|e| StoreError::Stored(format!("the plan of {id}: {e}")))?;
+        let warnings = self.tool_warnings(&d).await?;
         if !include_secrets {
             return Ok(PlanView {
                 plan,
+                warnings,
                 env_values: None,
             });
         }
@@ -360,7 +378,32 @@ impl Deployments {
             .await?;
         Ok(PlanView {
             plan,
+            warnings,
             env_values: Some(values),
+        })
+    }
+
+    /// A warning when the server version's latest capture lists other tools
+    /// than the one the deployment was created with (a rug pull, or a
+    /// capture that failed to show the same tools).
+    async fn tool_warnings(&self, d: &Deployment) -> Result<Vec<String>, StoreError> {
+        let (Some(name), Some(version), Some(approved)) =
+            (&d.server_name, &d.server_version, &d.tools_hash)
+        else {
+            return Ok(Vec::new());
+        };
+        let now = self
+            .catalog
+            .mcp_version_any(name, version)
+            .await?
+            .and_then(|v| v.tools)
+            .and_then(|t| t.hash);
+        Ok(match now {
+            Some(current) if &current != approved => vec![format!(
+                "the tools of {name} {version} changed since this deployment was created \
+                 (tool hash {approved}, now {current}): review them before running it"
+            )],
+            _ => Vec::new(),
         })
     }
 

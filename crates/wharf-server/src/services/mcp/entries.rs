@@ -29,6 +29,26 @@ pub struct ResponseMeta {
     pub verification: VerificationMeta,
     #[serde(rename = "io.wharf/origin")]
     pub origin: OriginMeta,
+    /// The latest capture of the server's tools, once it was captured.
+    #[serde(rename = "io.wharf/tools", skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolsMeta>,
+}
+
+/// What the latest capture of a version's remote server listed, in short;
+/// the whole list is at `GET /v0.1/x/io.wharf/servers/{name}/versions/{version}/tools`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolsMeta {
+    /// `captured`, `needs-credentials` or `failed`.
+    pub state: &'static str,
+    /// From the latest successful capture: the canonical hash of the tools
+    /// (names, descriptions, input schemas), their names, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
 }
 
 /// Where an entry comes from: published here, or mirrored from an upstream.
@@ -125,6 +145,15 @@ pub fn entry(v: &McpVersion) -> ServerResponse {
                 },
                 packages,
             },
+            tools: v.tools.as_ref().map(|t| ToolsMeta {
+                state: t.state.as_str(),
+                tools_hash: t.hash.clone(),
+                names: t
+                    .names
+                    .as_deref()
+                    .map(|n| serde_json::from_str(n).unwrap_or_default()),
+                captured_at: t.captured_at.map(Timestamp::to_rfc3339_micros),
+            }),
             origin: OriginMeta {
                 registry: v.origin.clone(),
                 upstream_published_at: v.upstream_published_at.map(Timestamp::to_rfc3339_micros),

@@ -2,6 +2,7 @@
 //! namespaces and co-publishers. Errors carry each problem's JSON location,
 //! for RFC 9457 problem+json answers.
 
+pub mod capture;
 pub mod entries;
 pub mod holds;
 pub mod namespaces;
@@ -38,6 +39,12 @@ pub struct Catalog {
     pub(crate) tmp_dir: PathBuf,
     /// The upstream registries mirrored into the catalog (`[[mcp.upstreams]]`).
     pub mirrors: Vec<sync::Mirror>,
+    /// Connects to remote servers to list their tools; None when
+    /// `[mcp.capture] remote = false`.
+    pub(crate) capture: Option<wharf_upstream::mcp_client::McpClient>,
+    pub(crate) capture_deadline: std::time::Duration,
+    /// Where capture jobs wait for a worker.
+    pub(crate) jobs: Arc<dyn wharf_core::ports::JobQueue>,
     /// How long a sync lease lasts without renewal; every page renews it.
     pub(crate) sync_lease: std::time::Duration,
     /// This process's name in the sync leases.

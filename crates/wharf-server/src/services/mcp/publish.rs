@@ -147,7 +147,14 @@ impl Catalog {
             audit,
         };
         match self.repo.publish_mcp(new).await? {
-            McpPublishOutcome::Published(version) => Ok(*version),
+            McpPublishOutcome::Published(version) => {
+                // The capture runs on a worker; a queue that cannot take it
+                // does not undo the publish.
+                if let Err(e) = self.queue_capture(&version).await {
+                    tracing::warn!(error = %e, "could not queue the capture of a published version");
+                }
+                Ok(*version)
+            }
             McpPublishOutcome::DuplicateVersion => Err(duplicate(&server.version)),
             McpPublishOutcome::NotPublisher { owner } => Err(not_publisher(&server.name, &owner)),
         }

@@ -339,6 +339,9 @@ impl Catalog {
         match self.repo.mirror_mcp(mirrored.clone()).await? {
             MirrorOutcome::Added => {
                 report.added += 1;
+                if let Some(stored) = self.repo.mcp_version_any(name, version).await? {
+                    self.queue_capture(&stored).await?;
+                }
                 if let Some(hold) = mirrored.hold {
                     report.held += 1;
                     tracing::info!(
