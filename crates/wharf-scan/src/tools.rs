@@ -278,11 +278,12 @@ pub fn collisions(taken: &[(String, String)]) -> Vec<Finding> {
         .map(|(tool, server)| {
             tools_finding(
                 "tool.name-collision",
-            "tools".to_owned(),
+                "tools".to_owned(),
                 Severity::Warn,
                 excerpt(tool, 0),
                 format!(
-                    "server {} exposes a tool of the same name; an agent connected to both may call the wrong one",
+                    "server {} exposes a tool of the same name; an agent connected to both \
+                     may call the wrong one",
                     excerpt(server, 0)
                 ),
             )
