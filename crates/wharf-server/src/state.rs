@@ -354,6 +354,7 @@ impl App {
             sync_lease: config.mcp_sync.lease,
             capture: capture_client(&config)?,
             capture_deadline: config.mcp_sync.capture.timeout,
+            sandbox: sandbox(&config),
             jobs: ports.jobs.clone(),
         };
         let accounts = Accounts::new(
@@ -525,4 +526,46 @@ fn capture_client(
     wharf_upstream::mcp_client::McpClient::new(settings)
         .map(Some)
         .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()).into())
+}
+
+/// The sandbox for package servers' captures, when asked for and working;
+/// otherwise the log says why, and package servers are not captured.
+fn sandbox(config: &Config) -> Option<Arc<crate::services::mcp::sandbox::Sandbox>> {
+    let capture = &config.mcp_sync.capture;
+    if !capture.sandbox {
+        return None;
+    }
+    let index_url =
+        capture
+            .index_url
+            .clone()
+            .unwrap_or_else(|| match &config.security.public_url {
+                Some(url) => format!("{}/simple/", url.trim_end_matches('/')),
+                None => {
+                    let mut addr = config.listen;
+                    if addr.ip().is_unspecified() {
+                        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                    }
+                    format!("http://{addr}/simple/")
+                }
+            });
+    let limits = crate::services::mcp::sandbox::SandboxLimits {
+        memory_bytes: capture.memory_bytes,
+        cpu_seconds: capture.timeout.as_secs().max(1),
+        install: std::time::Duration::from_secs(300),
+    };
+    match crate::services::mcp::sandbox::Sandbox::detect(
+        index_url,
+        config.tmp_dir().join("capture"),
+        limits,
+    ) {
+        Ok(sandbox) => Some(Arc::new(sandbox)),
+        Err(why) => {
+            tracing::error!(
+                "[mcp.capture] sandbox = true, but {why}; package servers are not captured \
+                 (they never run unsandboxed)"
+            );
+            None
+        }
+    }
 }

@@ -469,3 +469,182 @@ async fn bad_capture_requests_get_clear_answers() {
         r.text()
     );
 }
+
+/// The real MCP stdio server and its dependencies (`scripts/mcp-server-wheels`).
+fn server_wheels() -> std::path::PathBuf {
+    let dir = std::env::var_os("WHARF_TEST_MCP_SERVER_WHEELS")
+        .map(std::path::PathBuf::from)
+        .expect(
+            "this test installs a real MCP server: run ./scripts/test, or set \
+             WHARF_TEST_MCP_SERVER_WHEELS=$(scripts/mcp-server-wheels)",
+        );
+    assert!(dir.is_dir(), "{} is not a directory", dir.display());
+    dir
+}
+
+/// An app that also listens on 127.0.0.1 (the sandbox installs from its
+/// index) and proxies a PyPI stand-in fed with the real wheels.
+async fn sandboxed_app(upstream: &wharf_testkit::fake_pypi::FakePypi) -> TestApp {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut proxy = wharf_server::config::proxy::PypiProxy::new(upstream.simple_url());
+    proxy.min_release_age = Duration::ZERO;
+    let t = TestApp::with_config(|c| {
+        c.proxy_pypi = Some(proxy);
+        c.mcp_sync.capture.sandbox = true;
+        c.mcp_sync.capture.index_url = Some(format!("http://{addr}/simple/"));
+        c.mcp_sync.capture.timeout = Duration::from_secs(60);
+    })
+    .await;
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(wharf_server::serve_listener(
+        listener,
+        t.app.clone(),
+        std::future::pending(),
+    ));
+    t
+}
+
+#[tokio::test]
+async fn a_pypi_stdio_server_is_captured_in_the_sandbox() {
+    assert!(
+        std::path::Path::new("/usr/bin/bwrap").is_file(),
+        "install bubblewrap (scripts/test-services does)"
+    );
+    let upstream = wharf_testkit::fake_pypi::FakePypi::start().await;
+    let wheels = server_wheels();
+    assert_eq!(upstream.add_dir(&wheels), 31);
+    let t = sandboxed_app(&upstream).await;
+    let alice = t.token("alice", "publish", &[]).await;
+    t.grant_namespace("alice", "io.github.alice/*").await;
+    // The server's own package is hosted here; its dependencies come through
+    // the proxy, each checked before it is served.
+    let filename = "mcp_server_time-2026.10.19-py3-none-any.whl";
+    let r = t
+        .upload(
+            Some(&alice),
+            &common::UploadForm::new(
+                "mcp-server-time",
+                "2026.10.19",
+                filename,
+                std::fs::read(wheels.join(filename)).unwrap(),
+            ),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "published", "{}", r.text());
+    let doc = json!({
+        "name": "io.github.alice/time", "description": "Time and time zones", "version": "1.0.0",
+        "packages": [{ "registryType": "pypi", "identifier": "mcp-server-time",
+                       "version": "2026.10.19", "transport": { "type": "stdio" },
+                       "environmentVariables": [{ "name": "TIME_API_KEY", "isSecret": true }] }],
+    });
+    let r = t
+        .post_json("/v0.1/publish", Some(&alice), &doc.to_string())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(t.app.catalog.run_capture_jobs("test").await.unwrap(), 1);
+    let mut view = tools(&t, "io.github.alice/time", "1.0.0").await;
+
+    // The gate may hold dependencies (names one letter from popular ones,
+    // say): then the install fails, saying so, and nothing runs. A reviewer
+    // releases what is held, and the capture goes further (a few rounds, as
+    // pip meets one dependency after another).
+    let admin = t.admin_token("root").await;
+    let auth = format!("Bearer {admin}");
+    let mut released = 0;
+    for _ in 0..5 {
+        if view["state"] != "failed" {
+            break;
+        }
+        let detail = view["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("is held by this reg"), "{view}");
+        let queue = t
+            .get("/api/v1/admin/quarantine", &[("authorization", &auth)])
+            .await
+            .json();
+        for file in queue["files"].as_array().unwrap() {
+            let r = t
+                .post_json(
+                    &format!("/api/v1/admin/files/{}/release", file["id"]),
+                    Some(&admin),
+                    r#"{"reason": "reviewed for the capture test"}"#,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            released += 1;
+        }
+        let r = t
+            .post_json(
+                "/api/v1/admin/mcp/servers/io.github.alice%2Ftime/versions/1.0.0/capture",
+                Some(&admin),
+                "",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        view = r.json();
+    }
+    eprintln!("files released before the capture: {released}");
+    assert_eq!(view["state"], "captured", "{view}");
+    assert_eq!(names(&view), ["convert_time", "get_current_time"]);
+    assert_eq!(rules(&view), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_sandbox_has_no_network_and_no_host_files() {
+    assert!(
+        std::path::Path::new("/usr/bin/bwrap").is_file(),
+        "install bubblewrap (scripts/test-services does)"
+    );
+    let sandbox = wharf_server::services::mcp::sandbox::Sandbox::detect(
+        "http://127.0.0.1:9/simple/".into(),
+        std::env::temp_dir(),
+        wharf_server::services::mcp::sandbox::SandboxLimits {
+            memory_bytes: 1 << 30,
+            cpu_seconds: 10,
+            install: Duration::from_secs(10),
+        },
+    )
+    .unwrap();
+    // A listener on the host's loopback, and a file only the host has.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "host secret").unwrap();
+    let probe = format!(
+        r#"
+import os, socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2)
+    print("network: reached")
+except OSError:
+    print("network: blocked")
+try:
+    open({secret:?}).read()
+    print("file: read")
+except OSError:
+    print("file: blocked")
+print("home:", os.environ["HOME"], sorted(os.listdir(os.environ["HOME"])))
+print("env:", sorted(k for k in os.environ if k not in ("PWD", "SHLVL", "_", "LC_CTYPE")))
+"#
+    );
+    let out = sandbox
+        .command(
+            std::path::Path::new("/nonexistent"),
+            &[("API_KEY".into(), "dummy".into())],
+            &["python3".into(), "-c".into(), probe],
+        )
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("network: blocked"), "{text}");
+    assert!(text.contains("file: blocked"), "{text}");
+    assert!(text.contains("home: /home/capture []"), "{text}");
+    assert!(
+        text.contains("env: ['API_KEY', 'HOME', 'PATH', 'TZ']"),
+        "{text}"
+    );
+}

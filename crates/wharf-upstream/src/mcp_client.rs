@@ -165,47 +165,42 @@ impl McpClient {
         transport: Transport,
     ) -> Result<Capture, CaptureError> {
         let url = self.check_url(url)?;
-        let mut session = match transport {
+        let session = match transport {
             Transport::StreamableHttp => Session::streamable(self, url),
             Transport::Sse => Session::sse(self, url).await?,
         };
-        let init = session
-            .request(
-                "initialize",
-                json!({
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "capabilities": {},
-                    "clientInfo": { "name": "wharf-capture", "version": env!("CARGO_PKG_VERSION") },
-                }),
-            )
-            .await?
-            .map_err(|e| CaptureError::Failed(format!("initialize failed: {e}")))?;
-        let protocol_version = init
-            .get("protocolVersion")
-            .and_then(Value::as_str)
-            .unwrap_or(PROTOCOL_VERSION)
-            .to_owned();
-        session.protocol_version = Some(protocol_version.clone());
-        session.notify("notifications/initialized").await?;
-        let offers = |key: &str| init.get("capabilities").and_then(|c| c.get(key)).is_some();
-        let tools = session.list("tools/list", "tools").await?;
-        let prompts = if offers("prompts") {
-            session.list("prompts/list", "prompts").await?
-        } else {
-            Vec::new()
+        converse(session).await
+    }
+
+    /// Speaks MCP over a child process's stdin and stdout (JSON-RPC, one
+    /// message per line): for a package server run in a sandbox. The caller
+    /// starts the process with both piped, and stops it afterwards.
+    pub async fn capture_stdio(
+        &self,
+        child: &mut tokio::process::Child,
+    ) -> Result<Capture, CaptureError> {
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(CaptureError::Failed(
+                "the server's stdin and stdout must be piped".into(),
+            ));
         };
-        let resources = if offers("resources") {
-            session.list("resources/list", "resources").await?
-        } else {
-            Vec::new()
+        let session = Session {
+            client: self,
+            post_url: reqwest::Url::parse("stdio:/").expect("a constant URL"),
+            channel: Channel::Stdio {
+                stdin,
+                stdout: tokio::io::BufReader::new(stdout),
+            },
+            session_id: None,
+            protocol_version: None,
+            next_id: 1,
+            read: 0,
         };
-        session.close().await;
-        Ok(Capture {
-            protocol_version,
-            tools,
-            prompts,
-            resources,
-        })
+        let deadline = self.settings.deadline;
+        match tokio::time::timeout(deadline, converse(session)).await {
+            Ok(result) => result,
+            Err(_) => Err(CaptureError::TimedOut(deadline)),
+        }
     }
 
     /// An absolute http(s) URL whose literal address, if it is one, the
@@ -243,6 +238,47 @@ impl McpClient {
     }
 }
 
+/// `initialize`, then every list the server offers.
+async fn converse(mut session: Session<'_>) -> Result<Capture, CaptureError> {
+    let init = session
+        .request(
+            "initialize",
+            json!({
+                "protocolVersion": PROTOCOL_VERSION,
+                "capabilities": {},
+                "clientInfo": { "name": "wharf-capture", "version": env!("CARGO_PKG_VERSION") },
+            }),
+        )
+        .await?
+        .map_err(|e| CaptureError::Failed(format!("initialize failed: {e}")))?;
+    let protocol_version = init
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .unwrap_or(PROTOCOL_VERSION)
+        .to_owned();
+    session.protocol_version = Some(protocol_version.clone());
+    session.notify("notifications/initialized").await?;
+    let offers = |key: &str| init.get("capabilities").and_then(|c| c.get(key)).is_some();
+    let tools = session.list("tools/list", "tools").await?;
+    let prompts = if offers("prompts") {
+        session.list("prompts/list", "prompts").await?
+    } else {
+        Vec::new()
+    };
+    let resources = if offers("resources") {
+        session.list("resources/list", "resources").await?
+    } else {
+        Vec::new()
+    };
+    session.close().await;
+    Ok(Capture {
+        protocol_version,
+        tools,
+        prompts,
+        resources,
+    })
+}
+
 /// One JSON-RPC conversation with a server.
 struct Session<'a> {
     client: &'a McpClient,
@@ -263,6 +299,11 @@ enum Channel {
     Sse {
         stream: reqwest::Response,
         events: SseParser,
+    },
+    /// A child process: requests on its stdin, answers on its stdout.
+    Stdio {
+        stdin: tokio::process::ChildStdin,
+        stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
     },
 }
 
@@ -367,26 +408,31 @@ impl<'a> Session<'a> {
         let id = self.next_id;
         self.next_id += 1;
         let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        let response = self.post(&body).await?;
-        let answer = match &self.channel {
-            Channel::Streamable => {
-                let is_stream = response
-                    .headers()
-                    .get(CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|t| t.starts_with("text/event-stream"));
-                if is_stream {
-                    self.answer_from_stream(response, id).await?
-                } else {
-                    let bytes = self.read_body(response).await?;
-                    serde_json::from_slice(&bytes).map_err(|e| {
-                        CaptureError::Failed(format!("the answer to {method} is not JSON: {e}"))
-                    })?
+        let answer = if let Channel::Stdio { .. } = self.channel {
+            self.send_line(&body).await?;
+            self.answer_from_stdout(id).await?
+        } else {
+            let response = self.post(&body).await?;
+            match &self.channel {
+                Channel::Sse { .. } => {
+                    drop(response);
+                    self.answer_from_sse(id).await?
                 }
-            }
-            Channel::Sse { .. } => {
-                drop(response);
-                self.answer_from_sse(id).await?
+                _ => {
+                    let is_stream = response
+                        .headers()
+                        .get(CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|t| t.starts_with("text/event-stream"));
+                    if is_stream {
+                        self.answer_from_stream(response, id).await?
+                    } else {
+                        let bytes = self.read_body(response).await?;
+                        serde_json::from_slice(&bytes).map_err(|e| {
+                            CaptureError::Failed(format!("the answer to {method} is not JSON: {e}"))
+                        })?
+                    }
+                }
             }
         };
         Ok(match answer.get("error") {
@@ -403,8 +449,52 @@ impl<'a> Session<'a> {
 
     async fn notify(&mut self, method: &str) -> Result<(), CaptureError> {
         let body = json!({ "jsonrpc": "2.0", "method": method });
+        if let Channel::Stdio { .. } = self.channel {
+            return self.send_line(&body).await;
+        }
         drop(self.post(&body).await?);
         Ok(())
+    }
+
+    async fn send_line(&mut self, body: &Value) -> Result<(), CaptureError> {
+        use tokio::io::AsyncWriteExt;
+        let Channel::Stdio { stdin, .. } = &mut self.channel else {
+            return Err(CaptureError::Failed("no process to write to".into()));
+        };
+        let mut line = body.to_string();
+        line.push('\n');
+        let failed =
+            |e: std::io::Error| CaptureError::Failed(format!("cannot write to the server: {e}"));
+        stdin.write_all(line.as_bytes()).await.map_err(failed)?;
+        stdin.flush().await.map_err(failed)
+    }
+
+    /// Reads the server's stdout until the answer to `id`; other messages
+    /// (notifications, requests to the client) and lines that are not JSON
+    /// are passed over.
+    async fn answer_from_stdout(&mut self, id: i64) -> Result<Value, CaptureError> {
+        use tokio::io::AsyncBufReadExt;
+        loop {
+            let Channel::Stdio { stdout, .. } = &mut self.channel else {
+                return Err(CaptureError::Failed("no process to read from".into()));
+            };
+            let mut line = String::new();
+            let n = stdout
+                .read_line(&mut line)
+                .await
+                .map_err(|e| CaptureError::Failed(format!("cannot read from the server: {e}")))?;
+            if n == 0 {
+                return Err(CaptureError::Failed(
+                    "the server exited before it answered".into(),
+                ));
+            }
+            self.count(n)?;
+            if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                if value.get("id").and_then(Value::as_i64) == Some(id) {
+                    return Ok(value);
+                }
+            }
+        }
     }
 
     /// Every page of one list, until `nextCursor` is absent; a cursor sent

@@ -34,6 +34,14 @@ pub struct Capture {
     pub remote: bool,
     /// The whole capture of one server. Default 30s.
     pub timeout: Duration,
+    /// Run PyPI stdio servers in a bubblewrap sandbox to list their tools.
+    /// Off by default, since it runs the package.
+    pub sandbox: bool,
+    /// The index the sandbox installs from: this registry's `/simple/`
+    /// (default: `public_url`, else the listen address).
+    pub index_url: Option<String>,
+    /// The sandboxed server's address space. Default 2 GiB.
+    pub memory_bytes: u64,
 }
 
 impl Default for Capture {
@@ -41,6 +49,9 @@ impl Default for Capture {
         Self {
             remote: true,
             timeout: Duration::from_secs(30),
+            sandbox: false,
+            index_url: None,
+            memory_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -99,6 +110,9 @@ pub(super) struct FileMcp {
 struct FileCapture {
     remote: Option<bool>,
     timeout: Option<String>,
+    sandbox: Option<bool>,
+    index_url: Option<String>,
+    memory_bytes: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +177,20 @@ pub(super) fn load(file: &FileMcp) -> Result<McpSync, ConfigError> {
     if let Some(capture) = &file.capture {
         if let Some(remote) = capture.remote {
             sync.capture.remote = remote;
+        }
+        if let Some(sandbox) = capture.sandbox {
+            sync.capture.sandbox = sandbox;
+        }
+        sync.capture.index_url.clone_from(&capture.index_url);
+        if let Some(bytes) = capture.memory_bytes {
+            if bytes < 64 * 1024 * 1024 {
+                return Err(ConfigError::Invalid {
+                    field: "mcp.capture.memory_bytes",
+                    value: bytes.to_string(),
+                    fix: "give at least 67108864 (64 MiB)",
+                });
+            }
+            sync.capture.memory_bytes = bytes;
         }
         if let Some(raw) = &capture.timeout {
             sync.capture.timeout = duration("mcp.capture.timeout", raw)?;

@@ -94,6 +94,24 @@ fn remote_of(document: &str) -> Option<(String, Transport)> {
     })
 }
 
+/// What a capture connects to.
+enum Target {
+    Remote(String, Transport),
+    /// Run in the sandbox.
+    Package(
+        std::sync::Arc<super::sandbox::Sandbox>,
+        Box<wharf_core::mcp::Package>,
+    ),
+}
+
+/// The package a sandbox can run: the first PyPI stdio package.
+fn sandboxed_package(document: &str) -> Option<wharf_core::mcp::Package> {
+    let doc: Value = serde_json::from_str(document).ok()?;
+    let packages: Vec<wharf_core::mcp::Package> =
+        serde_json::from_value(doc.get("packages")?.clone()).ok()?;
+    packages.into_iter().find(super::sandbox::Sandbox::handles)
+}
+
 /// A tool as the rules read it; a tool without a name is left out.
 fn tool_of(value: &Value) -> Option<Tool> {
     Some(Tool {
@@ -122,7 +140,9 @@ fn json_of<T: Serialize>(value: &T) -> String {
 impl Catalog {
     /// Whether a version has something to capture, and capture is on.
     pub fn capturable(&self, v: &McpVersion) -> bool {
-        self.capture.is_some() && remote_of(&v.document).is_some()
+        self.capture.is_some()
+            && (remote_of(&v.document).is_some()
+                || (self.sandbox.is_some() && sandboxed_package(&v.document).is_some()))
     }
 
     /// Queues a capture of a version that has a remote, for the workers.
@@ -177,15 +197,24 @@ impl Catalog {
                 "capturing remote servers is off: set [mcp.capture] remote = true".into(),
             ));
         };
-        let Some((url, transport)) = remote_of(&v.document) else {
-            return Err(McpError::invalid(
+        let nothing = || {
+            McpError::invalid(
                 "nothing to capture",
                 vec![McpProblem::at(
                     "remotes",
                     "this version has no streamable-http or sse remote with a fixed URL; package \
-                     (stdio) servers are not captured",
+                     (stdio) servers are captured only in a sandbox ([mcp.capture] sandbox = true, \
+                     PyPI packages)",
                 )],
-            ));
+            )
+        };
+        let target = match (remote_of(&v.document), &self.sandbox) {
+            (Some((url, transport)), _) => Target::Remote(url, transport),
+            (None, Some(sandbox)) => Target::Package(
+                sandbox.clone(),
+                Box::new(sandboxed_package(&v.document).ok_or_else(nothing)?),
+            ),
+            (None, None) => return Err(nothing()),
         };
         let at = Timestamp::now();
         let mut new = NewCapture {
@@ -202,7 +231,11 @@ impl Catalog {
             at,
         };
         let mut hold: Vec<Finding> = Vec::new();
-        match client.capture(&url, transport).await {
+        let outcome = match target {
+            Target::Remote(url, transport) => client.capture(&url, transport).await,
+            Target::Package(sandbox, package) => sandbox.capture(client, &package).await,
+        };
+        match outcome {
             Ok(captured) => {
                 let listed: Vec<Tool> = captured.tools.iter().filter_map(tool_of).collect();
                 let hash = tools::tools_hash(&listed);

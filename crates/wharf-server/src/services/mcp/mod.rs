@@ -8,6 +8,7 @@ pub mod holds;
 pub mod namespaces;
 pub mod packages;
 pub mod publish;
+pub mod sandbox;
 pub mod status;
 pub mod sync;
 
@@ -43,6 +44,9 @@ pub struct Catalog {
     /// `[mcp.capture] remote = false`.
     pub(crate) capture: Option<wharf_upstream::mcp_client::McpClient>,
     pub(crate) capture_deadline: std::time::Duration,
+    /// Runs PyPI stdio servers to list their tools; None unless
+    /// `[mcp.capture] sandbox = true` and bubblewrap works here.
+    pub(crate) sandbox: Option<Arc<sandbox::Sandbox>>,
     /// Where capture jobs wait for a worker.
     pub(crate) jobs: Arc<dyn wharf_core::ports::JobQueue>,
     /// How long a sync lease lasts without renewal; every page renews it.
