@@ -8,9 +8,11 @@ remote-only, half pin one npm package (the same pin in every version of a
 server, so after its first version the check is answered from Wharf's cache).
 
 1. Cold sync: SERVERS servers x VERSIONS versions (1.0.x), through
-   POST /api/v1/admin/mcp/sync; versions per second over the whole run.
+   POST /api/v1/admin/mcp/sync; new versions per second over the whole run.
 2. Warm sync: every server gets VERSIONS more versions (2.0.x) pinning the
-   same packages, all package checks served from the warm cache.
+   same packages, all package checks served from the warm cache. The run
+   also reads again the versions of the first set that changed within five
+   minutes of its start (all of them, here): see `pages`.
 3. Search p50/p99 over the mirrored catalog, one client, sequential.
 Usage: mcp-sync.py --upstream PORT | mcp-sync.py BASE_URL TOKEN UPSTREAM_PORT SERVERS VERSIONS SAMPLES
 """
@@ -38,13 +40,13 @@ def iso(t):
 
 
 def build(servers, versions, major, updated):
-    random.seed(major)
     entries = []
     for i in range(servers):
-        words = random.sample(WORDS, 2)
+        # The same names in every set: later sets add versions to the same servers.
+        words = random.Random(i).sample(WORDS, 2)
         name = f"com.bench/{words[0]}-{words[1]}-{i}"
         for v in range(versions):
-            doc = {"name": name, "description": " ".join(random.sample(WORDS, 4)),
+            doc = {"name": name, "description": " ".join(random.Random(i * 100 + v).sample(WORDS, 4)),
                    "version": f"{major}.0.{v}"}
             if i % 2:
                 doc["packages"] = [{"registryType": "npm", "identifier": f"bench-pkg-{i}",
@@ -59,6 +61,9 @@ def build(servers, versions, major, updated):
 
 class Upstream(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle's
+    # algorithm and the client's delayed ACK add 40 ms to every answer.
+    disable_nagle_algorithm = True
 
     def send_json(self, status, value):
         body = json.dumps(value).encode()

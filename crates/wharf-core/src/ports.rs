@@ -302,9 +302,10 @@ pub trait McpRepo: Send + Sync {
         name: &str,
         version: &str,
     ) -> Result<Option<McpVersion>, RepoError>;
-    /// Stores a mirrored version, in one transaction: a new version, a status
-    /// change, or a recorded conflict. Local names are never touched.
-    async fn mirror_mcp(&self, version: MirrorVersion) -> Result<MirrorOutcome, RepoError>;
+    /// Stores a page of mirrored versions in one transaction, each a new
+    /// version, a status change, or a recorded conflict; the outcomes in the
+    /// same order. Local names are never touched.
+    async fn mirror_mcp(&self, page: &[MirrorVersion]) -> Result<Vec<MirrorOutcome>, RepoError>;
     /// Holds or releases one version; false if there is no such version.
     async fn change_mcp_hold(&self, change: HoldChange) -> Result<bool, RepoError>;
     /// Held versions, mirrored from `origin` if given, by name and version.

@@ -215,6 +215,116 @@ async fn finish_publish(
     Ok(McpPublishOutcome::Published(Box::new(stored)))
 }
 
+/// A mirrored version as stored: ID, document, status, status message and
+/// the SHA-256 of a conflicting document, if one was seen.
+type StoredCopy = (i64, String, String, Option<String>, Option<String>);
+
+/// Stores one mirrored version in the page's transaction; the server whose
+/// latest version must be recomputed, if any.
+async fn mirror_one(
+    tx: &mut AuditedTx<'_>,
+    m: &MirrorVersion,
+    owner: i64,
+) -> Result<(MirrorOutcome, Option<i64>), RepoError> {
+    let at = m.at.micros();
+    sqlx::query(
+        "INSERT INTO mcp_servers (name, name_lower, owner_user_id, created_at, updated_at, origin)
+         VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (name_lower) DO NOTHING",
+    )
+    .bind(&m.name)
+    .bind(m.name.to_lowercase())
+    .bind(owner)
+    .bind(at)
+    .bind(&m.upstream)
+    .execute(&mut **tx)
+    .await
+    .map_err(repo_error)?;
+    let (server_id, origin): (i64, String) =
+        sqlx::query_as("SELECT id, origin FROM mcp_servers WHERE name_lower = $1")
+            .bind(m.name.to_lowercase())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(repo_error)?;
+    if origin != m.upstream {
+        return Ok((MirrorOutcome::Shadowed { origin }, None));
+    }
+    let existing: Option<StoredCopy> = sqlx::query_as(
+        "SELECT id, document, status, status_message, conflict_sha256 FROM mcp_versions
+             WHERE server_id = $1 AND version = $2",
+    )
+    .bind(server_id)
+    .bind(&m.version)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(repo_error)?;
+    let outcome = match existing {
+        None => {
+            sqlx::query(
+                "INSERT INTO mcp_versions (server_id, version, document, checks, status,
+                     status_message, is_latest, published_at, updated_at, hold, report,
+                     upstream_published_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11)",
+            )
+            .bind(server_id)
+            .bind(&m.version)
+            .bind(&m.document)
+            .bind(&m.checks)
+            .bind(m.status.as_str())
+            .bind(m.status_message.as_deref())
+            .bind(m.upstream_published_at.map_or(at, Timestamp::micros))
+            .bind(at)
+            .bind(m.hold.map(McpHold::as_str))
+            .bind(&m.report)
+            .bind(m.upstream_published_at.map(Timestamp::micros))
+            .execute(&mut **tx)
+            .await
+            .map_err(repo_error)?;
+            sqlx::query("UPDATE mcp_servers SET updated_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(server_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(repo_error)?;
+            (MirrorOutcome::Added, Some(server_id))
+        }
+        Some((id, document, status, message, conflict)) => {
+            let mut outcome = (MirrorOutcome::Unchanged, None);
+            if status != m.status.as_str() || message != m.status_message {
+                sqlx::query(
+                    "UPDATE mcp_versions SET status = $1, status_message = $2, updated_at = $3
+                     WHERE id = $4",
+                )
+                .bind(m.status.as_str())
+                .bind(m.status_message.as_deref())
+                .bind(at)
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map_err(repo_error)?;
+                outcome = (MirrorOutcome::StatusChanged, Some(server_id));
+            }
+            // Versions are immutable: the first copy stays; a different
+            // document is recorded once per document.
+            if !same_document(&document, &m.document)
+                && conflict.as_deref() != Some(m.upstream_sha256.as_str())
+            {
+                sqlx::query(
+                    "UPDATE mcp_versions SET conflict_sha256 = $1, conflict_at = $2 WHERE id = $3",
+                )
+                .bind(&m.upstream_sha256)
+                .bind(at)
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .map_err(repo_error)?;
+                outcome.0 = MirrorOutcome::Conflict;
+            }
+            outcome
+        }
+    };
+    Ok(outcome)
+}
+
 /// A local publish takes a mirrored name over: the mirrored copies go (they
 /// remain upstream), and the server becomes local, owned by the publisher.
 async fn adopt_mirrored(
@@ -405,15 +515,20 @@ impl McpRepo for Database {
         let rows = match self.backend {
             Backend::Sqlite => {
                 // The name weighs ten times the title and twenty times the
-                // description, so a name match ranks first.
+                // description, so a name match ranks first. The page is cut
+                // from the index before anything is joined: a search row
+                // exists only for a server whose latest version is served.
                 let sql = format!(
                     "WITH hits AS (
-                         SELECT rowid AS id, bm25(mcp_fts, 20.0, 2.0, 1.0) AS score
-                         FROM mcp_fts WHERE mcp_fts MATCH $1)
+                         SELECT f.rowid AS id, bm25(mcp_fts, 20.0, 2.0, 1.0) AS score,
+                                lower(m.name) AS name_lower
+                         FROM mcp_fts f JOIN mcp_search m ON m.server_id = f.rowid
+                         WHERE mcp_fts MATCH $1
+                         ORDER BY score, name_lower LIMIT $2 OFFSET $3)
                      SELECT {VERSION_COLUMNS} FROM hits
                      JOIN mcp_servers s ON s.id = hits.id
                      JOIN mcp_versions v ON v.server_id = s.id AND v.is_latest = 1 {deleted}
-                     ORDER BY hits.score, s.name_lower LIMIT $2 OFFSET $3"
+                     ORDER BY hits.score, hits.name_lower"
                 );
                 sqlx::query(&sql)
                     .bind(crate::search::fts5_query(&words))
@@ -615,105 +730,24 @@ impl McpRepo for Database {
         row.as_ref().map(version).transpose()
     }
 
-    async fn mirror_mcp(&self, m: MirrorVersion) -> Result<MirrorOutcome, RepoError> {
+    async fn mirror_mcp(&self, page: &[MirrorVersion]) -> Result<Vec<MirrorOutcome>, RepoError> {
         // Mirrored servers belong to the proxy's system user.
         let owner = self.proxy_user().await?;
+        // One transaction for the page: one commit, and each server's latest
+        // version recomputed once.
         let mut tx = self.begin_audited().await?;
-        let at = m.at.micros();
-        sqlx::query(
-            "INSERT INTO mcp_servers (name, name_lower, owner_user_id, created_at, updated_at, origin)
-             VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (name_lower) DO NOTHING",
-        )
-        .bind(&m.name)
-        .bind(m.name.to_lowercase())
-        .bind(owner)
-        .bind(at)
-        .bind(&m.upstream)
-        .execute(&mut *tx)
-        .await
-        .map_err(repo_error)?;
-        let (server_id, origin): (i64, String) =
-            sqlx::query_as("SELECT id, origin FROM mcp_servers WHERE name_lower = $1")
-                .bind(m.name.to_lowercase())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(repo_error)?;
-        if origin != m.upstream {
-            return Ok(MirrorOutcome::Shadowed { origin });
+        let mut outcomes = Vec::with_capacity(page.len());
+        let mut touched = std::collections::BTreeSet::new();
+        for m in page {
+            let (outcome, server) = mirror_one(&mut tx, m, owner).await?;
+            touched.extend(server);
+            outcomes.push(outcome);
         }
-        let existing: Option<(i64, String, String, Option<String>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT id, document, status, status_message, conflict_sha256 FROM mcp_versions
-                 WHERE server_id = $1 AND version = $2",
-            )
-            .bind(server_id)
-            .bind(&m.version)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(repo_error)?;
-        let outcome = match existing {
-            None => {
-                sqlx::query(
-                    "INSERT INTO mcp_versions (server_id, version, document, checks, status,
-                         status_message, is_latest, published_at, updated_at, hold, report,
-                         upstream_published_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11)",
-                )
-                .bind(server_id)
-                .bind(&m.version)
-                .bind(&m.document)
-                .bind(&m.checks)
-                .bind(m.status.as_str())
-                .bind(m.status_message.as_deref())
-                .bind(m.upstream_published_at.map_or(at, Timestamp::micros))
-                .bind(at)
-                .bind(m.hold.map(McpHold::as_str))
-                .bind(&m.report)
-                .bind(m.upstream_published_at.map(Timestamp::micros))
-                .execute(&mut *tx)
-                .await
-                .map_err(repo_error)?;
-                version_added(&mut tx, server_id, at).await?;
-                MirrorOutcome::Added
-            }
-            Some((id, document, status, message, conflict)) => {
-                let mut outcome = MirrorOutcome::Unchanged;
-                if status != m.status.as_str() || message != m.status_message {
-                    sqlx::query(
-                        "UPDATE mcp_versions SET status = $1, status_message = $2, updated_at = $3
-                         WHERE id = $4",
-                    )
-                    .bind(m.status.as_str())
-                    .bind(m.status_message.as_deref())
-                    .bind(at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(repo_error)?;
-                    refresh_latest(&mut tx, server_id).await?;
-                    outcome = MirrorOutcome::StatusChanged;
-                }
-                // Versions are immutable: the first copy stays; a different
-                // document is recorded once per document.
-                if !same_document(&document, &m.document)
-                    && conflict.as_deref() != Some(m.upstream_sha256.as_str())
-                {
-                    sqlx::query(
-                        "UPDATE mcp_versions SET conflict_sha256 = $1, conflict_at = $2 WHERE id = $3",
-                    )
-                    .bind(&m.upstream_sha256)
-                    .bind(at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(repo_error)?;
-                    outcome = MirrorOutcome::Conflict;
-                }
-                outcome
-            }
-        };
+        for server_id in touched {
+            refresh_latest(&mut tx, server_id).await?;
+        }
         tx.commit(None).await?;
-        Ok(outcome)
+        Ok(outcomes)
     }
 
     async fn change_mcp_hold(&self, change: HoldChange) -> Result<bool, RepoError> {

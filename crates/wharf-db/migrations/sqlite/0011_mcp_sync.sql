@@ -19,7 +19,9 @@ ALTER TABLE mcp_versions ADD COLUMN upstream_published_at BIGINT;
 -- document and when it was first seen are recorded.
 ALTER TABLE mcp_versions ADD COLUMN conflict_sha256 TEXT;
 ALTER TABLE mcp_versions ADD COLUMN conflict_at BIGINT;
-CREATE INDEX mcp_versions_hold ON mcp_versions(hold);
+-- Partial: held versions are few, and a full index on `hold` would draw
+-- every `hold IS NULL` query (most of them) into scanning it.
+CREATE INDEX mcp_versions_held ON mcp_versions(hold) WHERE hold IS NOT NULL;
 
 -- One row per upstream: the high-water mark (the upstream updatedAt up to
 -- which everything is synced, as upstream spelled it), the run in progress

@@ -15,6 +15,7 @@
 
 use super::{Catalog, McpError, McpProblem};
 use crate::config::mcp::McpUpstream;
+use futures_util::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -31,6 +32,8 @@ use wharf_upstream::mcp_registry::{McpRegistry, RegistryEntry};
 const PAGE_LIMIT: u32 = 100;
 /// A run stops after this many pages: 1,000,000 versions.
 const MAX_PAGES: usize = 10_000;
+/// Entries of one page checked and stored at once.
+const ENTRY_CONCURRENCY: usize = 8;
 /// Upstream clocks and ours may disagree; the high-water mark stays this far
 /// behind the start of the run, so a change made upstream while the run was
 /// paging is read again by the next one.
@@ -72,6 +75,21 @@ pub struct SyncReport {
     /// Why the run stopped early; its progress is kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl SyncReport {
+    /// Adds the counts of one entry's outcome.
+    fn absorb(&mut self, other: &SyncReport) {
+        self.added += other.added;
+        self.held += other.held;
+        self.status_changed += other.status_changed;
+        self.conflicts += other.conflicts;
+        self.unchanged += other.unchanged;
+        self.shadowed += other.shadowed;
+        self.filtered += other.filtered;
+        self.malformed += other.malformed;
+        self.released += other.released;
+    }
 }
 
 /// Why a run stopped.
@@ -219,12 +237,34 @@ impl Catalog {
                 .map_err(|e| Stop::Upstream(e.to_string()))?;
             report.pages += 1;
             for entry in &page.entries {
-                self.mirror_entry(&mirror.upstream, entry, report).await?;
                 if let Some(updated) = entry.updated_at.as_deref() {
                     if later(updated, state.run_max.as_deref()) {
                         state.run_max = Some(updated.to_owned());
                     }
                 }
+            }
+            // Entries are checked at once (their look-ups overlap), then the
+            // page is stored in one transaction.
+            let upstream = &mirror.upstream;
+            let prepared: Vec<Result<(Option<MirrorVersion>, SyncReport), Stop>> =
+                futures_util::stream::iter(page.entries.into_iter().map(|entry| async move {
+                    let mut delta = SyncReport::default();
+                    self.prepare_entry(upstream, &entry, &mut delta)
+                        .await
+                        .map(|m| (m, delta))
+                }))
+                .buffered(ENTRY_CONCURRENCY)
+                .collect()
+                .await;
+            let mut to_store = Vec::new();
+            for item in prepared {
+                let (mirrored, delta) = item?;
+                report.absorb(&delta);
+                to_store.extend(mirrored);
+            }
+            let outcomes = self.repo.mirror_mcp(&to_store).await?;
+            for (mirrored, outcome) in to_store.iter().zip(&outcomes) {
+                self.tally(mirrored, outcome, report).await?;
             }
             let Some(next) = page.next_cursor else {
                 break;
@@ -260,16 +300,18 @@ impl Catalog {
         Ok(())
     }
 
-    async fn mirror_entry(
+    /// What to store for one entry, checked if it is new here; None for an
+    /// entry left out (counted in `report`).
+    async fn prepare_entry(
         &self,
         upstream: &McpUpstream,
         entry: &RegistryEntry,
         report: &mut SyncReport,
-    ) -> Result<(), Stop> {
+    ) -> Result<Option<MirrorVersion>, Stop> {
         let text = |key: &str| entry.server.get(key).and_then(|v| v.as_str());
         let (Some(name), Some(version)) = (text("name"), text("version")) else {
             report.malformed += 1;
-            return Ok(());
+            return Ok(None);
         };
         let status = match entry.status.as_deref() {
             None => McpStatus::Active,
@@ -277,13 +319,13 @@ impl Catalog {
                 Some(status) => status,
                 None => {
                     report.malformed += 1;
-                    return Ok(());
+                    return Ok(None);
                 }
             },
         };
         if !upstream.admits(name) {
             report.filtered += 1;
-            return Ok(());
+            return Ok(None);
         }
         if self
             .repo
@@ -292,7 +334,7 @@ impl Catalog {
             .is_some_and(|origin| origin != upstream.name)
         {
             report.shadowed += 1;
-            return Ok(());
+            return Ok(None);
         }
         let upstream_published_at = entry
             .published_at
@@ -336,11 +378,25 @@ impl Catalog {
             mirrored.report = verdict.report_json();
             mirrored.checks = verdict.checks;
         }
-        match self.repo.mirror_mcp(mirrored.clone()).await? {
+        Ok(Some(mirrored))
+    }
+
+    /// Counts what storing a version came to, and queues the capture of a
+    /// version new here.
+    async fn tally(
+        &self,
+        mirrored: &MirrorVersion,
+        outcome: &MirrorOutcome,
+        report: &mut SyncReport,
+    ) -> Result<(), Stop> {
+        let (name, version) = (mirrored.name.as_str(), mirrored.version.as_str());
+        match outcome {
             MirrorOutcome::Added => {
                 report.added += 1;
-                if let Some(stored) = self.repo.mcp_version_any(name, version).await? {
-                    self.queue_capture(&stored).await?;
+                if self.capture.is_some() {
+                    if let Some(stored) = self.repo.mcp_version_any(name, version).await? {
+                        self.queue_capture(&stored).await?;
+                    }
                 }
                 if let Some(hold) = mirrored.hold {
                     report.held += 1;
@@ -357,7 +413,7 @@ impl Catalog {
             MirrorOutcome::Conflict => {
                 report.conflicts += 1;
                 tracing::warn!(
-                    upstream = %upstream.name,
+                    upstream = %mirrored.upstream,
                     server = name,
                     version,
                     "upstream changed a version in place; the first copy is kept"
