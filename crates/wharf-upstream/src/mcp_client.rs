@@ -14,7 +14,8 @@
 use crate::fetch::chain;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -238,16 +239,68 @@ impl McpClient {
     }
 }
 
+/// A JSON-RPC message the client sends: a request (with an ID) or a
+/// notification.
+#[derive(Serialize)]
+struct Outgoing<'a, P> {
+    jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    method: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<P>,
+}
+
+impl<P: Serialize> Outgoing<'_, P> {
+    fn message(id: Option<i64>, method: &str, params: Option<P>) -> Result<Value, CaptureError> {
+        serde_json::to_value(Outgoing {
+            jsonrpc: "2.0",
+            id,
+            method,
+            params,
+        })
+        .map_err(|e| CaptureError::Failed(format!("cannot write the {method} request: {e}")))
+    }
+}
+
+/// The parameters of `initialize`: no client capabilities.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Initialize {
+    protocol_version: &'static str,
+    capabilities: Empty,
+    client_info: ClientInfo,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct ClientInfo {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// The parameters of a list: the cursor of the page, after the first.
+#[derive(Serialize)]
+struct Page<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor: Option<&'a str>,
+}
+
 /// `initialize`, then every list the server offers.
 async fn converse(mut session: Session<'_>) -> Result<Capture, CaptureError> {
     let init = session
         .request(
             "initialize",
-            json!({
-                "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
-                "clientInfo": { "name": "wharf-capture", "version": env!("CARGO_PKG_VERSION") },
-            }),
+            Initialize {
+                protocol_version: PROTOCOL_VERSION,
+                capabilities: Empty {},
+                client_info: ClientInfo {
+                    name: "wharf-capture",
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            },
         )
         .await?
         .map_err(|e| CaptureError::Failed(format!("initialize failed: {e}")))?;
@@ -403,11 +456,11 @@ impl<'a> Session<'a> {
     async fn request(
         &mut self,
         method: &str,
-        params: Value,
+        params: impl Serialize,
     ) -> Result<Result<Value, String>, CaptureError> {
         let id = self.next_id;
         self.next_id += 1;
-        let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let body = Outgoing::message(Some(id), method, Some(params))?;
         let answer = if let Channel::Stdio { .. } = self.channel {
             self.send_line(&body).await?;
             self.answer_from_stdout(id).await?
@@ -448,7 +501,7 @@ impl<'a> Session<'a> {
     }
 
     async fn notify(&mut self, method: &str) -> Result<(), CaptureError> {
-        let body = json!({ "jsonrpc": "2.0", "method": method });
+        let body = Outgoing::<()>::message(None, method, None)?;
         if let Channel::Stdio { .. } = self.channel {
             return self.send_line(&body).await;
         }
@@ -505,9 +558,8 @@ impl<'a> Session<'a> {
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
         for _ in 0..limits.max_pages {
-            let params = match &cursor {
-                Some(c) => json!({ "cursor": c }),
-                None => json!({}),
+            let params = Page {
+                cursor: cursor.as_deref(),
             };
             let result = match self.request(method, params).await? {
                 Ok(result) => result,

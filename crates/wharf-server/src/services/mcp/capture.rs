@@ -138,21 +138,28 @@ fn json_of<T: Serialize>(value: &T) -> String {
 }
 
 impl Catalog {
-    /// Whether a version has something to capture, and capture is on.
-    pub fn capturable(&self, v: &McpVersion) -> bool {
+    /// Whether a version (its stored document) has something to capture,
+    /// and capture is on.
+    pub fn capturable(&self, document: &str) -> bool {
         self.capture.is_some()
-            && (remote_of(&v.document).is_some()
-                || (self.sandbox.is_some() && sandboxed_package(&v.document).is_some()))
+            && (remote_of(document).is_some()
+                || (self.sandbox.is_some() && sandboxed_package(document).is_some()))
     }
 
-    /// Queues a capture of a version that has a remote, for the workers.
-    pub async fn queue_capture(&self, v: &McpVersion) -> Result<(), RepoError> {
-        if !self.capturable(v) {
+    /// Queues a capture of a version that has something to capture, for the
+    /// workers.
+    pub async fn queue_capture(
+        &self,
+        name: &str,
+        version: &str,
+        document: &str,
+    ) -> Result<(), RepoError> {
+        if !self.capturable(document) {
             return Ok(());
         }
         let payload = json_of(&CaptureJob {
-            name: v.name.clone(),
-            version: v.version.clone(),
+            name: name.to_owned(),
+            version: version.to_owned(),
         });
         self.jobs
             .enqueue(CAPTURE_JOB, &payload, Timestamp::now())
@@ -239,11 +246,11 @@ impl Catalog {
             Ok(captured) => {
                 let listed: Vec<Tool> = captured.tools.iter().filter_map(tool_of).collect();
                 let hash = tools::tools_hash(&listed);
-                let findings = self.judge(v, &listed, &hash).await?;
                 let before = self
                     .repo
                     .last_capture(v.id, Some(CaptureState::Captured))
                     .await?;
+                let findings = self.judge(v, before.as_ref(), &listed, &hash).await?;
                 // Findings already seen on the same tools were reviewed then;
                 // new tools, or new findings, are new evidence.
                 let is_new = before.and_then(|b| b.tools_hash) != Some(hash.clone());
@@ -312,15 +319,12 @@ impl Catalog {
     async fn judge(
         &self,
         v: &McpVersion,
+        before: Option<&McpCapture>,
         listed: &[Tool],
         hash: &str,
     ) -> Result<Vec<Finding>, RepoError> {
         let mut findings = tools::scan_tools(listed);
-        match self
-            .repo
-            .last_capture(v.id, Some(CaptureState::Captured))
-            .await?
-        {
+        match before {
             Some(before) if before.tools_hash.as_deref() != Some(hash) => {
                 let diff = tools::diff_tools(&tools_in(&before.tools), listed);
                 findings.extend(tools::changed_in_place(&diff));
@@ -344,7 +348,7 @@ impl Catalog {
     pub async fn run_capture_jobs(&self, worker: &str) -> Result<usize, RepoError> {
         let mut ran = 0;
         loop {
-            let lease = self.capture_timeout() * 2;
+            let lease = self.capture_deadline * 2;
             let Some(job) = self
                 .jobs
                 .claim(worker, &[CAPTURE_JOB], Timestamp::now(), lease)
@@ -379,10 +383,6 @@ impl Catalog {
                 }
             }
         }
-    }
-
-    fn capture_timeout(&self) -> std::time::Duration {
-        self.capture_deadline
     }
 
     /// The capture worker of `wharf serve` and `wharf worker`: drains the

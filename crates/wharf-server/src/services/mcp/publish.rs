@@ -150,7 +150,10 @@ impl Catalog {
             McpPublishOutcome::Published(version) => {
                 // The capture runs on a worker; a queue that cannot take it
                 // does not undo the publish.
-                if let Err(e) = self.queue_capture(&version).await {
+                if let Err(e) = self
+                    .queue_capture(&version.name, &version.version, &version.document)
+                    .await
+                {
                     tracing::warn!(error = %e, "could not queue the capture of a published version");
                 }
                 Ok(*version)

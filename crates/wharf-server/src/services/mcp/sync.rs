@@ -393,11 +393,8 @@ impl Catalog {
         match outcome {
             MirrorOutcome::Added => {
                 report.added += 1;
-                if self.capture.is_some() {
-                    if let Some(stored) = self.repo.mcp_version_any(name, version).await? {
-                        self.queue_capture(&stored).await?;
-                    }
-                }
+                self.queue_capture(name, version, &mirrored.document)
+                    .await?;
                 if let Some(hold) = mirrored.hold {
                     report.held += 1;
                     tracing::info!(
