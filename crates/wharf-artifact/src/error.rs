@@ -233,6 +233,13 @@ pub enum ArtifactError {
         expected: String,
     },
 
+    /// The npm tarball has no `{top}/package.json`.
+    #[error("the npm tarball has no '{expected}'")]
+    MissingPackageJson {
+        /// The path that was looked for.
+        expected: String,
+    },
+
     /// Core metadata is malformed.
     #[error("'{file}' is not valid core metadata: {detail}")]
     MetadataInvalid {
@@ -300,6 +307,7 @@ impl ArtifactError {
             Self::RecordInvalid { .. } => "wheel.record-invalid",
             Self::SdistLayout { .. } => "sdist.layout",
             Self::MissingPkgInfo { .. } => "sdist.missing-pkg-info",
+            Self::MissingPackageJson { .. } => "npm.missing-package-json",
             Self::MetadataInvalid { .. } => "metadata.invalid",
             Self::MetadataMissingField { .. } => "metadata.missing-field",
             Self::MetadataTooLarge { .. } => "metadata.too-large",

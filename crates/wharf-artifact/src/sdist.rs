@@ -49,6 +49,41 @@ pub fn read_sdist_with<R: Read>(
     limits: &Limits,
     sink: &mut dyn MemberSink,
 ) -> Result<SdistInfo, ArtifactError> {
+    let read = read_tar_gz(reader, limits, sink, "PKG-INFO")?;
+    let pkg_info_path = format!("{}/PKG-INFO", read.top_dir);
+    let Some(pkg_info_bytes) = read.manifest else {
+        return Err(ArtifactError::MissingPkgInfo {
+            expected: pkg_info_path,
+        });
+    };
+    let metadata =
+        metadata::parse_named(&pkg_info_bytes, limits.max_metadata_bytes, &pkg_info_path)?;
+    Ok(SdistInfo {
+        top_dir: read.top_dir,
+        metadata,
+        pkg_info_bytes,
+        entry_count: read.entry_count,
+        uncompressed_size: read.uncompressed_size,
+    })
+}
+
+/// What the checked tar reader found: the one top-level directory, the bytes of
+/// the manifest file directly inside it (`PKG-INFO`, `package.json`), if any.
+pub(crate) struct TarGzRead {
+    pub top_dir: String,
+    pub manifest: Option<Vec<u8>>,
+    pub entry_count: usize,
+    pub uncompressed_size: u64,
+}
+
+/// Reads and verifies a gzipped tar whose members all sit in one top-level
+/// directory, keeping the bytes of `{top}/{manifest}` (bounded by the metadata limit).
+pub(crate) fn read_tar_gz<R: Read>(
+    reader: R,
+    limits: &Limits,
+    sink: &mut dyn MemberSink,
+    manifest: &'static str,
+) -> Result<TarGzRead, ArtifactError> {
     let consumed = Rc::new(Cell::new(0u64));
     let mut source = Source {
         inner: reader,
@@ -70,7 +105,7 @@ pub fn read_sdist_with<R: Read>(
         consumed,
     };
     let mut archive = tar::Archive::new(metered);
-    let mut walk = Walk::new(limits, sink);
+    let mut walk = Walk::new(limits, sink, manifest);
     walk.run(&mut archive)?;
 
     // The tar ends at its first zero block; what follows must be zero padding, and the gzip
@@ -284,7 +319,9 @@ struct Walk<'l> {
     entry_count: usize,
     headers_seen: usize,
     content_size: u64,
-    pkg_info: Option<Vec<u8>>,
+    /// The manifest's file name, and its bytes once read.
+    manifest_name: &'static str,
+    manifest: Option<Vec<u8>>,
     pending: Pending,
     /// The member last seen, to name in errors raised while its data is skipped.
     current: String,
@@ -298,7 +335,7 @@ enum Kind {
 }
 
 impl<'l> Walk<'l> {
-    fn new(limits: &'l Limits, sink: &'l mut dyn MemberSink) -> Self {
+    fn new(limits: &'l Limits, sink: &'l mut dyn MemberSink, manifest_name: &'static str) -> Self {
         Self {
             limits,
             sink,
@@ -307,7 +344,8 @@ impl<'l> Walk<'l> {
             entry_count: 0,
             headers_seen: 0,
             content_size: 0,
-            pkg_info: None,
+            manifest_name,
+            manifest: None,
             pending: Pending::default(),
             current: "(first tar header)".into(),
         }
@@ -512,10 +550,10 @@ impl<'l> Walk<'l> {
 
         if kind == Kind::File {
             self.content_size = self.content_size.saturating_add(size);
-            if Some(path.path()) == self.pkg_info_path().as_deref() {
-                let bytes = self.read_pkg_info(entry, &shown, size)?;
+            if Some(path.path()) == self.manifest_path().as_deref() {
+                let bytes = self.read_manifest(entry, &shown, size)?;
                 offer(self.sink, &shown, &bytes);
-                self.pkg_info = Some(bytes);
+                self.manifest = Some(bytes);
             } else if self.sink.begin(&shown, size) {
                 self.feed(entry, &shown, size)?;
             }
@@ -546,11 +584,13 @@ impl<'l> Walk<'l> {
         Ok(())
     }
 
-    fn pkg_info_path(&self) -> Option<String> {
-        self.top.as_ref().map(|top| format!("{top}/PKG-INFO"))
+    fn manifest_path(&self) -> Option<String> {
+        self.top
+            .as_ref()
+            .map(|top| format!("{top}/{}", self.manifest_name))
     }
 
-    fn read_pkg_info<R: Read>(
+    fn read_manifest<R: Read>(
         &self,
         entry: &mut tar::Entry<'_, R>,
         shown: &str,
@@ -604,27 +644,15 @@ impl<'l> Walk<'l> {
         Ok(())
     }
 
-    fn finish(self) -> Result<SdistInfo, ArtifactError> {
+    fn finish(self) -> Result<TarGzRead, ArtifactError> {
         let Some(top_dir) = self.top else {
             return Err(ArtifactError::NotTarGz {
                 reason: "the tar archive has no members".into(),
             });
         };
-        let pkg_info_path = format!("{top_dir}/PKG-INFO");
-        let Some(pkg_info_bytes) = self.pkg_info else {
-            return Err(ArtifactError::MissingPkgInfo {
-                expected: pkg_info_path,
-            });
-        };
-        let metadata = metadata::parse_named(
-            &pkg_info_bytes,
-            self.limits.max_metadata_bytes,
-            &pkg_info_path,
-        )?;
-        Ok(SdistInfo {
+        Ok(TarGzRead {
             top_dir,
-            metadata,
-            pkg_info_bytes,
+            manifest: self.manifest,
             entry_count: self.entry_count,
             uncompressed_size: self.content_size,
         })

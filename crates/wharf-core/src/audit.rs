@@ -59,3 +59,13 @@ pub const PROXY_HASH_MISMATCH: &str = "proxy.hash_mismatch";
 pub const PROXY_REFUSED: &str = "proxy.refused";
 pub const PROXY_RULE_ADD: &str = "proxy.rule.add";
 pub const PROXY_RULE_REMOVE: &str = "proxy.rule.remove";
+
+/// An npm version published (its tarball's upload is `file.upload` too).
+pub const NPM_PUBLISH: &str = "npm.publish";
+/// A dist-tag set or removed.
+pub const NPM_DIST_TAG: &str = "npm.dist_tag";
+pub const NPM_DEPRECATE: &str = "npm.deprecate";
+/// A version unpublished; its number is never reused.
+pub const NPM_UNPUBLISH: &str = "npm.unpublish";
+pub const NPM_OWNER_ADD: &str = "npm.owner_add";
+pub const NPM_OWNER_REMOVE: &str = "npm.owner_remove";

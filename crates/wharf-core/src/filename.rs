@@ -16,6 +16,8 @@ pub const MAX_FILENAME_LEN: usize = 255;
 pub enum DistKind {
     BdistWheel,
     Sdist,
+    /// An npm package tarball (`.tgz`), published through `/npm/`.
+    NpmTarball,
 }
 
 impl DistKind {
@@ -37,6 +39,23 @@ impl DistKind {
         match self {
             Self::BdistWheel => "bdist_wheel",
             Self::Sdist => "sdist",
+            Self::NpmTarball => "npm_tarball",
+        }
+    }
+
+    /// A kind as stored: the upload form's two, or an npm tarball.
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        match raw {
+            "npm_tarball" => Some(Self::NpmTarball),
+            other => Self::parse(other).ok(),
+        }
+    }
+
+    /// The ecosystem whose project rows hold files of this kind.
+    pub fn ecosystem(self) -> &'static str {
+        match self {
+            Self::BdistWheel | Self::Sdist => crate::proxy::PYPI,
+            Self::NpmTarball => crate::npm::NPM,
         }
     }
 }

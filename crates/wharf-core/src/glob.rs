@@ -39,6 +39,8 @@ impl NamespaceGlob {
                         || extra.contains(&b)
                 })
         };
+        // An npm scope (`@acme/*`) is a namespace too.
+        let namespace = namespace.strip_prefix('@').unwrap_or(namespace);
         if !ok(namespace, b"") || !ok(name, b"_") || raw.len() > MAX_GLOB_LEN {
             return Err(invalid(format!(
                 "'{}' may use only letters, digits, '.', '-', '_' (in the name) and '*'",
@@ -197,7 +199,19 @@ mod tests {
             "com.acme/*"
         );
         assert!(NamespaceGlob::parse("io.github.*/*").is_ok());
-        for bad in ["*", "com.acme/$(id)", "com acme/*", "/x", "x/"] {
+        assert!(NamespaceGlob::parse("@acme/*")
+            .unwrap()
+            .matches("@acme/tool"));
+        for bad in [
+            "*",
+            "com.acme/$(id)",
+            "com acme/*",
+            "/x",
+            "x/",
+            "@/x",
+            "@@a/x",
+            "a@b/x",
+        ] {
             let e = NamespaceGlob::parse(bad).unwrap_err();
             assert_eq!(e.code, "invalid_namespace", "{bad}");
         }

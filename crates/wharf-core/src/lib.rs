@@ -9,6 +9,7 @@ pub mod glob;
 pub mod mcp;
 pub mod model;
 pub mod name;
+pub mod npm;
 pub mod ports;
 pub mod proxy;
 pub mod ratelimit;

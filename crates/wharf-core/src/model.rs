@@ -206,6 +206,31 @@ pub struct NewUpload {
     pub verdict: Option<UploadVerdict>,
 }
 
+impl NewUpload {
+    /// The file row as committed, built from what was written rather than
+    /// read back: the release's version is `version` exactly, since the
+    /// release was found or inserted by that string.
+    pub fn into_record(self, id: i64, project_id: i64) -> FileRecord {
+        FileRecord {
+            id,
+            project_id,
+            version: self.version,
+            filename: self.filename,
+            kind: self.kind,
+            python_tag: self.python_tag,
+            size: self.size,
+            sha256: self.sha256,
+            blake2_256: self.blake2_256,
+            md5: self.md5,
+            requires_python: self.requires_python,
+            metadata_sha256: self.metadata_sha256,
+            status: self.status,
+            uploaded_at: self.uploaded_at,
+            uploader_id: self.uploader_id,
+        }
+    }
+}
+
 /// A verification verdict stored with the upload it judges.
 #[derive(Debug, Clone)]
 pub struct UploadVerdict {

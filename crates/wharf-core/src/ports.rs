@@ -195,7 +195,14 @@ pub trait VerificationRepo: Send + Sync {
     /// has no role: what a new name of theirs must not imitate. A held or
     /// pending look-alike is not a name anyone relies on yet, and must not
     /// block the real one.
-    async fn published_names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError>;
+    /// Names (as published, not normalized) of `ecosystem`'s projects with a
+    /// published file that `user_id` does not own: the local names a new
+    /// name must not imitate.
+    async fn published_names_not_owned_by(
+        &self,
+        ecosystem: &str,
+        user_id: i64,
+    ) -> Result<Vec<String>, RepoError>;
     /// The reports of the published files of the project's latest release other
     /// than `except_version` (latest by upload), if it has one.
     async fn prior_release(
@@ -500,6 +507,38 @@ pub trait RateLimiter: Send + Sync {
         key: &str,
         policy: &crate::ratelimit::RatePolicy,
     ) -> Result<crate::ratelimit::RateDecision, RateLimitUnavailable>;
+}
+
+/// Hosted npm packages: versions, dist-tags, deprecations and unpublishes.
+/// Tarballs are file rows (status, report and review as for any file).
+#[async_trait]
+pub trait NpmRepo: Send + Sync {
+    /// A package with every version and tag; `None` if it is not hosted here.
+    async fn npm_package(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::npm::record::StoredPackage>, RepoError>;
+    /// Records a version, its tarball's file row and its tags in one transaction.
+    async fn publish_npm(
+        &self,
+        new: crate::npm::record::NewVersion,
+    ) -> Result<crate::npm::record::PublishOutcome, RepoError>;
+    /// Applies a change; false if it changed nothing (no such version or tag).
+    async fn change_npm(
+        &self,
+        change: crate::npm::record::PackageChange,
+    ) -> Result<bool, RepoError>;
+    /// Hosted packages, other than `except`, with a live version depending on `name`.
+    async fn npm_dependents(&self, name: &str, except: &str) -> Result<Vec<String>, RepoError>;
+    /// Owners of hosted packages whose names start with `@scope/`.
+    async fn npm_scope_owners(&self, scope: &str) -> Result<Vec<i64>, RepoError>;
+    /// Packages with a published version matching `query`, best first.
+    async fn search_npm(
+        &self,
+        query: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<crate::npm::record::NpmHit>, RepoError>;
 }
 
 /// The proxy's shared state: upstream pages and runtime rules.

@@ -32,6 +32,12 @@ impl Timestamp {
         let t = UNIX_EPOCH + Duration::from_micros(self.0.max(0) as u64);
         humantime::format_rfc3339_micros(t).to_string()
     }
+
+    /// `YYYY-MM-DDTHH:MM:SS.fffZ`, as npm's `time` fields are written.
+    pub fn to_rfc3339_millis(self) -> String {
+        let t = UNIX_EPOCH + Duration::from_micros(self.0.max(0) as u64);
+        humantime::format_rfc3339_millis(t).to_string()
+    }
 }
 
 #[cfg(test)]
@@ -47,6 +53,10 @@ mod tests {
         assert_eq!(
             Timestamp(0).to_rfc3339_micros(),
             "1970-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            Timestamp(1_700_000_000_123_456).to_rfc3339_millis(),
+            "2023-11-14T22:13:20.123Z"
         );
     }
 }

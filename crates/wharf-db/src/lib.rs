@@ -11,6 +11,7 @@ mod files;
 mod jobs;
 mod mcp;
 mod migrate;
+mod npm;
 mod projects;
 pub mod proxy;
 mod rows;

@@ -30,6 +30,7 @@ macro_rules! migrations_for {
             migration!($backend, 10, "proxy", "0010_proxy"),
             migration!($backend, 11, "mcp_sync", "0011_mcp_sync"),
             migration!($backend, 12, "mcp_captures", "0012_mcp_captures"),
+            migration!($backend, 13, "npm", "0013_npm"),
         ]
     };
 }

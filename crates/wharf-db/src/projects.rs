@@ -25,7 +25,7 @@ impl ProjectRepo for Database {
 
     async fn list_projects(&self) -> Result<Vec<Project>, RepoError> {
         let sql = format!(
-            "SELECT {} FROM projects p WHERE EXISTS
+            "SELECT {} FROM projects p WHERE p.ecosystem = 'pypi' AND EXISTS
                (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
              ORDER BY normalized",
             rows::PROJECT_COLUMNS

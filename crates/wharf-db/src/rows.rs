@@ -130,7 +130,7 @@ pub(crate) fn release(row: &AnyRow) -> Result<Release, RepoError> {
 pub(crate) fn file(row: &AnyRow) -> Result<FileRecord, RepoError> {
     let kind: String = row.try_get("kind").map_err(crate::error::repo_error)?;
     let status: String = row.try_get("status").map_err(crate::error::repo_error)?;
-    let kind = DistKind::parse(&kind).map_err(|_| corrupt("file kind", &kind))?;
+    let kind = DistKind::from_stored(&kind).ok_or_else(|| corrupt("file kind", &kind))?;
     let status = FileStatus::parse(&status).ok_or_else(|| corrupt("file status", &status))?;
     let get = || -> Result<FileRecord, sqlx::Error> {
         Ok(FileRecord {

@@ -49,7 +49,8 @@ impl SearchRepo for Database {
                      FROM ranked
                      JOIN project_search s ON s.project_id = ranked.id
                      JOIN projects p ON p.id = s.project_id
-                     WHERE EXISTS (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
+                     WHERE p.ecosystem = 'pypi'
+                       AND EXISTS (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
                      ORDER BY ranked.score, s.name
                      LIMIT $3",
                 )
@@ -69,6 +70,7 @@ impl SearchRepo for Database {
                      WHERE (s.document @@ plainto_tsquery('simple', $1)
                             OR lower(s.name) % lower($1)
                             OR lower(s.name) LIKE $2 ESCAPE '\\')
+                       AND p.ecosystem = 'pypi'
                        AND EXISTS (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
                      ORDER BY (p.normalized = $3) DESC,
                               greatest(ts_rank(s.document, plainto_tsquery('simple', $1)),
@@ -121,7 +123,7 @@ pub(crate) fn fts5_query(words: &[&str]) -> String {
 }
 
 /// Makes `%`, `_` and `\` literal in a LIKE pattern.
-fn like_escape(text: &str) -> String {
+pub(crate) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -1537,11 +1537,15 @@ db_test!(
         .await
         .unwrap();
         assert_eq!(
-            db.published_names_not_owned_by(alice.id).await.unwrap(),
+            db.published_names_not_owned_by("pypi", alice.id)
+                .await
+                .unwrap(),
             ["beta"]
         );
         assert_eq!(
-            db.published_names_not_owned_by(bob.id).await.unwrap(),
+            db.published_names_not_owned_by("pypi", bob.id)
+                .await
+                .unwrap(),
             ["alpha"]
         );
         assert!(db
@@ -1567,7 +1571,7 @@ db_test!(
         waiting.status = FileStatus::Pending;
         db.record_upload(waiting).await.unwrap();
         assert!(
-            db.published_names_not_owned_by(alice.id)
+            db.published_names_not_owned_by("pypi", alice.id)
                 .await
                 .unwrap()
                 .is_empty(),

@@ -263,20 +263,32 @@ impl VerificationRepo for Database {
         found.iter().map(rows::file).collect()
     }
 
-    async fn published_names_not_owned_by(&self, user_id: i64) -> Result<Vec<String>, RepoError> {
+    async fn published_names_not_owned_by(
+        &self,
+        ecosystem: &str,
+        user_id: i64,
+    ) -> Result<Vec<String>, RepoError> {
         let found: Vec<(String,)> = sqlx::query_as(
             "SELECT p.normalized FROM projects p
-             WHERE NOT EXISTS
+             WHERE p.ecosystem = $2 AND NOT EXISTS
                (SELECT 1 FROM project_roles pr WHERE pr.project_id = p.id AND pr.user_id = $1)
                AND EXISTS
                (SELECT 1 FROM files f WHERE f.project_id = p.id AND f.status = 'published')
              ORDER BY p.normalized",
         )
         .bind(user_id)
+        .bind(ecosystem)
         .fetch_all(&self.pool)
         .await
         .map_err(repo_error)?;
-        Ok(found.into_iter().map(|(n,)| n).collect())
+        // npm rows are keyed `npm:name`: the name itself is what is compared.
+        Ok(found
+            .into_iter()
+            .map(|(n,)| match n.strip_prefix("npm:") {
+                Some(name) => name.to_owned(),
+                None => n,
+            })
+            .collect())
     }
 
     async fn prior_release(

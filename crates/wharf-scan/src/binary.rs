@@ -32,7 +32,7 @@ fn is_pe(head: &[u8]) -> bool {
 fn is_library(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let base = lower.rsplit('/').next().unwrap_or(&lower);
-    [".so", ".pyd", ".dll", ".dylib"]
+    [".so", ".pyd", ".dll", ".dylib", ".node"]
         .iter()
         .any(|ext| base.ends_with(ext))
         || base.contains(".so.")
@@ -46,12 +46,18 @@ pub fn check(kind: wharf_core::DistKind, name: &str, head: &[u8]) -> Option<Find
             Severity::Quarantine,
             format!("a compiled {format} executable in a source distribution; sdists should build from source"),
         ),
+        // npm packages ship prebuilt tools (esbuild, swc): worth a look, not a hold.
+        wharf_core::DistKind::NpmTarball if !is_library(name) => (
+            "binary.npm-executable",
+            Severity::Warn,
+            format!("a compiled {format} executable in an npm package"),
+        ),
         wharf_core::DistKind::BdistWheel if !is_library(name) => (
             "binary.wheel-executable",
             Severity::Warn,
             format!("a compiled {format} executable that is not an extension module"),
         ),
-        wharf_core::DistKind::BdistWheel => return None,
+        wharf_core::DistKind::BdistWheel | wharf_core::DistKind::NpmTarball => return None,
     };
     Some(Finding {
         rule: rule.to_owned(),

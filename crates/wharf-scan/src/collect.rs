@@ -23,6 +23,10 @@ pub enum Role {
     SetupPy,
     /// A wheel's `entry_points.txt`: which functions become commands.
     EntryPoints,
+    /// An npm package's top-level `package.json`: its install scripts.
+    NpmManifest,
+    /// An npm package's top-level `binding.gyp`: a native build at install.
+    NativeBuild,
     /// Anything else: only its first bytes are looked at.
     Other,
 }
@@ -35,6 +39,13 @@ fn role(kind: DistKind, name: &str) -> Role {
     }
     if kind == DistKind::BdistWheel && base == "entry_points.txt" && lower.contains(".dist-info/") {
         return Role::EntryPoints;
+    }
+    if kind == DistKind::NpmTarball && lower.matches('/').count() == 1 {
+        match base {
+            "package.json" => return Role::NpmManifest,
+            "binding.gyp" => return Role::NativeBuild,
+            _ => {}
+        }
     }
     // The sdist's own setup.py sits directly under its one top-level directory.
     if kind == DistKind::Sdist && base == "setup.py" && lower.matches('/').count() == 1 {
@@ -67,6 +78,8 @@ pub struct Collector {
     /// Functions of other modules (`pkg.helper.run`) that some file's top level calls,
     /// with that file.
     calls_at_top: Vec<(String, String)>,
+    /// Files of an npm package that its install scripts start.
+    install_started: Vec<String>,
 }
 
 struct Member {
@@ -89,6 +102,7 @@ impl Collector {
             pth_imports: Vec::new(),
             active_modules: Vec::new(),
             calls_at_top: Vec::new(),
+            install_started: Vec::new(),
         }
     }
 
@@ -128,6 +142,7 @@ impl Collector {
             }
         }
         self.judge_pth_imports();
+        crate::npm::judge_started(&mut self.report.findings, &self.install_started);
         self.report
     }
 
@@ -229,6 +244,15 @@ impl MemberSink for Collector {
                 }
             }
             (Role::EntryPoints, _) => self.entry_points.extend(entry_points(&text)),
+            (Role::NpmManifest, _) => {
+                let (findings, started) = crate::npm::scan_manifest(&member.name, &text);
+                self.report.findings.extend(findings);
+                self.install_started.extend(started);
+            }
+            (Role::NativeBuild, _) => self
+                .report
+                .findings
+                .push(crate::npm::native_build(&member.name)),
             (_, Some(_)) if member.truncated => {
                 let reason = format!("larger than {} MiB", MAX_TEXT_BYTES >> 20);
                 self.report

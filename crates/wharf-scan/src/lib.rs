@@ -16,6 +16,7 @@ mod binary;
 mod collect;
 mod excerpt;
 pub mod names;
+mod npm;
 mod python;
 mod report;
 mod rules;
@@ -56,6 +57,8 @@ pub enum Archive {
     Wheel(wharf_artifact::WheelInfo),
     /// An sdist's layout and metadata.
     Sdist(wharf_artifact::SdistInfo),
+    /// An npm tarball's layout and `package.json`.
+    Npm(wharf_artifact::NpmTarballInfo),
 }
 
 /// [`scan_archive`] that also hands back what the checked reader read, so a caller
@@ -76,6 +79,9 @@ pub fn scan_and_read<R: Read + Seek>(
         }
         DistKind::Sdist => {
             wharf_artifact::read_sdist_with(reader, limits, &mut collector).map(Archive::Sdist)
+        }
+        DistKind::NpmTarball => {
+            wharf_artifact::read_npm_tarball_with(reader, limits, &mut collector).map(Archive::Npm)
         }
     };
     let mut report = collector.finish();

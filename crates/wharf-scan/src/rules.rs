@@ -54,6 +54,7 @@ pub const RULES: &[Rule] = &[
     rule("wheel.missing-file", Block, "the wheel lacks METADATA, WHEEL or RECORD"),
     rule("sdist.layout", Block, "sdist members are not all inside one top-level directory"),
     rule("sdist.missing-pkg-info", Block, "the sdist has no PKG-INFO"),
+    rule("npm.missing-package-json", Block, "the npm tarball has no package.json in its top-level directory"),
     rule("metadata.invalid", Block, "the core metadata is malformed"),
     rule("metadata.missing-field", Block, "the core metadata lacks a required field"),
     rule("metadata.too-large", Block, "the core metadata file is too large"),
@@ -84,9 +85,13 @@ pub const RULES: &[Rule] = &[
     rule("code.cryptominer", Quarantine, "a cryptocurrency miner is started"),
     rule("install.hidden-pip-install", Quarantine, "installation runs pip to install something the metadata does not declare"),
     rule("install.cmdclass-command", Quarantine, "a setup.py command class runs commands or network code at install time"),
+    rule("install.npm-script", Warn, "package.json runs a command when the package is installed (preinstall, install, postinstall)"),
+    rule("install.npm-native-build", Warn, "binding.gyp makes npm run node-gyp, which compiles native code at install"),
+    rule("install.npm-script-threat", Quarantine, "a file an install script runs carries a threat heuristic (obfuscation, credential or environment reads, hidden processes)"),
     rule("binary.drop-exec", Quarantine, "a file is written and then executed"),
     rule("binary.bundled-executable", Quarantine, "an sdist carries a compiled executable (ELF, PE or Mach-O)"),
     rule("binary.wheel-executable", Warn, "a wheel carries an executable that is not an extension module"),
+    rule("binary.npm-executable", Warn, "an npm package carries a compiled executable that is not a native addon"),
     rule("tool.hidden-instructions", Quarantine, "an MCP tool's text addresses the model (\"<IMPORTANT>\", \"do not tell the user\") instead of describing the tool"),
     rule("tool.shadowing", Quarantine, "an MCP tool's text tells the model how to use other tools or servers"),
     rule("tool.other-tools", Warn, "an MCP tool's text speaks of other tools or servers"),
@@ -127,6 +132,7 @@ mod tests {
             include_str!("python/eval.rs"),
             include_str!("python/command.rs"),
             include_str!("tools.rs"),
+            include_str!("npm.rs"),
         ];
         let families = ["\"code.", "\"install.", "\"binary.", "\"name.", "\"tool."];
         let mut checked = 0;

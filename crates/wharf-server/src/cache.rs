@@ -27,11 +27,27 @@ impl Page {
     }
 }
 
-/// Which rendering of a simple page.
+/// Which rendering of a project's page is cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PageFormat {
+    Simple(SimpleFormat),
+    /// An npm packument, in full (`application/json`).
+    NpmFull,
+    /// An npm packument, abbreviated (`application/vnd.npm.install-v1+json`).
+    NpmAbbreviated,
+}
+
+/// Which rendering of a simple page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimpleFormat {
     Html,
     Json,
+}
+
+impl From<SimpleFormat> for PageFormat {
+    fn from(f: SimpleFormat) -> Self {
+        Self::Simple(f)
+    }
 }
 
 /// Rendered simple pages by project (the empty name is the index).
@@ -208,14 +224,14 @@ mod tests {
         for name in ["a", "b", INDEX_KEY] {
             cache.put(
                 name,
-                PageFormat::Html,
+                PageFormat::Simple(SimpleFormat::Html),
                 Arc::new(Page::new(Bytes::from_static(b"x"))),
             );
         }
         cache.invalidate("a");
-        assert!(cache.get("a", PageFormat::Html).is_none());
-        assert!(cache.get(INDEX_KEY, PageFormat::Html).is_none());
-        assert!(cache.get("b", PageFormat::Html).is_some());
+        assert!(cache.get("a", PageFormat::Simple(SimpleFormat::Html)).is_none());
+        assert!(cache.get(INDEX_KEY, PageFormat::Simple(SimpleFormat::Html)).is_none());
+        assert!(cache.get("b", PageFormat::Simple(SimpleFormat::Html)).is_some());
     }
 
     #[test]
@@ -223,10 +239,10 @@ mod tests {
         let cache = PageCache::new(Duration::ZERO);
         cache.put(
             "a",
-            PageFormat::Json,
+            PageFormat::Simple(SimpleFormat::Json),
             Arc::new(Page::new(Bytes::from_static(b"x"))),
         );
-        assert!(cache.get("a", PageFormat::Json).is_none());
+        assert!(cache.get("a", PageFormat::Simple(SimpleFormat::Json)).is_none());
     }
 
     #[tokio::test]
@@ -238,7 +254,7 @@ mod tests {
             let (cache, builds) = (cache.clone(), builds.clone());
             tasks.push(tokio::spawn(async move {
                 cache
-                    .get_or_build("a", PageFormat::Json, || async {
+                    .get_or_build("a", PageFormat::Simple(SimpleFormat::Json), || async {
                         builds.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         Ok::<_, ()>(Some(Bytes::from_static(b"page")))
@@ -260,7 +276,7 @@ mod tests {
     async fn a_build_that_raced_an_invalidation_is_not_stored() {
         let cache = PageCache::new(Duration::from_secs(60));
         let page = cache
-            .get_or_build("a", PageFormat::Html, || async {
+            .get_or_build("a", PageFormat::Simple(SimpleFormat::Html), || async {
                 cache.invalidate("a"); // a change lands while the page is being built
                 Ok::<_, ()>(Some(Bytes::from_static(b"old")))
             })
@@ -272,7 +288,7 @@ mod tests {
             "the caller still gets its answer"
         );
         assert!(
-            cache.get("a", PageFormat::Html).is_none(),
+            cache.get("a", PageFormat::Simple(SimpleFormat::Html)).is_none(),
             "but the outdated page is not cached"
         );
     }

@@ -105,6 +105,7 @@ pub fn router(app: App) -> Router {
         .nest("/v0.1", mcp::registry_api())
         .route("/api/{*rest}", axum::routing::any(api::not_found))
         .merge(uploads)
+        .merge(routes::npm::router(&app))
         .merge(routes::web::router())
         // Outermost last: headers go on every response, CORS answers
         // preflights before anything else, and the global limit is keyed by

@@ -39,6 +39,7 @@ pub struct Ports {
     pub verification: Arc<dyn VerificationRepo>,
     pub mcp: Arc<dyn McpRepo>,
     pub proxy: Arc<dyn ProxyRepo>,
+    pub npm: Arc<dyn NpmRepo>,
     pub deployments: Arc<dyn DeploymentRepo>,
     pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
@@ -58,6 +59,7 @@ impl Ports {
             verification: db.clone(),
             mcp: db.clone(),
             proxy: db.clone(),
+            npm: db.clone(),
             deployments: db.clone(),
             jobs: db.clone(),
             audit: db,
@@ -100,6 +102,8 @@ pub struct AppInner {
     pub authenticator: Authenticator,
     /// The PyPI pull-through proxy, when `[proxy.pypi]` names an upstream.
     pub pypi_proxy: Option<Arc<PypiProxy>>,
+    /// The npm registry under `/npm/`.
+    pub npm: Arc<crate::services::npm::Npm>,
     /// Users, tokens, passwords and web sessions.
     pub accounts: Accounts,
     /// Device logins (RFC 8628).
@@ -373,7 +377,23 @@ impl App {
             },
         );
         let audit = AuditReader::new(ports.users.clone(), ports.audit.clone());
+        let npm = Arc::new(crate::services::npm::Npm::new(
+            crate::services::npm::NpmParts {
+                repo: ports.npm.clone(),
+                users: ports.users.clone(),
+                verification_repo: ports.verification.clone(),
+                verification: verification.clone(),
+                mcp: ports.mcp.clone(),
+                blobs: ports.blobs.clone(),
+                audit: ports.audit.clone(),
+                pages: pages.clone(),
+                registry_url: format!("{}/npm", config.base_url()),
+                tmp_dir: config.tmp_dir(),
+                max_tarball_bytes: config.max_upload_bytes,
+            },
+        ));
         Ok(Self(Arc::new(AppInner {
+            npm,
             metrics,
             ip_hasher,
             limiter,

@@ -41,12 +41,22 @@ pub async fn download(
     let Some(download) = app.index.download(&sha256, &filename).await? else {
         return Err(missing(&filename));
     };
-    let blob_sha = download.blob_sha256.as_str();
     let content_type = if download.is_metadata {
         "text/plain; charset=utf-8"
     } else {
         content_type(&download.filename)
     };
+    serve_blob(&app, &download.blob_sha256, content_type, &headers).await
+}
+
+/// Serves the blob stored under `blob_sha`: immutable, with its hash as the
+/// ETag, one byte range at most, or a redirect where the store gives one.
+pub(crate) async fn serve_blob(
+    app: &App,
+    blob_sha: &str,
+    content_type: &'static str,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let etag = format!("\"{blob_sha}\"");
     let common = [
         (
@@ -56,7 +66,7 @@ pub async fn download(
         (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
         (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
     ];
-    if if_none_match(&headers, &etag) {
+    if if_none_match(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
     let path = match app.index.locate(blob_sha).await? {

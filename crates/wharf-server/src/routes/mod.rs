@@ -10,6 +10,7 @@ pub mod files;
 pub mod health;
 pub mod mcp;
 pub mod mcp_admin;
+pub mod npm;
 pub mod proxy_admin;
 pub mod review;
 pub mod search;

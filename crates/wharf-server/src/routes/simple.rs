@@ -1,6 +1,6 @@
 //! `/simple/` and `/simple/{project}/`: the index that pip and uv read.
 
-use crate::cache::{Page, PageFormat};
+use crate::cache::{Page, SimpleFormat};
 use crate::error::AppError;
 use crate::negotiate::{choose, SimpleType};
 use crate::state::App;
@@ -112,10 +112,10 @@ fn negotiate(headers: &HeaderMap) -> Result<SimpleType, AppError> {
     })
 }
 
-fn page_format(kind: SimpleType) -> PageFormat {
+fn page_format(kind: SimpleType) -> SimpleFormat {
     match kind {
-        SimpleType::V1Json => PageFormat::Json,
-        SimpleType::V1Html | SimpleType::TextHtml => PageFormat::Html,
+        SimpleType::V1Json => SimpleFormat::Json,
+        SimpleType::V1Html | SimpleType::TextHtml => SimpleFormat::Html,
     }
 }
 

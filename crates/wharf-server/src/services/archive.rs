@@ -46,14 +46,7 @@ pub(crate) async fn read_archive(
     limits: Limits,
     scan: bool,
 ) -> Result<ParsedArchive, ArchiveError> {
-    let path = content.file.path().to_owned();
-    let filename = content.filename.clone();
-    let result = tokio::task::spawn_blocking(move || -> Result<ParsedArchive, ArtifactError> {
-        let file = std::fs::File::open(&path).map_err(|source| ArtifactError::Io {
-            step: "opening the staged upload",
-            source,
-        })?;
-        let reader = BufReader::new(file);
+    read_staged(content, move |reader| {
         let (report, archive) = if scan {
             let (report, archive) = wharf_scan::scan_and_read(reader, kind, &limits);
             (Some(report), archive?)
@@ -63,6 +56,9 @@ pub(crate) async fn read_archive(
                     Archive::Wheel(wharf_artifact::read_wheel(reader, &limits)?)
                 }
                 DistKind::Sdist => Archive::Sdist(wharf_artifact::read_sdist(reader, &limits)?),
+                DistKind::NpmTarball => {
+                    Archive::Npm(wharf_artifact::read_npm_tarball(reader, &limits)?)
+                }
             };
             (None, archive)
         };
@@ -79,7 +75,49 @@ pub(crate) async fn read_archive(
                 metadata_file: None,
                 layout_dir: s.top_dir,
             },
+            Archive::Npm(_) => {
+                return Err(ArtifactError::Io {
+                    step: "reading an npm tarball as a Python distribution",
+                    source: std::io::Error::other("wrong archive kind"),
+                })
+            }
         })
+    })
+    .await
+}
+
+/// An npm tarball, read and scanned in one pass.
+pub(crate) async fn read_npm(
+    content: &StagedContent,
+    limits: Limits,
+) -> Result<(Report, wharf_artifact::NpmTarballInfo), ArchiveError> {
+    read_staged(content, move |reader| {
+        let (report, archive) = wharf_scan::scan_and_read(reader, DistKind::NpmTarball, &limits);
+        match archive? {
+            Archive::Npm(info) => Ok((report, info)),
+            _ => Err(ArtifactError::Io {
+                step: "reading an npm tarball",
+                source: std::io::Error::other("the reader returned another kind"),
+            }),
+        }
+    })
+    .await
+}
+
+/// Runs `read` over the staged file on the blocking pool, and maps its error:
+/// a refusal names its rule; a failure to read our own file is ours.
+async fn read_staged<T: Send + 'static>(
+    content: &StagedContent,
+    read: impl FnOnce(BufReader<std::fs::File>) -> Result<T, ArtifactError> + Send + 'static,
+) -> Result<T, ArchiveError> {
+    let path = content.file.path().to_owned();
+    let filename = content.filename.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<T, ArtifactError> {
+        let file = std::fs::File::open(&path).map_err(|source| ArtifactError::Io {
+            step: "opening the staged upload",
+            source,
+        })?;
+        read(BufReader::new(file))
     })
     .await
     .map_err(|e| ArchiveError::Worker(e.to_string()))?;
@@ -154,7 +192,7 @@ pub(crate) fn check_layout(
 ) -> Result<(), ArchiveError> {
     let stem = match kind {
         DistKind::BdistWheel => dir.strip_suffix(".dist-info").unwrap_or(dir),
-        DistKind::Sdist => dir,
+        DistKind::Sdist | DistKind::NpmTarball => dir,
     };
     let matches = stem.rsplit_once('-').is_some_and(|(name, version)| {
         wharf_core::name::normalize(name) == project.as_str()

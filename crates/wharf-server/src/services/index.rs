@@ -2,7 +2,7 @@
 //! cached, and the files behind them. Only listed files are served: a
 //! pending or held file is as absent here as one never uploaded.
 
-use crate::cache::{FileCache, Page, PageCache, PageFormat, INDEX_KEY};
+use crate::cache::{FileCache, Page, PageCache, SimpleFormat, INDEX_KEY};
 use crate::pages;
 use crate::services::proxy::{project_of, ProxyDownload, ProxyError, PypiProxy};
 use bytes::Bytes;
@@ -74,10 +74,10 @@ impl Index {
     }
 
     /// `/simple/`: every project, rendered once per change.
-    pub async fn index_page(&self, format: PageFormat) -> Result<Arc<Page>, RepoError> {
+    pub async fn index_page(&self, format: SimpleFormat) -> Result<Arc<Page>, RepoError> {
         let page = self
             .pages
-            .get_or_build(INDEX_KEY, format, || async {
+            .get_or_build(INDEX_KEY, format.into(), || async {
                 let names: Vec<String> = self
                     .projects
                     .list_projects()
@@ -86,8 +86,8 @@ impl Index {
                     .map(|p| p.normalized.to_string())
                     .collect();
                 Ok::<_, RepoError>(Some(match format {
-                    PageFormat::Html => Bytes::from(pages::index_html(&names)),
-                    PageFormat::Json => Bytes::from(
+                    SimpleFormat::Html => Bytes::from(pages::index_html(&names)),
+                    SimpleFormat::Json => Bytes::from(
                         serde_json::to_vec(&pages::index_json(&names)).unwrap_or_default(),
                     ),
                 }))
@@ -102,9 +102,9 @@ impl Index {
     pub async fn project_page(
         &self,
         normalized: &str,
-        format: PageFormat,
+        format: SimpleFormat,
     ) -> Result<Option<ServedPage>, IndexError> {
-        if let Some(page) = self.pages.get(normalized, format) {
+        if let Some(page) = self.pages.get(normalized, format.into()) {
             return Ok(Some(ServedPage {
                 page,
                 stale_for: None,
@@ -125,10 +125,10 @@ impl Index {
     async fn local_page(
         &self,
         normalized: &str,
-        format: PageFormat,
+        format: SimpleFormat,
     ) -> Result<Option<Arc<Page>>, RepoError> {
         self.pages
-            .get_or_build(normalized, format, || async {
+            .get_or_build(normalized, format.into(), || async {
                 let Ok(project) = NormalizedName::parse(normalized) else {
                     return Ok(None);
                 };
@@ -144,8 +144,8 @@ impl Index {
                     return Ok(None);
                 }
                 Ok::<_, RepoError>(Some(match format {
-                    PageFormat::Html => Bytes::from(pages::project_html(&listing)),
-                    PageFormat::Json => Bytes::from(
+                    SimpleFormat::Html => Bytes::from(pages::project_html(&listing)),
+                    SimpleFormat::Json => Bytes::from(
                         serde_json::to_vec(&pages::project_json(&listing)).unwrap_or_default(),
                     ),
                 }))
@@ -158,19 +158,19 @@ impl Index {
         &self,
         proxy: &Arc<PypiProxy>,
         normalized: &str,
-        format: PageFormat,
+        format: SimpleFormat,
     ) -> Result<Option<ServedPage>, IndexError> {
         let Some(proxied) = proxy.page(normalized).await? else {
             return Ok(None);
         };
         let json = crate::services::proxy::simple_json(&proxied);
         let body = match format {
-            PageFormat::Html => Bytes::from(pages::html_from(&json)),
-            PageFormat::Json => Bytes::from(serde_json::to_vec(&json).unwrap_or_default()),
+            SimpleFormat::Html => Bytes::from(pages::html_from(&json)),
+            SimpleFormat::Json => Bytes::from(serde_json::to_vec(&json).unwrap_or_default()),
         };
         let page = Arc::new(Page::new(body));
         if proxied.stale_for.is_none() {
-            self.pages.put(normalized, format, page.clone());
+            self.pages.put(normalized, format.into(), page.clone());
         }
         Ok(Some(ServedPage {
             page,

@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod device;
 pub mod index;
 pub mod mcp;
+pub mod npm;
 pub mod passwords;
 pub mod projects;
 pub mod proxy;

@@ -66,7 +66,7 @@ impl ReferenceNames {
                 }
                 // User IDs start at 1, so 0 owns nothing.
                 self.verification
-                    .published_names_not_owned_by(user_id.unwrap_or(0))
+                    .published_names_not_owned_by(wharf_core::proxy::PYPI, user_id.unwrap_or(0))
                     .await?
             }
             Ecosystem::Npm => Vec::new(),

@@ -368,6 +368,7 @@ impl Uploads {
                 uploader_id: who.user.id,
                 version: &release_version,
                 first_file,
+                kind,
             };
             match scan
                 .judge(self.verification.as_ref(), report, &uploaded)

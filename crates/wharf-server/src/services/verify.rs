@@ -149,7 +149,7 @@ impl UploadScan {
         if file.first_file {
             report
                 .findings
-                .extend(check_name(repo, file.project, file.uploader_id).await?);
+                .extend(check_name(repo, file.project, file.kind, file.uploader_id).await?);
         }
         remember_prior(repo, file.project, file.version, &mut report).await?;
         let to = status_for(report.verdict());
@@ -181,6 +181,8 @@ pub struct UploadedFile<'a> {
     pub version: &'a str,
     /// Whether the project has no published file yet.
     pub first_file: bool,
+    /// Which name rules apply: PyPI's or npm's.
+    pub kind: wharf_core::DistKind,
 }
 
 impl Verification {
@@ -439,7 +441,13 @@ impl Verification {
             if !first_file {
                 return Ok(Vec::new());
             }
-            self::check_name(self.repo.as_ref(), &held.project, held.file.uploader_id).await
+            self::check_name(
+                self.repo.as_ref(),
+                &held.project,
+                held.file.kind,
+                held.file.uploader_id,
+            )
+            .await
         };
         let (archive, names) = tokio::join!(archive, names);
         let mut report = archive.map_err(|e| VerifyError::Scan(e.to_string()))??;
@@ -576,14 +584,23 @@ pub(crate) fn verdict_event(
 async fn check_name(
     repo: &dyn VerificationRepo,
     project: &str,
+    kind: wharf_core::DistKind,
     uploader_id: i64,
 ) -> Result<Vec<Finding>, VerifyError> {
-    let local = repo.published_names_not_owned_by(uploader_id).await?;
+    let ecosystem = kind.ecosystem();
+    let local = repo
+        .published_names_not_owned_by(ecosystem, uploader_id)
+        .await?;
+    // npm rows are keyed `npm:name`; the rules compare the name itself.
+    let (popular, name) = match project.strip_prefix("npm:") {
+        Some(name) => (PopularNames::bundled(Ecosystem::Npm), name),
+        None => (PopularNames::bundled(Ecosystem::Pypi), project),
+    };
     let context = NameContext {
-        popular: PopularNames::bundled(Ecosystem::Pypi),
+        popular,
         local: &local,
     };
-    Ok(wharf_scan::scan_name(project, &context))
+    Ok(wharf_scan::scan_name(name, &context))
 }
 
 /// Compares a report with the project's previous published release (see
