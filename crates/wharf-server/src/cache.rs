@@ -229,9 +229,15 @@ mod tests {
             );
         }
         cache.invalidate("a");
-        assert!(cache.get("a", PageFormat::Simple(SimpleFormat::Html)).is_none());
-        assert!(cache.get(INDEX_KEY, PageFormat::Simple(SimpleFormat::Html)).is_none());
-        assert!(cache.get("b", PageFormat::Simple(SimpleFormat::Html)).is_some());
+        assert!(cache
+            .get("a", PageFormat::Simple(SimpleFormat::Html))
+            .is_none());
+        assert!(cache
+            .get(INDEX_KEY, PageFormat::Simple(SimpleFormat::Html))
+            .is_none());
+        assert!(cache
+            .get("b", PageFormat::Simple(SimpleFormat::Html))
+            .is_some());
     }
 
     #[test]
@@ -242,7 +248,9 @@ mod tests {
             PageFormat::Simple(SimpleFormat::Json),
             Arc::new(Page::new(Bytes::from_static(b"x"))),
         );
-        assert!(cache.get("a", PageFormat::Simple(SimpleFormat::Json)).is_none());
+        assert!(cache
+            .get("a", PageFormat::Simple(SimpleFormat::Json))
+            .is_none());
     }
 
     #[tokio::test]
@@ -288,7 +296,9 @@ mod tests {
             "the caller still gets its answer"
         );
         assert!(
-            cache.get("a", PageFormat::Simple(SimpleFormat::Html)).is_none(),
+            cache
+                .get("a", PageFormat::Simple(SimpleFormat::Html))
+                .is_none(),
             "but the outdated page is not cached"
         );
     }

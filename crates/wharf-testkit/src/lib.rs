@@ -21,6 +21,7 @@ use zip::{CompressionMethod, ZipWriter};
 pub mod fake_pypi;
 pub mod hostile;
 pub mod malicious;
+pub mod npm;
 
 /// The name as it appears in file names: lowercase, runs of `-`, `_` and `.` replaced by a
 /// single `_` (PEP 503 normalization, then `-` to `_` as wheel and sdist names require).

@@ -11,7 +11,7 @@ use crate::services::auth::Principal;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use wharf_core::audit;
-use wharf_core::npm::record::{Change, PackageChange, StoredPackage};
+use wharf_core::npm::record::{Change, PackageChange, StoredPackage, StoredVersion};
 use wharf_core::npm::{check_tag, PackageName, UNPUBLISH_WINDOW};
 use wharf_core::Timestamp;
 
@@ -191,25 +191,17 @@ impl Npm {
                 wharf_core::name::printable(version)
             )));
         };
-        let age = Timestamp::now().micros() - found.published_at.micros();
-        let too_old = age > UNPUBLISH_WINDOW.as_micros() as i64;
-        if too_old && !who.acts_as_admin() {
-            return Err(NpmError::Forbidden(format!(
-                "{}@{version} was published more than 72 hours ago and can no longer be unpublished; \
-                 deprecate it instead: npm deprecate {}@{version} \"<message>\"",
-                stored.name, stored.name
-            )));
-        }
         let dependents = self.repo.npm_dependents(&stored.name, &stored.name).await?;
-        if !dependents.is_empty() && !who.acts_as_admin() {
-            return Err(NpmError::Forbidden(format!(
-                "{}@{version} cannot be unpublished: {} depend(s) on {}; deprecate it instead",
-                stored.name,
-                dependents.join(", "),
-                stored.name
-            )));
+        match why_not_unpublish(
+            &stored.name,
+            found,
+            Timestamp::now(),
+            &dependents,
+            who.acts_as_admin(),
+        ) {
+            Some(why) => Err(NpmError::Forbidden(why)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn unpublish_one(
@@ -395,6 +387,36 @@ impl Npm {
     }
 }
 
+/// Why `version` may not be unpublished now, if it may not: npm's rule,
+/// within 72 hours of publishing and only if no other package here depends
+/// on it. Administrators acting as one may take a version down at any time.
+fn why_not_unpublish(
+    name: &str,
+    version: &StoredVersion,
+    now: Timestamp,
+    dependents: &[String],
+    by_admin: bool,
+) -> Option<String> {
+    if by_admin {
+        return None;
+    }
+    let v = &version.version;
+    let age = now.micros() - version.published_at.micros();
+    if age > UNPUBLISH_WINDOW.as_micros() as i64 {
+        return Some(format!(
+            "{name}@{v} was published more than 72 hours ago and can no longer be unpublished; \
+             deprecate it instead: npm deprecate {name}@{v} \"<message>\""
+        ));
+    }
+    if !dependents.is_empty() {
+        return Some(format!(
+            "{name}@{v} cannot be unpublished: {} depend(s) on {name}; deprecate it instead",
+            dependents.join(", ")
+        ));
+    }
+    None
+}
+
 /// What an audit event of a change records.
 #[derive(Debug, Default, serde::Serialize)]
 struct Detail {
@@ -452,5 +474,62 @@ impl Detail {
 
     fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wharf_core::model::{FileRecord, FileStatus};
+    use wharf_core::DistKind;
+
+    fn version(published_at: Timestamp) -> StoredVersion {
+        StoredVersion {
+            id: 1,
+            version: "1.0.0".into(),
+            manifest: "{}".into(),
+            integrity: String::new(),
+            shasum: String::new(),
+            deprecated: None,
+            published_at,
+            unpublished_at: None,
+            file: FileRecord {
+                id: 1,
+                project_id: 1,
+                version: "1.0.0".into(),
+                filename: "x/-/x-1.0.0.tgz".into(),
+                kind: DistKind::NpmTarball,
+                python_tag: String::new(),
+                size: 1,
+                sha256: String::new(),
+                blake2_256: String::new(),
+                md5: String::new(),
+                requires_python: None,
+                metadata_sha256: None,
+                status: FileStatus::Published,
+                uploaded_at: published_at,
+                uploader_id: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn unpublish_follows_npms_window_and_dependents() {
+        let now = Timestamp::now();
+        let hour = std::time::Duration::from_secs(3600);
+        let fresh = version(Timestamp(now.micros() - 71 * hour.as_micros() as i64));
+        let old = version(Timestamp(now.micros() - 73 * hour.as_micros() as i64));
+        assert_eq!(why_not_unpublish("x", &fresh, now, &[], false), None);
+        let too_old = why_not_unpublish("x", &old, now, &[], false).unwrap();
+        assert!(
+            too_old.contains("more than 72 hours") && too_old.contains("npm deprecate x@1.0.0"),
+            "{too_old}"
+        );
+        let needed = why_not_unpublish("x", &fresh, now, &["app".into()], false).unwrap();
+        assert!(needed.contains("app depend(s) on x"), "{needed}");
+        assert_eq!(
+            why_not_unpublish("x", &old, now, &["app".into()], true),
+            None
+        );
     }
 }
