@@ -256,7 +256,9 @@ impl App {
             names: names.clone(),
             vault: vault.clone(),
             vault_previous: vault_previous.clone(),
+            npm: ports.npm.clone(),
             simple_url: format!("{}/simple/", config.base_url()),
+            npm_url: format!("{}/npm/", config.base_url()),
         };
         let authenticator = Authenticator {
             tokens: ports.tokens.clone(),
@@ -340,6 +342,7 @@ impl App {
             repo: ports.mcp.clone(),
             users: ports.users.clone(),
             projects: ports.projects.clone(),
+            npm: ports.npm.clone(),
             blobs: ports.blobs.clone(),
             upstream: upstream.clone(),
             names: names.clone(),

@@ -592,3 +592,117 @@ async fn tags_deprecations_unpublishes_and_owners_follow_npms_rules() {
         "no user 'ghost'",
     );
 }
+
+#[tokio::test]
+async fn what_npm_runs_is_read_from_the_tarball_not_the_document() {
+    let app = TestApp::new().await;
+    let token = app.token("alice", "publish", &[]).await;
+    // The tarball has an install script and an mcpName; the document hides both.
+    let package = NpmPackage::new("wharf-two-faced", "1.0.0")
+        .script("install", "node-gyp rebuild")
+        .field("mcpName", json!("io.github.alice/real"));
+    let tarball = package.tarball();
+    let mut doc = package.publish_document(&tarball);
+    let version = &mut doc["versions"]["1.0.0"];
+    version.as_object_mut().unwrap().remove("scripts");
+    version["mcpName"] = json!("io.github.mallory/fake");
+    let published = put(&app, "/npm/wharf-two-faced", Some(&token), &doc).await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{}",
+        published.text()
+    );
+    let served = app.get("/npm/wharf-two-faced/1.0.0", &[]).await.json();
+    assert_eq!(served["scripts"]["install"], "node-gyp rebuild");
+    assert_eq!(served["hasInstallScript"], true);
+    assert_eq!(served["mcpName"], "io.github.alice/real");
+}
+
+#[tokio::test]
+async fn hosted_npm_packages_come_first_for_mcp_servers_and_deployments() {
+    let app =
+        TestApp::with_config(|c| c.security.public_url = Some("https://wharf.example.com".into()))
+            .await;
+    let alice = app.token("alice", "read,publish,deploy", &[]).await;
+    app.grant_namespace("alice", "io.github.alice/*").await;
+    let package = NpmPackage::new("@alice/weather", "1.2.3")
+        .field("mcpName", json!("io.github.alice/weather"));
+    assert_eq!(
+        publish(&app, &alice, &package).await.status,
+        StatusCode::CREATED
+    );
+    // No upstream npm registry is configured: the check is answered here.
+    let server = json!({
+        "name": "io.github.alice/weather",
+        "description": "Weather",
+        "version": "1.0.0",
+        "packages": [{ "registryType": "npm", "identifier": "@alice/weather", "version": "1.2.3",
+                       "transport": { "type": "stdio" } }],
+    });
+    let published = app
+        .post_json("/v0/publish", Some(&alice), &server.to_string())
+        .await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.text());
+    let checks = published.json()["_meta"]["io.wharf/verification"]["packages"].clone();
+    assert_eq!(checks[0]["source"], "wharf", "{checks}");
+    assert_eq!(checks[0]["ownership"], "same-owner", "{checks}");
+
+    // Bob publishes a server naming it: the mcpName marker proves it is his
+    // server's only if it says so, and it says alice's.
+    let bob = app.token("bob", "publish", &[]).await;
+    app.grant_namespace("bob", "io.github.bob/*").await;
+    let mut stolen = server.clone();
+    stolen["name"] = json!("io.github.bob/weather");
+    let refused = app
+        .post_json("/v0/publish", Some(&bob), &stolen.to_string())
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused
+            .text()
+            .contains("ownership of @alice/weather is not proven"),
+        "{}",
+        refused.text()
+    );
+    // An unknown version of a hosted package is not looked up upstream.
+    let mut missing = server.clone();
+    missing["version"] = json!("1.0.1");
+    missing["packages"][0]["version"] = json!("9.9.9");
+    let refused = app
+        .post_json("/v0/publish", Some(&alice), &missing.to_string())
+        .await;
+    assert!(
+        refused
+            .text()
+            .contains("@alice/weather@9.9.9 is not published here"),
+        "{}",
+        refused.text()
+    );
+
+    // Its launch plan installs through this registry.
+    let body = json!({ "package": { "registryType": "npm", "identifier": "@alice/weather", "version": "1.2.3" } });
+    let plan = app
+        .post_json(
+            "/api/v1/deployments/validate",
+            Some(&alice),
+            &body.to_string(),
+        )
+        .await;
+    assert_eq!(plan.status, StatusCode::OK, "{}", plan.text());
+    assert_eq!(
+        plan.json()["plan"]["argv"],
+        json!([
+            "npx",
+            "--registry",
+            "https://wharf.example.com/npm/",
+            "-y",
+            "@alice/weather@1.2.3"
+        ])
+    );
+}

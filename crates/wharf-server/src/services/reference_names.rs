@@ -1,7 +1,7 @@
 //! The name check for packages this registry does not host but points at: an
 //! MCP server's upstream packages and a deployment's direct reference. They
 //! meet the same typosquat rules as an upload's first file, against the
-//! popular list of their ecosystem and, for PyPI, this registry's projects
+//! popular list of their ecosystem and this registry's own packages
 //! (an upstream look-alike of an internal project is dependency confusion).
 //! An administrator who checked a package trusts it in
 //! `[verification] trusted_names`.
@@ -69,7 +69,22 @@ impl ReferenceNames {
                     .published_names_not_owned_by(wharf_core::proxy::PYPI, user_id.unwrap_or(0))
                     .await?
             }
-            Ecosystem::Npm => Vec::new(),
+            Ecosystem::Npm => {
+                // The same for a package hosted under `/npm/`.
+                let hosted = match wharf_core::npm::PackageName::parse(identifier) {
+                    Ok(name) => {
+                        let key = wharf_core::NormalizedName::from_normalized(name.project_key());
+                        self.projects.find_project(&key).await?
+                    }
+                    Err(_) => None,
+                };
+                if hosted.is_some() {
+                    return Ok(None);
+                }
+                self.verification
+                    .published_names_not_owned_by(wharf_core::npm::NPM, user_id.unwrap_or(0))
+                    .await?
+            }
         };
         let context = NameContext {
             popular: PopularNames::bundled(ecosystem),

@@ -19,6 +19,8 @@ pub struct Resolved {
     pub server: Option<(String, String)>,
     pub package: Package,
     pub version: String,
+    /// The package is hosted here, so the runner installs it from here.
+    pub is_hosted: bool,
 }
 
 /// Characters that mean something to a shell, or end a line or a C string.
@@ -211,22 +213,27 @@ impl Deployments {
             }
         }
         let version = package.version.clone().unwrap_or_default();
-        if package.kind() != Some(RegistryType::Oci) {
-            self.exists(&package, &version, field).await?;
-        }
+        let is_hosted = if package.kind() != Some(RegistryType::Oci) {
+            self.exists(&package, &version, field).await?
+        } else {
+            false
+        };
         Ok(Resolved {
             server,
             package,
             version,
+            is_hosted,
         })
     }
 
+    /// Whether the version exists: here first, then upstream. `true` when
+    /// it is hosted here.
     async fn exists(
         &self,
         package: &Package,
         version: &str,
         field: &str,
-    ) -> Result<(), DeployError> {
+    ) -> Result<bool, DeployError> {
         let missing = || {
             DeployError::Invalid(vec![FieldError::new(
                 format!("{field}.version"),
@@ -249,7 +256,18 @@ impl Deployments {
                     f.status == FileStatus::Published
                         && Version::parse(&f.version).is_ok_and(|v| v == wanted)
                 });
-                return if published { Ok(()) } else { Err(missing()) };
+                return if published { Ok(true) } else { Err(missing()) };
+            }
+        }
+        if package.kind() == Some(RegistryType::Npm) {
+            // A package hosted under /npm/ shadows any upstream one too.
+            if let Some(stored) = self.npm.npm_package(&package.identifier).await? {
+                let published = stored.versions.iter().any(|v| {
+                    v.version == version
+                        && v.unpublished_at.is_none()
+                        && v.file.status == FileStatus::Published
+                });
+                return if published { Ok(true) } else { Err(missing()) };
             }
         }
         let lookup = match package.kind() {
@@ -265,7 +283,7 @@ impl Deployments {
                 .map(|l| matches!(l, Lookup::Found(_))),
         };
         match lookup {
-            Ok(true) => Ok(()),
+            Ok(true) => Ok(false),
             Ok(false) => Err(missing()),
             Err(UpstreamError::NotConfigured { registry }) => {
                 Err(DeployError::Invalid(vec![FieldError::new(

@@ -32,8 +32,12 @@ pub struct Deployments {
     pub(crate) vault: Arc<MasterKey>,
     /// During a rotation, the key being retired: it only opens.
     pub(crate) vault_previous: Option<Arc<MasterKey>>,
+    /// Packages hosted under `/npm/`, which shadow upstream ones.
+    pub(crate) npm: Arc<dyn wharf_core::ports::NpmRepo>,
     /// This registry's simple index, the only one launch plans install from.
     pub(crate) simple_url: String,
+    /// This registry's npm registry (`…/npm/`), which hosted npm packages install from.
+    pub(crate) npm_url: String,
 }
 
 /// One problem with a request. `message` and `hint` never quote a value the
@@ -146,7 +150,7 @@ impl Deployments {
             return Err(DeployError::Invalid(errors));
         }
         let resolved = self.resolve(who, target).await?;
-        let plan = plan::build(&resolved, &arguments, &self.simple_url)
+        let plan = plan::build(&resolved, &arguments, &self.simple_url, &self.npm_url)
             .map_err(|e| DeployError::Invalid(vec![e]))?;
         Ok(Validated {
             server: resolved.server.clone(),

@@ -45,11 +45,13 @@ pub struct ClientServer {
 /// Builds the plan; the inputs are already checked. A PyPI package installs
 /// from `simple_url`, this registry's own index, and from nothing else: a
 /// runner's uvx would otherwise resolve the name on its default (public)
-/// index, where anyone can publish a look-alike or a higher version.
+/// index, where anyone can publish a look-alike or a higher version. An npm
+/// package hosted here installs from `npm_url` the same way.
 pub fn build(
     resolved: &Resolved,
     arguments: &[ArgValue],
     simple_url: &str,
+    npm_url: &str,
 ) -> Result<Plan, FieldError> {
     let package = &resolved.package;
     let version = &resolved.version;
@@ -69,6 +71,10 @@ pub fn build(
     let (runtime, argv) = match package.kind() {
         Some(RegistryType::Npm) => {
             let mut argv = vec!["npx".to_owned()];
+            if resolved.is_hosted {
+                argv.push("--registry".into());
+                argv.push(npm_url.to_owned());
+            }
             push(&mut argv, true);
             argv.push("-y".into());
             argv.push(format!("{}@{version}", package.identifier));

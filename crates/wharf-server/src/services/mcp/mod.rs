@@ -26,6 +26,8 @@ pub struct Catalog {
     pub(crate) users: Arc<dyn UserRepo>,
     /// Packages hosted here shadow upstream ones, and prove ownership.
     pub(crate) projects: Arc<dyn ProjectRepo>,
+    /// npm packages hosted here, the same.
+    pub(crate) npm: Arc<dyn wharf_core::ports::NpmRepo>,
     /// Hosted wheels' metadata, read for the `mcp-name:` marker.
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) upstream: Upstream,

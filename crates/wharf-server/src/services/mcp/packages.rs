@@ -297,6 +297,12 @@ impl Catalog {
         package: &Package,
     ) -> Result<PackageCheck, Failure> {
         let version = pinned(index, package)?;
+        if let Some(check) = self
+            .check_hosted_npm(publisher, server_name, index, package, version)
+            .await?
+        {
+            return Ok(check);
+        }
         self.check_name(publisher, index, package).await?;
         match self.upstream.npm_version(&package.identifier, version).await {
             Ok(Lookup::Found(found)) => match found.mcp_name.as_deref() {
@@ -334,6 +340,83 @@ impl Catalog {
             )),
             Err(e) => Err(upstream_failure(index, &e)),
         }
+    }
+}
+
+impl Catalog {
+    /// A package hosted under `/npm/` is checked here, and upstream is never
+    /// asked about it: the version must be installable here, and belong to
+    /// the server by its publisher's ownership or by `mcpName` in its
+    /// `package.json` (as the tarball has it). `None` if it is not hosted.
+    async fn check_hosted_npm(
+        &self,
+        publisher: Option<i64>,
+        server_name: &str,
+        index: usize,
+        package: &Package,
+        version: &str,
+    ) -> Result<Option<PackageCheck>, Failure> {
+        let unavailable = |e: wharf_core::ports::RepoError| {
+            Failure::Unavailable(McpProblem::at("", e.to_string()))
+        };
+        let Some(stored) = self
+            .npm
+            .npm_package(&package.identifier)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let Some(found) = stored
+            .versions
+            .iter()
+            .find(|v| v.version == version && v.unpublished_at.is_none())
+        else {
+            return Err(problem(
+                index,
+                "version",
+                format!("{}@{version} is not published here", package.identifier),
+            ));
+        };
+        if found.file.status != FileStatus::Published {
+            return Err(problem(
+                index,
+                "version",
+                format!(
+                    "{}@{version} is not published here: it is pending verification or held for review",
+                    package.identifier
+                ),
+            ));
+        }
+        let check = |ownership: &str| PackageCheck {
+            registry_type: RegistryType::Npm.as_str().into(),
+            identifier: package.identifier.clone(),
+            version: Some(version.to_owned()),
+            source: "wharf".into(),
+            ownership: ownership.into(),
+            verified: true,
+        };
+        if let Some(user_id) = publisher {
+            let user = self.users.get_user(user_id).await.map_err(unavailable)?;
+            if user.is_some_and(|u| stored.owners.contains(&u.name)) {
+                return Ok(Some(check("same-owner")));
+            }
+        }
+        let mcp_name = serde_json::from_str::<serde_json::Value>(&found.manifest)
+            .ok()
+            .and_then(|m| m.get("mcpName").and_then(|n| n.as_str()).map(str::to_owned));
+        if mcp_name.as_deref() == Some(server_name) {
+            return Ok(Some(check("marker")));
+        }
+        Err(problem(
+            index,
+            "identifier",
+            format!(
+                "ownership of {} is not proven: add \"mcpName\": \"{server_name}\" to its package.json, \
+                 or publish as one of its owners",
+                package.identifier
+            ),
+        ))
     }
 }
 

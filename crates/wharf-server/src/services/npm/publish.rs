@@ -142,7 +142,7 @@ impl Npm {
                 ArchiveError::Refused { code, message } => NpmError::Refused { code, message },
                 ArchiveError::Worker(reason) => NpmError::Internal(reason),
             })?;
-        check_package_json(&info.package_json, &expected)?;
+        let inside = check_package_json(&info.package_json, &expected)?;
 
         let first_file = existing.as_ref().is_none_or(|s| {
             !s.versions
@@ -197,8 +197,17 @@ impl Npm {
             .get("description")
             .and_then(Value::as_str)
             .map(|d| d.chars().take(512).collect::<String>());
-        let dependencies = dependency_names(&expected.manifest);
         let mut manifest = expected.manifest;
+        // What npm runs and installs comes from the tarball, so these fields
+        // are the tarball's, whatever the document said: a document cannot
+        // hide an install script, a dependency, a command or claim an MCP server.
+        for field in TARBALL_FIELDS {
+            match inside.get(*field) {
+                Some(value) => manifest.insert((*field).to_owned(), value.clone()),
+                None => manifest.remove(*field),
+            };
+        }
+        let dependencies = dependency_names(&manifest);
         // The registry writes these itself, from what it stored.
         for owned in ["dist", "_id", "deprecated", "_attachments"] {
             manifest.remove(owned);
@@ -442,9 +451,22 @@ impl Npm {
     }
 }
 
+/// Fields of the stored version document taken from the tarball's own
+/// `package.json` rather than from the publish document.
+const TARBALL_FIELDS: &[&str] = &[
+    "scripts",
+    "dependencies",
+    "optionalDependencies",
+    "peerDependencies",
+    "bundleDependencies",
+    "bin",
+    "mcpName",
+    "gypfile",
+];
+
 /// The tarball's own `package.json` must be JSON naming the same package and
 /// version as the document: what `npm install` unpacks is what was checked.
-fn check_package_json(bytes: &[u8], expected: &Expected) -> Result<(), NpmError> {
+fn check_package_json(bytes: &[u8], expected: &Expected) -> Result<Map<String, Value>, NpmError> {
     let refused = |message: String| NpmError::Refused {
         code: "metadata.mismatch",
         message,
@@ -469,7 +491,7 @@ fn check_package_json(bytes: &[u8], expected: &Expected) -> Result<(), NpmError>
             expected.version.as_str()
         )));
     }
-    Ok(())
+    Ok(inside)
 }
 
 /// Every package a version depends on, of any kind an install resolves.
