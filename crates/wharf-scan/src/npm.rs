@@ -4,6 +4,7 @@
 //! it starts are remembered, so their findings are judged as install-time code.
 
 use crate::collect::Role;
+use crate::excerpt::excerpt;
 use crate::report::{Context, Finding, Severity};
 use crate::source;
 
@@ -42,7 +43,7 @@ pub fn scan_manifest(member: &str, text: &str) -> (Vec<Finding>, Vec<String>) {
             severity: Severity::Warn,
             file: Some(member.to_owned()),
             line: None,
-            evidence: Some(excerpt(&format!("{name}: {command}"))),
+            evidence: Some(excerpt(&format!("{name}: {command}"), 0)),
             explanation: format!("npm runs this {name} script on every install of the package"),
             context: Some(Context::Install),
             fingerprint: None,
@@ -113,14 +114,6 @@ fn started_files(command: &str) -> impl Iterator<Item = String> + '_ {
                 .trim_start_matches("./")
                 .to_owned()
         })
-}
-
-fn excerpt(text: &str) -> String {
-    let mut out: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
-    if text.chars().count() > 200 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use sha2::Digest;
 use std::collections::BTreeMap;
 use wharf_artifact::Limits;
 use wharf_core::audit;
-use wharf_core::model::{FileStatus, NewUpload, Origin};
+use wharf_core::model::{FileStatus, NewAuditEvent, NewUpload, Origin};
 use wharf_core::name::printable;
 use wharf_core::npm::record::{NewVersion, PublishOutcome};
 use wharf_core::npm::{check_tag, NpmVersion, PackageName};
@@ -545,5 +545,3 @@ impl AuditDetail<'_> {
         serde_json::to_string(self).unwrap_or_default()
     }
 }
-
-use wharf_core::model::NewAuditEvent;
