@@ -32,8 +32,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: NamespaceCommand,
     },
-    /// The PyPI proxy: its status, and rules that deny, allow or admit early.
+    /// The PyPI proxy (or with --npm the npm proxy): its status, and rules
+    /// that deny, allow or admit early.
     Proxy {
+        /// The npm proxy, whose specs are NAME or NAME@VERSION.
+        #[arg(long)]
+        npm: bool,
         #[command(subcommand)]
         command: crate::proxy::ProxyCommand,
     },
@@ -173,7 +177,9 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Rescan { project } => return rescan(config, project).await,
         AdminCommand::Namespace { command } => return namespace(config, command).await,
         AdminCommand::RotateKey => return rotate_key(config).await,
-        AdminCommand::Proxy { command } => return crate::proxy::run(config, command).await,
+        AdminCommand::Proxy { npm, command } => {
+            return crate::proxy::run(config, npm, command).await
+        }
         _ => {}
     }
     let db = open_database(&config, false).await?;

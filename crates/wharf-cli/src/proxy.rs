@@ -1,5 +1,5 @@
-//! `wharf admin proxy …`: the PyPI proxy's status and runtime rules, on the
-//! same database as `wharf serve`. A running server picks up a rule within
+//! `wharf admin proxy [--npm] …`: the PyPI (or npm) proxy's status and
+//! runtime rules, on the same database as `wharf serve`. A running server picks up a rule within
 //! a few seconds.
 
 use clap::Subcommand;
@@ -7,7 +7,7 @@ use std::io::Write;
 use wharf_core::model::NewAuditEvent;
 use wharf_core::proxy::{RuleKind, Spec};
 use wharf_server::config::Config;
-use wharf_server::services::proxy::{PypiProxy, RuleView};
+use wharf_server::services::proxy::{ProxyCore, RuleView};
 use wharf_server::state::App;
 
 #[derive(Subcommand)]
@@ -50,40 +50,40 @@ pub enum ProxyCommand {
     Rules,
 }
 
-pub async fn run(config: Config, command: ProxyCommand) -> anyhow::Result<()> {
+pub async fn run(config: Config, npm: bool, command: ProxyCommand) -> anyhow::Result<()> {
     let app = App::attach(config).await?;
-    let proxy = app.pypi_proxy.clone().ok_or_else(|| {
-        anyhow::anyhow!("the PyPI proxy is off: set [proxy.pypi] upstream in the configuration")
-    })?;
+    let proxy: &ProxyCore = if npm {
+        app.npm.proxy().map(|p| p.core()).ok_or_else(|| {
+            anyhow::anyhow!("the npm proxy is off: set [proxy.npm] upstream in the configuration")
+        })?
+    } else {
+        app.pypi_proxy.as_deref().map(|p| p.core()).ok_or_else(|| {
+            anyhow::anyhow!("the PyPI proxy is off: set [proxy.pypi] upstream in the configuration")
+        })?
+    };
     // The command line acts as the operator: no user, a recognisable detail.
     let actor = || NewAuditEvent::new("", "");
-    let add = |kind: RuleKind, spec: String, reason: String| {
-        let proxy = proxy.clone();
-        async move {
-            let checked = PypiProxy::check_rule(kind, &spec, &reason)?;
-            let shown = checked.to_string();
-            match proxy
-                .add_rule(kind, checked, reason.trim().to_owned(), actor())
-                .await?
-            {
-                Some(_) => eprintln!("added: {} {shown}", kind.as_str()),
-                None => anyhow::bail!("the {} rule for {shown} exists already", kind.as_str()),
-            }
-            anyhow::Ok(())
+    let add = |kind: RuleKind, spec: String, reason: String| async move {
+        let checked = ProxyCore::check_rule(proxy.ecosystem, kind, &spec, &reason)?;
+        let shown = checked.to_string();
+        match proxy
+            .add_rule(kind, checked, reason.trim().to_owned(), actor())
+            .await?
+        {
+            Some(_) => eprintln!("added: {} {shown}", kind.as_str()),
+            None => anyhow::bail!("the {} rule for {shown} exists already", kind.as_str()),
         }
+        anyhow::Ok(())
     };
-    let remove = |kind: RuleKind, spec: String| {
-        let proxy = proxy.clone();
-        async move {
-            let spec = Spec::parse(&spec)?;
-            anyhow::ensure!(
-                proxy.remove_rule(kind, &spec, actor()).await?,
-                "there is no {} rule for {spec}",
-                kind.as_str()
-            );
-            eprintln!("removed: {} {spec}", kind.as_str());
-            anyhow::Ok(())
-        }
+    let remove = |kind: RuleKind, spec: String| async move {
+        let spec = Spec::parse_in(proxy.ecosystem, &spec)?;
+        anyhow::ensure!(
+            proxy.remove_rule(kind, &spec, actor()).await?,
+            "there is no {} rule for {spec}",
+            kind.as_str()
+        );
+        eprintln!("removed: {} {spec}", kind.as_str());
+        anyhow::Ok(())
     };
     let mut out = std::io::stdout().lock();
     match command {
@@ -115,7 +115,7 @@ pub async fn run(config: Config, command: ProxyCommand) -> anyhow::Result<()> {
             print_rules(&mut out, &status.rules)?;
             writeln!(
                 out,
-                "(per-process counters are on each server's /metrics and GET /api/v1/admin/proxy/pypi)"
+                "(per-process counters are on each server's /metrics and GET /api/v1/admin/proxy/{{pypi,npm}})"
             )?;
         }
         ProxyCommand::Allow { spec, reason } => add(RuleKind::Admit, spec, reason).await?,

@@ -274,3 +274,91 @@ fn http_bytes(server: &Server, path: &str) -> Vec<u8> {
     );
     raw[split..].to_vec()
 }
+
+/// The real tarballs `scripts/npm-tarballs` packed: debug 4.3.4 and its
+/// dependency ms 2.1.2, is-number 7.0.0 and @types/ms 0.7.34.
+fn real_tarballs() -> PathBuf {
+    std::env::var_os("WHARF_TEST_NPM_TARBALLS")
+        .map(PathBuf::from)
+        .expect("WHARF_TEST_NPM_TARBALLS is set by scripts/test (scripts/npm-tarballs)")
+}
+
+#[test]
+fn npm_installs_real_packages_through_the_vetted_proxy_with_only_wharf_configured() {
+    let root = tempfile::tempdir().unwrap();
+    let tarballs = real_tarballs();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let upstream = runtime.block_on(wharf_testkit::fake_npm::FakeNpm::start());
+    for entry in std::fs::read_dir(&tarballs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tgz") {
+            let bytes = std::fs::read(&path).unwrap();
+            // is-number was "just published": the cooldown holds it back.
+            let published = if path.ends_with("is-number-7.0.0.tgz") {
+                std::time::SystemTime::now() - std::time::Duration::from_secs(3600)
+            } else {
+                wharf_testkit::fake_npm::default_publish_time()
+            };
+            upstream.add_tarball(bytes, published);
+        }
+    }
+    let data = root.path().join("data");
+    let server = Server::start_with_env(&data, &[("WHARF_PROXY_NPM_UPSTREAM", upstream.url())]);
+    let token = token_admin(&data);
+    let app = NpmProject::new(root.path(), "app", &server, &token);
+    app.write("package.json", &package_json("proxy-app", "1.0.0", ""));
+
+    app.ok(&["install", "debug@4.3.4", "@types/ms@0.7.34"]);
+    for installed in ["debug", "ms", "@types/ms"] {
+        assert!(
+            app.dir
+                .join("node_modules")
+                .join(installed)
+                .join("package.json")
+                .is_file(),
+            "{installed} is not installed"
+        );
+    }
+    // Every tarball came through Wharf, and the lockfile's integrity is the
+    // real tarball's SHA-512.
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(app.dir.join("package-lock.json")).unwrap())
+            .unwrap();
+    for (key, file) in [
+        ("node_modules/debug", "debug-4.3.4.tgz"),
+        ("node_modules/ms", "ms-2.1.2.tgz"),
+        ("node_modules/@types/ms", "types-ms-0.7.34.tgz"),
+    ] {
+        let locked = &lock["packages"][key];
+        let resolved = locked["resolved"].as_str().unwrap_or_default();
+        assert!(
+            resolved.starts_with(&server.url("/npm/")),
+            "{key}: {resolved}"
+        );
+        let real = std::fs::read(tarballs.join(file)).unwrap();
+        assert_eq!(
+            locked["integrity"].as_str().unwrap(),
+            wharf_testkit::npm::integrity(&real),
+            "{key}"
+        );
+    }
+    let said = Command::new("node")
+        .args(["-e", "console.log(typeof require('debug'))"])
+        .current_dir(&app.dir)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&said.stdout).trim(), "function");
+
+    // The cooldown: a version published an hour ago is not installable yet.
+    let held = app.fails(&["install", "is-number"]);
+    assert!(held.contains("cooldown"), "{held}");
+    // An administrator admits it early, and then it installs.
+    run(wharf(&data)
+        .env("WHARF_PROXY_NPM_UPSTREAM", upstream.url())
+        .args(["admin", "proxy", "--npm", "allow", "is-number@7.0.0"])
+        .args(["--reason", "needed today"]));
+    // A running server reads the rules again within 5 seconds.
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    app.ok(&["install", "is-number@7.0.0"]);
+    drop(upstream);
+}

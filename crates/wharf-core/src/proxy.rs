@@ -3,7 +3,8 @@
 
 use crate::model::NewAuditEvent;
 use crate::name::{printable, ProjectName};
-use crate::{NormalizedName, Timestamp, ValidationError, Version};
+use crate::npm::{NpmVersion, PackageName};
+use crate::{Timestamp, ValidationError, Version};
 
 /// The ecosystem a proxy record belongs to, as stored.
 pub const PYPI: &str = "pypi";
@@ -86,15 +87,37 @@ pub struct ProxyStats {
     pub files_held: i64,
 }
 
-/// `name` or `name==version`: which project (normalized), and optionally
-/// which version of it.
+/// The ecosystem a proxy record belongs to, as stored.
+pub const NPM: &str = "npm";
+
+/// A name, or one version of it, in a rule: `name` or `name==version` for
+/// PyPI (normalized, versions compared as PEP 440), `name` or
+/// `name@version` for npm (exact, versions exact semver).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
-    pub name: NormalizedName,
-    pub version: Option<Version>,
+    /// The normalized PyPI name, or the exact npm name.
+    pub name: String,
+    pub version: Option<SpecVersion>,
+}
+
+/// The version in a rule, in its ecosystem's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecVersion {
+    Pep440(Version),
+    Npm(NpmVersion),
+}
+
+impl SpecVersion {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pep440(v) => v.canonical(),
+            Self::Npm(v) => v.as_str(),
+        }
+    }
 }
 
 impl Spec {
+    /// A PyPI spec.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let raw = raw.trim();
         let (name, version) = match raw.split_once("==") {
@@ -115,20 +138,60 @@ impl Spec {
             .normalize();
         let version = version
             .map(|v| {
-                Version::parse(v).map_err(|e| {
-                    ValidationError::new(
-                        "invalid_spec",
-                        format!("'{}' has an invalid version: {}", printable(raw), e.message),
-                    )
-                })
+                Version::parse(v)
+                    .map(SpecVersion::Pep440)
+                    .map_err(|e| invalid_version(raw, e))
             })
             .transpose()?;
-        Ok(Self { name, version })
+        Ok(Self {
+            name: name.as_str().to_owned(),
+            version,
+        })
+    }
+
+    /// An npm spec: `name`, `@scope/name`, or either with `@version`.
+    pub fn parse_npm(raw: &str) -> Result<Self, ValidationError> {
+        let raw = raw.trim();
+        // The version's `@` is the last one, and never the scope's leading one.
+        let (name, version) = match raw.rfind('@') {
+            Some(at) if at > 0 => (&raw[..at], Some(&raw[at + 1..])),
+            _ => (raw, None),
+        };
+        let name = PackageName::parse(name).map_err(|e| {
+            ValidationError::new(
+                "invalid_spec",
+                format!(
+                    "'{}' is not NAME or NAME@VERSION: {}",
+                    printable(raw),
+                    e.message
+                ),
+            )
+        })?;
+        let version = version
+            .map(|v| {
+                NpmVersion::parse(v)
+                    .map(SpecVersion::Npm)
+                    .map_err(|e| invalid_version(raw, e))
+            })
+            .transpose()?;
+        Ok(Self {
+            name: name.as_str().to_owned(),
+            version,
+        })
+    }
+
+    /// A spec of `ecosystem` ([`PYPI`] or [`NPM`]).
+    pub fn parse_in(ecosystem: &str, raw: &str) -> Result<Self, ValidationError> {
+        if ecosystem == NPM {
+            Self::parse_npm(raw)
+        } else {
+            Self::parse(raw)
+        }
     }
 
     /// Whether this spec covers `version` of `name` (a whole-name spec covers every version).
-    pub fn covers(&self, name: &str, version: Option<&Version>) -> bool {
-        self.name.as_str() == name
+    pub fn covers(&self, name: &str, version: Option<&SpecVersion>) -> bool {
+        self.name == name
             && match (&self.version, version) {
                 (None, _) => true,
                 (Some(want), Some(got)) => want == got,
@@ -137,11 +200,19 @@ impl Spec {
     }
 }
 
+fn invalid_version(raw: &str, e: ValidationError) -> ValidationError {
+    ValidationError::new(
+        "invalid_spec",
+        format!("'{}' has an invalid version: {}", printable(raw), e.message),
+    )
+}
+
 impl std::fmt::Display for Spec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.version {
-            Some(v) => write!(f, "{}=={}", self.name.as_str(), v.canonical()),
-            None => f.write_str(self.name.as_str()),
+            Some(SpecVersion::Pep440(v)) => write!(f, "{}=={}", self.name, v.canonical()),
+            Some(SpecVersion::Npm(v)) => write!(f, "{}@{}", self.name, v.as_str()),
+            None => f.write_str(&self.name),
         }
     }
 }
@@ -154,11 +225,12 @@ mod tests {
     fn specs_parse_normalized() {
         let spec = Spec::parse(" Foo_Bar == 1.0 ").unwrap();
         assert_eq!(spec.to_string(), "foo-bar==1.0");
-        assert!(spec.covers("foo-bar", Some(&Version::parse("1.0.0").unwrap())));
-        assert!(!spec.covers("foo-bar", Some(&Version::parse("1.1").unwrap())));
+        let v = |raw| SpecVersion::Pep440(Version::parse(raw).unwrap());
+        assert!(spec.covers("foo-bar", Some(&v("1.0.0"))));
+        assert!(!spec.covers("foo-bar", Some(&v("1.1"))));
         assert!(!spec.covers("foo-bar", None));
         let whole = Spec::parse("foo-bar").unwrap();
-        assert!(whole.covers("foo-bar", Some(&Version::parse("9").unwrap())));
+        assert!(whole.covers("foo-bar", Some(&v("9"))));
         assert!(whole.covers("foo-bar", None));
         for bad in [
             "",
@@ -170,6 +242,34 @@ mod tests {
         ] {
             let e = Spec::parse(bad).unwrap_err();
             assert_eq!(e.code, "invalid_spec", "{bad}");
+        }
+    }
+
+    #[test]
+    fn npm_specs_keep_the_scope_and_take_the_last_at() {
+        let spec = Spec::parse_npm("@acme/tool@1.2.3").unwrap();
+        assert_eq!(spec.name, "@acme/tool");
+        assert_eq!(spec.to_string(), "@acme/tool@1.2.3");
+        let v = |raw| SpecVersion::Npm(NpmVersion::parse(raw).unwrap());
+        assert!(spec.covers("@acme/tool", Some(&v("1.2.3"))));
+        assert!(!spec.covers("@acme/tool", Some(&v("1.2.4"))));
+        let whole = Spec::parse_in(NPM, "left-pad").unwrap();
+        assert!(whole.covers("left-pad", Some(&v("1.0.0"))));
+        assert_eq!(Spec::parse_in(NPM, "@acme/tool").unwrap().version, None);
+        for bad in [
+            "",
+            "@",
+            "@acme",
+            "x@latest",
+            "x@^1.0.0",
+            "a b",
+            "x@1.0.0;id",
+        ] {
+            assert_eq!(
+                Spec::parse_npm(bad).unwrap_err().code,
+                "invalid_spec",
+                "{bad}"
+            );
         }
     }
 }

@@ -23,7 +23,7 @@ fn key(name: &str) -> String {
 impl NpmRepo for Database {
     async fn npm_package(&self, name: &str) -> Result<Option<StoredPackage>, RepoError> {
         let row = sqlx::query(
-            "SELECT id, name, created_at, updated_at FROM projects WHERE normalized = $1",
+            "SELECT id, name, created_at, updated_at FROM projects WHERE normalized = $1 AND origin = 'local'",
         )
         .bind(key(name))
         .fetch_optional(&self.pool)
@@ -271,7 +271,7 @@ impl NpmRepo for Database {
     async fn npm_scope_owners(&self, scope: &str) -> Result<Vec<i64>, RepoError> {
         let found: Vec<(i64,)> = sqlx::query_as(
             "SELECT DISTINCT pr.user_id FROM projects p JOIN project_roles pr ON pr.project_id = p.id
-             WHERE p.ecosystem = 'npm' AND p.normalized LIKE $1 ESCAPE '\\'",
+             WHERE p.ecosystem = 'npm' AND p.origin = 'local' AND p.normalized LIKE $1 ESCAPE '\\'",
         )
         .bind(format!("{}%", like_escape(&format!("{NPM}:@{scope}/"))))
         .fetch_all(&self.pool)

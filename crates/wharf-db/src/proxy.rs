@@ -89,7 +89,7 @@ impl ProxyRepo for Database {
         .fetch_all(&self.pool)
         .await
         .map_err(repo_error)?;
-        rows.iter().map(rule).collect()
+        rows.iter().map(|row| rule(row, ecosystem)).collect()
     }
 
     async fn add_rule(&self, new: NewProxyRule) -> Result<Option<ProxyRule>, RepoError> {
@@ -221,14 +221,14 @@ impl Database {
     }
 }
 
-fn rule(row: &sqlx::any::AnyRow) -> Result<ProxyRule, RepoError> {
+fn rule(row: &sqlx::any::AnyRow, ecosystem: &str) -> Result<ProxyRule, RepoError> {
     let kind: String = row.try_get("kind").map_err(repo_error)?;
     let spec: String = row.try_get("spec").map_err(repo_error)?;
     Ok(ProxyRule {
         id: row.try_get("id").map_err(repo_error)?,
         kind: RuleKind::parse(&kind)
             .ok_or_else(|| RepoError::Internal(format!("unknown proxy rule kind '{kind}'")))?,
-        spec: Spec::parse(&spec).map_err(|e| {
+        spec: Spec::parse_in(ecosystem, &spec).map_err(|e| {
             RepoError::Internal(format!("stored proxy rule '{spec}': {}", e.message))
         })?,
         reason: row.try_get("reason").map_err(repo_error)?,

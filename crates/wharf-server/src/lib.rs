@@ -60,9 +60,9 @@ pub fn router(app: App) -> Router {
         )
         .route("/api/v1/admin/audit", get(admin::audit_log))
         .route("/api/v1/admin/quarantine", get(review::queue))
-        .route("/api/v1/admin/proxy/pypi", get(proxy_admin::status))
+        .route("/api/v1/admin/proxy/{ecosystem}", get(proxy_admin::status))
         .route(
-            "/api/v1/admin/proxy/pypi/rules",
+            "/api/v1/admin/proxy/{ecosystem}/rules",
             post(proxy_admin::add_rule).delete(proxy_admin::remove_rule),
         )
         .route(

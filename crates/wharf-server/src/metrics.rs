@@ -24,6 +24,8 @@ pub struct Metrics {
     connections_refused: AtomicU64,
     /// The PyPI proxy's counters.
     pub proxy: ProxyMetrics,
+    /// The npm proxy's counters (`wharf_npm_proxy_*` on `/metrics`).
+    pub npm_proxy: ProxyMetrics,
 }
 
 /// What the PyPI proxy did, for `/metrics` and `wharf admin proxy status`.
@@ -240,6 +242,13 @@ impl Metrics {
         for (name, help, value) in self.proxy.rows() {
             out.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                get(value)
+            ));
+        }
+        for (name, help, value) in self.npm_proxy.rows() {
+            let name = name.replacen("wharf_proxy_", "wharf_npm_proxy_", 1);
+            out.push_str(&format!(
+                "# HELP {name} {help} (npm)\n# TYPE {name} counter\n{name} {}\n",
                 get(value)
             ));
         }

@@ -259,6 +259,7 @@ impl App {
             npm: ports.npm.clone(),
             simple_url: format!("{}/simple/", config.base_url()),
             npm_url: format!("{}/npm/", config.base_url()),
+            npm_proxied: config.proxy_npm.is_some(),
         };
         let authenticator = Authenticator {
             tokens: ports.tokens.clone(),
@@ -281,26 +282,50 @@ impl App {
                 file_index: file_index.clone(),
             },
         ));
+        // With no scan workers here, fetched files still need one slot.
+        let proxy_scan_slots = if config.verification.workers > 0 {
+            verification.slots()
+        } else {
+            Arc::new(tokio::sync::Semaphore::new(1))
+        };
         let pypi_proxy = match &config.proxy_pypi {
             Some(settings) => Some(
                 PypiProxy::new(PypiProxyParts {
-                    settings: settings.clone(),
-                    repo: ports.proxy.clone(),
-                    projects: ports.projects.clone(),
-                    files: ports.files.clone(),
-                    verification: ports.verification.clone(),
-                    blobs: ports.blobs.clone(),
-                    audit: ports.audit.clone(),
-                    pages: pages.clone(),
-                    file_index: file_index.clone(),
-                    metrics: metrics.clone(),
-                    // With no scan workers here, fetched files still need one slot.
-                    scan_slots: if config.verification.workers > 0 {
-                        verification.slots()
-                    } else {
-                        Arc::new(tokio::sync::Semaphore::new(1))
+                    core: crate::services::proxy::CoreParts {
+                        settings: settings.clone(),
+                        repo: ports.proxy.clone(),
+                        files: ports.files.clone(),
+                        verification: ports.verification.clone(),
+                        blobs: ports.blobs.clone(),
+                        audit: ports.audit.clone(),
+                        pages: pages.clone(),
+                        metrics: metrics.clone(),
+                        scan_slots: proxy_scan_slots.clone(),
+                        tmp_dir: config.tmp_dir(),
                     },
-                    tmp_dir: config.tmp_dir(),
+                    projects: ports.projects.clone(),
+                    file_index: file_index.clone(),
+                })
+                .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let npm_proxy = match &config.proxy_npm {
+            Some(settings) => Some(
+                crate::services::npm::NpmProxy::new(crate::services::npm::NpmProxyParts {
+                    core: crate::services::proxy::CoreParts {
+                        settings: settings.clone(),
+                        repo: ports.proxy.clone(),
+                        files: ports.files.clone(),
+                        verification: ports.verification.clone(),
+                        blobs: ports.blobs.clone(),
+                        audit: ports.audit.clone(),
+                        pages: pages.clone(),
+                        metrics: metrics.clone(),
+                        scan_slots: proxy_scan_slots,
+                        tmp_dir: config.tmp_dir(),
+                    },
+                    projects: ports.projects.clone(),
                 })
                 .map_err(|e| crate::config::ConfigError::Upstream(e.to_string()))?,
             ),
@@ -393,6 +418,7 @@ impl App {
                 registry_url: format!("{}/npm", config.base_url()),
                 tmp_dir: config.tmp_dir(),
                 max_tarball_bytes: config.max_upload_bytes,
+                proxy: npm_proxy,
             },
         ));
         Ok(Self(Arc::new(AppInner {

@@ -30,10 +30,17 @@ async fn start_upstream() -> std::net::SocketAddr {
 /// An app whose catalog holds io.github.alice/weather 1.2.0 (npm weather-npm@1.2.3)
 /// declaring four variables and two arguments; returns it and a token.
 async fn deployable() -> (TestApp, String) {
+    deployable_with(|_| {}).await
+}
+
+async fn deployable_with(
+    tweak: impl FnOnce(&mut wharf_server::config::Config),
+) -> (TestApp, String) {
     let addr = start_upstream().await;
     let t = TestApp::with_config(|c| {
         c.upstream.npm_url = Some(format!("http://{addr}/npm"));
         c.upstream.timeout = Duration::from_millis(500);
+        tweak(c);
     })
     .await;
     let alice = t.token("alice", "read,publish", &[]).await;
@@ -135,6 +142,24 @@ async fn a_valid_request_gives_an_argv_plan_with_the_version_pinned() {
         !r.text().contains(SECRET),
         "a secret never appears in a response"
     );
+}
+
+/// With the npm proxy on, every npm package installs through this registry.
+#[tokio::test]
+async fn with_the_npm_proxy_an_upstream_package_installs_through_wharf() {
+    let (t, token) = deployable_with(|c| {
+        c.proxy_npm = Some(wharf_server::config::proxy::ProxySettings::new(
+            "http://127.0.0.1:9/".into(),
+        ));
+    })
+    .await;
+    let r = validate(&t, &token, &good_request()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let argv = r.json()["plan"]["argv"].clone();
+    assert_eq!(argv[0], "npx");
+    assert_eq!(argv[1], "--registry");
+    assert!(argv[2].as_str().unwrap().ends_with("/npm/"), "{argv}");
+    assert_eq!(argv[4], "weather-npm@1.2.3");
 }
 
 #[tokio::test]

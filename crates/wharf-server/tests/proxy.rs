@@ -283,6 +283,7 @@ async fn the_cooldown_leaves_new_files_out_until_they_are_old_enough() {
     // An administrator admits one version now.
     let proxy = app.app.pypi_proxy.clone().unwrap();
     let admitted = proxy
+        .core()
         .add_rule(
             wharf_core::proxy::RuleKind::Admit,
             wharf_core::proxy::Spec::parse("coolpkg==2.0").unwrap(),

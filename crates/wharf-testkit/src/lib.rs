@@ -18,6 +18,7 @@ use sha2::{Digest as _, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+pub mod fake_npm;
 pub mod fake_pypi;
 pub mod hostile;
 pub mod malicious;

@@ -34,9 +34,11 @@
 mod cache;
 mod error;
 mod fetch;
+pub mod index_client;
 pub mod mcp_client;
 pub mod mcp_registry;
 mod npm;
+pub mod npm_registry;
 mod pypi;
 mod settings;
 pub mod simple;

@@ -65,7 +65,7 @@ impl UpstreamSettings {
 
 /// `raw` as a base URL without its trailing slash, if it is an absolute
 /// http(s) URL with a host and nothing we could not append a path to.
-pub(crate) fn base_url(setting: &'static str, raw: &str) -> Result<String, UpstreamError> {
+pub(crate) fn base_url(setting: &str, raw: &str) -> Result<String, UpstreamError> {
     let fix = "give an absolute http(s) address such as https://registry.example/";
     let url = reqwest::Url::parse(raw)
         .map_err(|e| config(format!("{setting} is not a URL ({e}): {fix}")))?;

@@ -8,32 +8,19 @@
 //! quietly shorter. Entries Wharf cannot serve (no SHA-256, a kind of file it
 //! does not host) are left out.
 
-use crate::fetch::chain;
+use crate::index_client::IndexClient;
+pub use crate::index_client::{FileDownload, IndexSettings, PageFetch};
 use crate::UpstreamError;
-use reqwest::header::{ACCEPT, ETAG, IF_NONE_MATCH};
 use reqwest::Url;
-use std::time::Duration;
 
 const REGISTRY: &str = "pypi";
 const JSON: &str = "application/vnd.pypi.simple.v1+json";
 const ACCEPT_PAGE: &str =
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
 
-/// Where the simple index is, which origins its files may come from, and the
-/// limits on asking it.
-#[derive(Debug, Clone)]
-pub struct SimpleSettings {
-    /// The index's base URL, ending in `/` (`…/simple/`).
-    pub index_url: String,
-    /// Origins (`scheme://host:port`) file URLs may point at besides the index's own.
-    pub file_origins: Vec<String>,
-    /// Deadline to connect and to read a whole page.
-    pub timeout: Duration,
-    /// Deadline for one file download, from the request to the last byte.
-    pub file_timeout: Duration,
-    /// Largest page read.
-    pub max_page_bytes: usize,
-}
+/// Where the simple index is (`…/simple/`), which origins its files may
+/// come from, and the limits on asking it.
+pub type SimpleSettings = IndexSettings;
 
 /// One file as the upstream page describes it, checked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,84 +51,15 @@ pub struct UpstreamPage {
     pub files: Vec<UpstreamFile>,
 }
 
-/// What asking for a page brought back.
-#[derive(Debug)]
-pub enum PageFetch {
-    Page {
-        page: UpstreamPage,
-        etag: Option<String>,
-    },
-    /// 304: the copy with the ETag sent is still current.
-    NotModified,
-    /// 404 or 410.
-    NotFound,
-}
-
-/// A file download in progress.
-pub struct FileDownload {
-    response: reqwest::Response,
-    deadline: tokio::time::Instant,
-    timeout: Duration,
-}
-
-impl FileDownload {
-    /// The declared length, if any.
-    pub fn content_length(&self) -> Option<u64> {
-        self.response.content_length()
-    }
-
-    /// The next piece of the body; `None` at the end.
-    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, UpstreamError> {
-        match tokio::time::timeout_at(self.deadline, self.response.chunk()).await {
-            Ok(Ok(chunk)) => Ok(chunk),
-            Ok(Err(e)) => Err(transport(e)),
-            Err(_) => Err(UpstreamError::unavailable(
-                REGISTRY,
-                format!(
-                    "the file did not arrive within {} s",
-                    self.timeout.as_secs()
-                ),
-            )),
-        }
-    }
-}
-
 /// The client for one upstream simple index.
 pub struct SimpleIndex {
-    client: reqwest::Client,
-    base: Url,
-    origins: Vec<reqwest::Url>,
-    settings: SimpleSettings,
+    client: IndexClient,
 }
 
 impl SimpleIndex {
     pub fn new(settings: SimpleSettings) -> Result<Self, UpstreamError> {
-        let mut raw = crate::settings::base_url("proxy.pypi.upstream", &settings.index_url)?;
-        raw.push('/');
-        let base = Url::parse(&raw).map_err(|e| UpstreamError::Config(e.to_string()))?;
-        let mut origins = vec![base.clone()];
-        for origin in &settings.file_origins {
-            let url = crate::settings::base_url("proxy.pypi.file_origins", origin)?;
-            origins.push(Url::parse(&url).map_err(|e| UpstreamError::Config(e.to_string()))?);
-        }
-        if settings.timeout.is_zero() || settings.file_timeout.is_zero() {
-            return Err(UpstreamError::Config(
-                "proxy.pypi timeouts must not be zero: give a duration such as 10s".into(),
-            ));
-        }
-        // Redirects are not followed: a page or file that moved elsewhere is
-        // an answer we did not ask for.
-        let client = reqwest::Client::builder()
-            .connect_timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("wharf-proxy/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| UpstreamError::Config(format!("cannot prepare the HTTP client: {e}")))?;
         Ok(Self {
-            client,
-            base,
-            origins,
-            settings,
+            client: IndexClient::new(REGISTRY, "proxy.pypi", settings)?,
         })
     }
 
@@ -151,7 +69,7 @@ impl SimpleIndex {
         &self,
         normalized: &str,
         etag: Option<&str>,
-    ) -> Result<PageFetch, UpstreamError> {
+    ) -> Result<PageFetch<UpstreamPage>, UpstreamError> {
         if normalized.is_empty()
             || !normalized
                 .bytes()
@@ -162,134 +80,32 @@ impl SimpleIndex {
                 "the project name is not normalized",
             ));
         }
-        let url = self
-            .base
-            .join(&format!("{normalized}/"))
-            .map_err(|e| UpstreamError::invalid(REGISTRY, e.to_string()))?;
-        let mut request = self
-            .client
-            .get(url.clone())
-            .timeout(self.settings.timeout)
-            .header(ACCEPT, ACCEPT_PAGE);
-        if let Some(etag) = etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        let mut response = request.send().await.map_err(transport)?;
-        let status = response.status().as_u16();
-        match status {
-            200 => {}
-            304 if etag.is_some() => return Ok(PageFetch::NotModified),
-            404 | 410 => return Ok(PageFetch::NotFound),
-            300..=399 => {
-                return Err(UpstreamError::invalid(
-                    REGISTRY,
-                    format!("the page of '{normalized}' answered {status}, a redirect, which is not followed"),
-                ))
+        let what = format!("the page of '{normalized}'");
+        let url = self.client.url(&format!("{normalized}/"))?;
+        let fetched = self.client.page(url, ACCEPT_PAGE, etag, &what).await?;
+        fetched.try_map(|raw| {
+            let is_json = raw
+                .content_type
+                .as_deref()
+                .is_some_and(|v| v.trim_start().starts_with(JSON));
+            let files = if is_json {
+                parse_json(&raw.body)
+            } else {
+                parse_html(&raw.body)
             }
-            _ => {
-                return Err(UpstreamError::unavailable(
-                    REGISTRY,
-                    format!("answered {status}"),
-                ))
-            }
-        }
-        let is_json = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim_start().starts_with(JSON));
-        let etag = response
-            .headers()
-            .get(ETAG)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| v.len() <= 256)
-            .map(str::to_owned);
-        let max = self.settings.max_page_bytes;
-        let too_large = || {
-            UpstreamError::invalid(
-                REGISTRY,
-                format!("the page of '{normalized}' is larger than {max} bytes"),
-            )
-        };
-        if response.content_length().is_some_and(|n| n > max as u64) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if body.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let raw = if is_json {
-            parse_json(&body)
-        } else {
-            parse_html(&body)
-        }
-        .map_err(|reason| {
-            UpstreamError::invalid(
-                REGISTRY,
-                format!("the page of '{normalized}' is unusable: {reason}"),
-            )
-        })?;
-        let page = self.check(&url, raw).map_err(|reason| {
-            UpstreamError::invalid(
-                REGISTRY,
-                format!("the page of '{normalized}' is refused: {reason}"),
-            )
-        })?;
-        Ok(PageFetch::Page { page, etag })
+            .map_err(|reason| {
+                UpstreamError::invalid(REGISTRY, format!("{what} is unusable: {reason}"))
+            })?;
+            self.check(&raw.url, files).map_err(|reason| {
+                UpstreamError::invalid(REGISTRY, format!("{what} is refused: {reason}"))
+            })
+        })
     }
 
     /// Starts downloading `url`, which must be on an allowed origin (it came
     /// from a checked page). Redirects are refused.
     pub async fn download(&self, url: &str) -> Result<FileDownload, UpstreamError> {
-        let parsed =
-            Url::parse(url).map_err(|e| UpstreamError::invalid(REGISTRY, e.to_string()))?;
-        if !self.allowed(&parsed) {
-            return Err(UpstreamError::invalid(
-                REGISTRY,
-                "the file URL is not on an allowed origin",
-            ));
-        }
-        let deadline = tokio::time::Instant::now() + self.settings.file_timeout;
-        let send = self.client.get(parsed).send();
-        let response = match tokio::time::timeout_at(deadline, send).await {
-            Ok(r) => r.map_err(transport)?,
-            Err(_) => {
-                return Err(UpstreamError::unavailable(
-                    REGISTRY,
-                    "no answer for the file in time",
-                ))
-            }
-        };
-        let status = response.status().as_u16();
-        match status {
-            200 => Ok(FileDownload {
-                response,
-                deadline,
-                timeout: self.settings.file_timeout,
-            }),
-            404 | 410 => Err(UpstreamError::invalid(
-                REGISTRY,
-                format!("the file its page lists answered {status}"),
-            )),
-            300..=399 => Err(UpstreamError::invalid(
-                REGISTRY,
-                format!("the file answered {status}, a redirect, which is not followed"),
-            )),
-            _ => Err(UpstreamError::unavailable(
-                REGISTRY,
-                format!("the file answered {status}"),
-            )),
-        }
-    }
-
-    fn allowed(&self, url: &Url) -> bool {
-        matches!(url.scheme(), "http" | "https")
-            && url.username().is_empty()
-            && url.password().is_none()
-            && self.origins.iter().any(|o| o.origin() == url.origin())
+        self.client.download(url).await
     }
 
     /// Resolves and checks each entry; see the module docs for what refuses
@@ -312,7 +128,7 @@ impl SimpleIndex {
             let url = page_url
                 .join(&entry.url)
                 .map_err(|e| format!("the URL of '{filename}' does not resolve: {e}"))?;
-            if !self.allowed(&url) {
+            if !self.client.allowed(&url) {
                 return Err(format!(
                     "the URL of '{filename}' points outside the allowed origins (add its origin to proxy.pypi.file_origins if it is trusted)"
                 ));
@@ -354,18 +170,6 @@ impl SimpleIndex {
 
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn transport(error: reqwest::Error) -> UpstreamError {
-    let error = error.without_url();
-    let reason = if error.is_timeout() {
-        "no answer in time".to_owned()
-    } else if error.is_connect() {
-        format!("cannot connect: {}", chain(&error))
-    } else {
-        chain(&error)
-    };
-    UpstreamError::unavailable(REGISTRY, reason)
 }
 
 /// One entry before it is checked.
@@ -599,6 +403,7 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

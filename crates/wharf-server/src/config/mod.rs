@@ -59,7 +59,9 @@ pub struct Config {
     /// Upstream npm and PyPI registries for MCP package checks; none by default.
     pub upstream: wharf_upstream::UpstreamSettings,
     /// `[proxy.pypi]`: the pull-through proxy, off unless an upstream is set.
-    pub proxy_pypi: Option<proxy::PypiProxy>,
+    pub proxy_pypi: Option<proxy::ProxySettings>,
+    /// `[proxy.npm]`: the npm pull-through proxy, off unless an upstream is set.
+    pub proxy_npm: Option<proxy::ProxySettings>,
     /// `[mcp] public_read_cors`: send `Access-Control-Allow-Origin: *` (without
     /// credentials) on the registry API's reads, so browser-based MCP clients can
     /// read the catalog. Off by default.
@@ -138,6 +140,7 @@ impl Default for Config {
             verification: Verification::default(),
             upstream: wharf_upstream::UpstreamSettings::default(),
             proxy_pypi: None,
+            proxy_npm: None,
             mcp_public_read_cors: false,
             mcp_sync: mcp::McpSync::default(),
         }
@@ -367,7 +370,8 @@ impl Config {
         }
         config.verification = verification::load(from_file.verification.take(), &env)?;
         config.upstream = upstream::load(from_file.upstream.take(), &env)?;
-        config.proxy_pypi = proxy::load(from_file.proxy.take(), &env)?;
+        config.proxy_pypi = proxy::load(from_file.proxy.as_mut(), &env)?;
+        config.proxy_npm = proxy::load_npm(from_file.proxy.as_mut(), &env)?;
         config.connections = connections::load(from_file.connections.take(), &env)?;
         let mcp = from_file.mcp.take().unwrap_or_default();
         config.mcp_sync = mcp::load(&mcp)?;

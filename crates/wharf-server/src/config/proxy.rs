@@ -1,15 +1,17 @@
-//! `[proxy.pypi]`: the pull-through proxy of an upstream simple index. It is
-//! off unless `upstream` is set; there is no default upstream.
+//! `[proxy.pypi]` and `[proxy.npm]`: the pull-through proxies of an upstream
+//! simple index and an upstream npm registry. Each is off unless its
+//! `upstream` is set; there is no default upstream. Both take the same
+//! settings, with their own names and versions in the lists.
 
 use super::ConfigError;
 use serde::Deserialize;
 use std::time::Duration;
 use wharf_core::proxy::Spec;
 
-/// The PyPI proxy's settings.
+/// One proxy's settings.
 #[derive(Debug, Clone)]
-pub struct PypiProxy {
-    /// The upstream simple index, ending in `/simple/` or the like.
+pub struct ProxySettings {
+    /// The upstream index: a simple index (`…/simple/`) or an npm registry.
     pub upstream: String,
     /// Origins the upstream's file URLs may point at besides its own.
     pub file_origins: Vec<String>,
@@ -36,7 +38,10 @@ pub struct PypiProxy {
     pub scan_wait: Duration,
 }
 
-impl PypiProxy {
+/// The PyPI proxy's settings.
+pub type PypiProxy = ProxySettings;
+
+impl ProxySettings {
     /// The defaults, with `upstream` as the index.
     pub fn new(upstream: String) -> Self {
         Self {
@@ -60,12 +65,13 @@ impl PypiProxy {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileProxy {
-    pypi: Option<FilePypiProxy>,
+    pypi: Option<FileOneProxy>,
+    npm: Option<FileOneProxy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct FilePypiProxy {
+pub(super) struct FileOneProxy {
     upstream: Option<String>,
     file_origins: Option<Vec<String>>,
     min_release_age: Option<String>,
@@ -81,20 +87,89 @@ pub(super) struct FilePypiProxy {
     scan_wait: Option<String>,
 }
 
-/// Environment variables (`WHARF_PROXY_PYPI_UPSTREAM`,
+/// The setting names of one proxy, for messages and the environment.
+struct Keys {
+    upstream_env: &'static str,
+    age_env: &'static str,
+    min_release_age: &'static str,
+    page_ttl: &'static str,
+    not_found_ttl: &'static str,
+    timeout: &'static str,
+    file_timeout: &'static str,
+    scan_wait: &'static str,
+    sizes: &'static str,
+    allow_newer: &'static str,
+    deny: &'static str,
+    allow_only: &'static str,
+    spec_fix: &'static str,
+    parse_spec: fn(&str) -> Result<Spec, wharf_core::ValidationError>,
+}
+
+const PYPI_KEYS: Keys = Keys {
+    upstream_env: "WHARF_PROXY_PYPI_UPSTREAM",
+    age_env: "WHARF_PROXY_PYPI_MIN_RELEASE_AGE",
+    min_release_age: "proxy.pypi.min_release_age (WHARF_PROXY_PYPI_MIN_RELEASE_AGE)",
+    page_ttl: "proxy.pypi.page_ttl",
+    not_found_ttl: "proxy.pypi.not_found_ttl",
+    timeout: "proxy.pypi.timeout",
+    file_timeout: "proxy.pypi.file_timeout",
+    scan_wait: "proxy.pypi.scan_wait",
+    sizes: "proxy.pypi.max_page_bytes / max_file_bytes",
+    allow_newer: "proxy.pypi.allow_newer",
+    deny: "proxy.pypi.deny",
+    allow_only: "proxy.pypi.allow_only",
+    spec_fix: "give project names, or NAME==VERSION",
+    parse_spec: Spec::parse,
+};
+
+const NPM_KEYS: Keys = Keys {
+    upstream_env: "WHARF_PROXY_NPM_UPSTREAM",
+    age_env: "WHARF_PROXY_NPM_MIN_RELEASE_AGE",
+    min_release_age: "proxy.npm.min_release_age (WHARF_PROXY_NPM_MIN_RELEASE_AGE)",
+    page_ttl: "proxy.npm.page_ttl",
+    not_found_ttl: "proxy.npm.not_found_ttl",
+    timeout: "proxy.npm.timeout",
+    file_timeout: "proxy.npm.file_timeout",
+    scan_wait: "proxy.npm.scan_wait",
+    sizes: "proxy.npm.max_page_bytes / max_file_bytes",
+    allow_newer: "proxy.npm.allow_newer",
+    deny: "proxy.npm.deny",
+    allow_only: "proxy.npm.allow_only",
+    spec_fix: "give package names, or NAME@VERSION",
+    parse_spec: Spec::parse_npm,
+};
+
+/// `[proxy.pypi]`. Environment variables (`WHARF_PROXY_PYPI_UPSTREAM`,
 /// `WHARF_PROXY_PYPI_MIN_RELEASE_AGE`) win over the file.
 pub(super) fn load(
-    file: Option<FileProxy>,
+    file: Option<&mut FileProxy>,
     env: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<PypiProxy>, ConfigError> {
-    let file = file.and_then(|f| f.pypi).unwrap_or_default();
-    let Some(upstream) = env("WHARF_PROXY_PYPI_UPSTREAM")
+) -> Result<Option<ProxySettings>, ConfigError> {
+    load_one(file.and_then(|f| f.pypi.take()), env, &PYPI_KEYS)
+}
+
+/// `[proxy.npm]`, with `WHARF_PROXY_NPM_UPSTREAM` and
+/// `WHARF_PROXY_NPM_MIN_RELEASE_AGE`.
+pub(super) fn load_npm(
+    file: Option<&mut FileProxy>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<ProxySettings>, ConfigError> {
+    load_one(file.and_then(|f| f.npm.take()), env, &NPM_KEYS)
+}
+
+fn load_one(
+    file: Option<FileOneProxy>,
+    env: &impl Fn(&str) -> Option<String>,
+    keys: &Keys,
+) -> Result<Option<ProxySettings>, ConfigError> {
+    let file = file.unwrap_or_default();
+    let Some(upstream) = env(keys.upstream_env)
         .or(file.upstream)
         .filter(|u| !u.trim().is_empty())
     else {
         return Ok(None);
     };
-    let mut p = PypiProxy::new(upstream);
+    let mut p = ProxySettings::new(upstream);
     let duration = |field: &'static str, raw: Option<String>, default: Duration| match raw {
         None => Ok(default),
         Some(raw) if raw.trim() == "0" => Ok(Duration::ZERO),
@@ -116,19 +191,15 @@ pub(super) fn load(
         Ok(d)
     };
     p.min_release_age = duration(
-        "proxy.pypi.min_release_age (WHARF_PROXY_PYPI_MIN_RELEASE_AGE)",
-        env("WHARF_PROXY_PYPI_MIN_RELEASE_AGE").or(file.min_release_age),
+        keys.min_release_age,
+        env(keys.age_env).or(file.min_release_age),
         p.min_release_age,
     )?;
-    p.page_ttl = positive("proxy.pypi.page_ttl", file.page_ttl, p.page_ttl)?;
-    p.not_found_ttl = positive(
-        "proxy.pypi.not_found_ttl",
-        file.not_found_ttl,
-        p.not_found_ttl,
-    )?;
-    p.timeout = positive("proxy.pypi.timeout", file.timeout, p.timeout)?;
-    p.file_timeout = positive("proxy.pypi.file_timeout", file.file_timeout, p.file_timeout)?;
-    p.scan_wait = positive("proxy.pypi.scan_wait", file.scan_wait, p.scan_wait)?;
+    p.page_ttl = positive(keys.page_ttl, file.page_ttl, p.page_ttl)?;
+    p.not_found_ttl = positive(keys.not_found_ttl, file.not_found_ttl, p.not_found_ttl)?;
+    p.timeout = positive(keys.timeout, file.timeout, p.timeout)?;
+    p.file_timeout = positive(keys.file_timeout, file.file_timeout, p.file_timeout)?;
+    p.scan_wait = positive(keys.scan_wait, file.scan_wait, p.scan_wait)?;
     if let Some(n) = file.max_page_bytes {
         p.max_page_bytes = n;
     }
@@ -137,7 +208,7 @@ pub(super) fn load(
     }
     if p.max_page_bytes == 0 || p.max_file_bytes == 0 {
         return Err(ConfigError::Invalid {
-            field: "proxy.pypi.max_page_bytes / max_file_bytes",
+            field: keys.sizes,
             value: "0".into(),
             fix: "give a size in bytes above zero",
         });
@@ -147,17 +218,17 @@ pub(super) fn load(
         raw.unwrap_or_default()
             .iter()
             .map(|s| {
-                Spec::parse(s).map_err(|e| ConfigError::Invalid {
+                (keys.parse_spec)(s).map_err(|e| ConfigError::Invalid {
                     field,
                     value: e.message,
-                    fix: "give project names, or NAME==VERSION",
+                    fix: keys.spec_fix,
                 })
             })
             .collect::<Result<Vec<_>, _>>()
     };
-    p.allow_newer = specs("proxy.pypi.allow_newer", file.allow_newer)?;
-    p.deny = specs("proxy.pypi.deny", file.deny)?;
-    p.allow_only = specs("proxy.pypi.allow_only", file.allow_only)?;
+    p.allow_newer = specs(keys.allow_newer, file.allow_newer)?;
+    p.deny = specs(keys.deny, file.deny)?;
+    p.allow_only = specs(keys.allow_only, file.allow_only)?;
     Ok(Some(p))
 }
 
@@ -165,22 +236,26 @@ pub(super) fn load(
 mod tests {
     use super::*;
 
-    fn file(text: &str) -> Option<FileProxy> {
-        Some(toml::from_str(text).unwrap())
+    fn file(text: &str) -> FileProxy {
+        toml::from_str(text).unwrap()
     }
 
     #[test]
     fn off_without_an_upstream_and_defaults_to_a_48h_cooldown() {
         assert!(load(None, &|_| None).unwrap().is_none());
         let p = load(
-            file("[pypi]\nupstream = \"http://127.0.0.1:1/simple/\""),
+            Some(&mut file(
+                "[pypi]\nupstream = \"http://127.0.0.1:1/simple/\"",
+            )),
             &|_| None,
         )
         .unwrap()
         .unwrap();
         assert_eq!(p.min_release_age, Duration::from_secs(48 * 3600));
         let off = load(
-            file("[pypi]\nupstream = \"http://127.0.0.1:1/simple/\"\nmin_release_age = \"0\""),
+            Some(&mut file(
+                "[pypi]\nupstream = \"http://127.0.0.1:1/simple/\"\nmin_release_age = \"0\"",
+            )),
             &|_| None,
         )
         .unwrap()
@@ -197,8 +272,39 @@ mod tests {
             ("max_file_bytes = 0", "max_file_bytes"),
         ] {
             let text = format!("[pypi]\nupstream = \"http://127.0.0.1:1/simple/\"\n{text}");
-            let error = load(file(&text), &|_| None).unwrap_err().to_string();
+            let error = load(Some(&mut file(&text)), &|_| None)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(field), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn the_npm_proxy_has_its_own_section_and_specs() {
+        let mut both = file(
+            "[pypi]\nupstream = \"http://127.0.0.1:1/simple/\"\n[npm]\nupstream = \"http://127.0.0.1:2/\"\ndeny = [\"@evil/pkg\", \"left-pad@1.3.0\"]",
+        );
+        let npm = load_npm(Some(&mut both), &|_| None).unwrap().unwrap();
+        assert_eq!(npm.upstream, "http://127.0.0.1:2/");
+        assert_eq!(npm.min_release_age, Duration::from_secs(48 * 3600));
+        assert_eq!(npm.deny[1].to_string(), "left-pad@1.3.0");
+        assert!(load(Some(&mut both), &|_| None).unwrap().is_some());
+        let error = load_npm(
+            Some(&mut file(
+                "[npm]\nupstream = \"http://127.0.0.1:2/\"\ndeny = [\"x==1.0\"]",
+            )),
+            &|_| None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("proxy.npm.deny"), "{error}");
+        let env = |key: &str| (key == "WHARF_PROXY_NPM_MIN_RELEASE_AGE").then(|| "0".to_owned());
+        let off = load_npm(
+            Some(&mut file("[npm]\nupstream = \"http://127.0.0.1:2/\"")),
+            &env,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(off.min_release_age.is_zero());
     }
 }

@@ -66,6 +66,7 @@ impl<E: Into<AppError>> From<E> for NpmFailure {
 impl IntoResponse for NpmFailure {
     fn into_response(self) -> Response {
         let e = self.0;
+        let headers = e.response_headers();
         let mut response = (
             e.status,
             Json(NpmErrorBody {
@@ -74,7 +75,7 @@ impl IntoResponse for NpmFailure {
             }),
         )
             .into_response();
-        for (name, value) in e.headers {
+        for (name, value) in headers {
             response.headers_mut().insert(name, value);
         }
         response
@@ -92,6 +93,7 @@ impl From<NpmError> for AppError {
             NpmError::TooLarge(m) => AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m),
             NpmError::Repo(e) => e.into(),
             NpmError::Blob(e) => e.into(),
+            NpmError::Proxy(e) => e.into(),
             NpmError::Internal(m) => AppError::internal(m),
         }
     }

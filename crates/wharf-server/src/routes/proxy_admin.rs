@@ -1,16 +1,15 @@
-//! `/api/v1/admin/proxy/pypi`: the PyPI proxy's status and runtime rules,
+//! `/api/v1/admin/proxy/{pypi,npm}`: a proxy's status and runtime rules,
 //! for administrators acting as such.
 
 use super::extract::Auth;
 use crate::error::{AppError, ErrorBody};
 use crate::services::auth::Principal;
-use crate::services::proxy::{ProxyStatus, PypiProxy, RuleView};
+use crate::services::proxy::{ProxyCore, ProxyStatus, RuleView};
 use crate::state::App;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use wharf_core::proxy::RuleKind;
 
@@ -37,9 +36,10 @@ pub struct RuleQuery {
     pub spec: String,
 }
 
-/// `GET /api/v1/admin/proxy/pypi`: settings, rules, stored counts, counters.
+/// `GET /api/v1/admin/proxy/{ecosystem}`: settings, rules, stored counts, counters.
 #[utoipa::path(
-    get, path = "/api/v1/admin/proxy/pypi", operation_id = "proxyStatus", tag = "admin",
+    get, path = "/api/v1/admin/proxy/{ecosystem}", operation_id = "proxyStatus", tag = "admin",
+    params(("ecosystem" = String, Path, description = "`pypi` or `npm`")),
     responses(
         (status = 200, body = ProxyStatus),
         (status = 401, body = ErrorBody),
@@ -51,14 +51,16 @@ pub struct RuleQuery {
 pub async fn status(
     State(app): State<App>,
     Auth(who): Auth,
+    Path(ecosystem): Path<String>,
 ) -> Result<Json<ProxyStatus>, AppError> {
-    let proxy = admin_proxy(&app, &who, "read").await?;
+    let proxy = admin_proxy(&app, &who, &ecosystem, "read").await?;
     Ok(Json(proxy.status().await?))
 }
 
-/// `POST /api/v1/admin/proxy/pypi/rules`: adds a deny, allow-only or admit rule, audited.
+/// `POST /api/v1/admin/proxy/{ecosystem}/rules`: adds a deny, allow-only or admit rule, audited.
 #[utoipa::path(
-    post, path = "/api/v1/admin/proxy/pypi/rules", operation_id = "addProxyRule", tag = "admin",
+    post, path = "/api/v1/admin/proxy/{ecosystem}/rules", operation_id = "addProxyRule", tag = "admin",
+    params(("ecosystem" = String, Path, description = "`pypi` or `npm`")),
     request_body = NewRuleBody,
     responses(
         (status = 201, body = RuleView),
@@ -73,11 +75,12 @@ pub async fn status(
 pub async fn add_rule(
     State(app): State<App>,
     Auth(who): Auth,
+    Path(ecosystem): Path<String>,
     body: Result<Json<NewRuleBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<RuleView>), AppError> {
-    let proxy = admin_proxy(&app, &who, "change").await?;
+    let proxy = admin_proxy(&app, &who, &ecosystem, "change").await?;
     let Json(body) = body.map_err(|e| AppError::bad_request("invalid_body", e.body_text()))?;
-    let spec = PypiProxy::check_rule(body.kind, &body.spec, &body.reason)?;
+    let spec = ProxyCore::check_rule(proxy.ecosystem, body.kind, &body.spec, &body.reason)?;
     let added = proxy
         .add_rule(
             body.kind,
@@ -100,10 +103,10 @@ pub async fn add_rule(
     Ok((StatusCode::CREATED, Json(RuleView::from(&added))))
 }
 
-/// `DELETE /api/v1/admin/proxy/pypi/rules?kind=&spec=`: removes a rule, audited.
+/// `DELETE /api/v1/admin/proxy/{ecosystem}/rules?kind=&spec=`: removes a rule, audited.
 #[utoipa::path(
-    delete, path = "/api/v1/admin/proxy/pypi/rules", operation_id = "removeProxyRule", tag = "admin",
-    params(RuleQuery),
+    delete, path = "/api/v1/admin/proxy/{ecosystem}/rules", operation_id = "removeProxyRule", tag = "admin",
+    params(("ecosystem" = String, Path, description = "`pypi` or `npm`"), RuleQuery),
     responses(
         (status = 204, description = "removed"),
         (status = 400, body = ErrorBody),
@@ -116,11 +119,12 @@ pub async fn add_rule(
 pub async fn remove_rule(
     State(app): State<App>,
     Auth(who): Auth,
+    Path(ecosystem): Path<String>,
     query: Result<Query<RuleQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<StatusCode, AppError> {
-    let proxy = admin_proxy(&app, &who, "change").await?;
+    let proxy = admin_proxy(&app, &who, &ecosystem, "change").await?;
     let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
-    let spec = wharf_core::proxy::Spec::parse(&query.spec)?;
+    let spec = wharf_core::proxy::Spec::parse_in(proxy.ecosystem, &query.spec)?;
     if proxy
         .remove_rule(query.kind, &spec, who.event("", "", String::new()))
         .await?
@@ -134,8 +138,13 @@ pub async fn remove_rule(
     }
 }
 
-/// The proxy, for an administrator acting as one; a refusal is audited.
-async fn admin_proxy(app: &App, who: &Principal, what: &str) -> Result<Arc<PypiProxy>, AppError> {
+/// The proxy of `ecosystem`, for an administrator acting as one; a refusal is audited.
+async fn admin_proxy<'a>(
+    app: &'a App,
+    who: &Principal,
+    ecosystem: &str,
+    what: &str,
+) -> Result<&'a ProxyCore, AppError> {
     if !who.acts_as_admin() {
         app.audit.record_admin_refusal(who, "admin:proxy").await?;
         return Err(AppError::forbidden(
@@ -143,7 +152,20 @@ async fn admin_proxy(app: &App, who: &Principal, what: &str) -> Result<Arc<PypiP
             format!("to {what} the proxy's settings needs an administrator and a token with the 'admin' scope"),
         ));
     }
-    app.pypi_proxy.clone().ok_or_else(|| {
-        AppError::not_found("the PyPI proxy is off: set [proxy.pypi] upstream in the configuration")
-    })
+    match ecosystem {
+        "pypi" => app.pypi_proxy.as_deref().map(|p| p.core()).ok_or_else(|| {
+            AppError::not_found(
+                "the PyPI proxy is off: set [proxy.pypi] upstream in the configuration",
+            )
+        }),
+        "npm" => app.npm.proxy().map(|p| p.core()).ok_or_else(|| {
+            AppError::not_found(
+                "the npm proxy is off: set [proxy.npm] upstream in the configuration",
+            )
+        }),
+        other => Err(AppError::not_found(format!(
+            "there is no '{}' proxy: the proxies are pypi and npm",
+            wharf_core::name::printable(other)
+        ))),
+    }
 }

@@ -38,6 +38,8 @@ pub struct Deployments {
     pub(crate) simple_url: String,
     /// This registry's npm registry (`…/npm/`), which hosted npm packages install from.
     pub(crate) npm_url: String,
+    /// Whether `[proxy.npm]` is on, so every npm package installs from `npm_url`.
+    pub(crate) npm_proxied: bool,
 }
 
 /// One problem with a request. `message` and `hint` never quote a value the
@@ -150,7 +152,10 @@ impl Deployments {
             return Err(DeployError::Invalid(errors));
         }
         let resolved = self.resolve(who, target).await?;
-        let plan = plan::build(&resolved, &arguments, &self.simple_url, &self.npm_url)
+        // Through the npm proxy every npm package is this registry's to serve.
+        let npm_registry =
+            (resolved.is_hosted || self.npm_proxied).then_some(self.npm_url.as_str());
+        let plan = plan::build(&resolved, &arguments, &self.simple_url, npm_registry)
             .map_err(|e| DeployError::Invalid(vec![e]))?;
         Ok(Validated {
             server: resolved.server.clone(),

@@ -46,12 +46,13 @@ pub struct ClientServer {
 /// from `simple_url`, this registry's own index, and from nothing else: a
 /// runner's uvx would otherwise resolve the name on its default (public)
 /// index, where anyone can publish a look-alike or a higher version. An npm
-/// package hosted here installs from `npm_url` the same way.
+/// package installs from `npm_registry` the same way, when this registry
+/// serves it (hosted here, or through the npm proxy).
 pub fn build(
     resolved: &Resolved,
     arguments: &[ArgValue],
     simple_url: &str,
-    npm_url: &str,
+    npm_registry: Option<&str>,
 ) -> Result<Plan, FieldError> {
     let package = &resolved.package;
     let version = &resolved.version;
@@ -71,9 +72,9 @@ pub fn build(
     let (runtime, argv) = match package.kind() {
         Some(RegistryType::Npm) => {
             let mut argv = vec!["npx".to_owned()];
-            if resolved.is_hosted {
+            if let Some(registry) = npm_registry {
                 argv.push("--registry".into());
-                argv.push(npm_url.to_owned());
+                argv.push(registry.to_owned());
             }
             push(&mut argv, true);
             argv.push("-y".into());

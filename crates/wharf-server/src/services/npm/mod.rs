@@ -7,9 +7,14 @@
 //! review queue. A version whose tarball is not published is left out of
 //! the packument, and a `latest` tag that points at one is moved to the
 //! newest version that is.
+//!
+//! With `[proxy.npm]`, a name that is not hosted here, in a scope that is
+//! not granted to anyone here, comes from the upstream registry through the
+//! vetted proxy ([`proxy`]).
 
 mod manage;
 pub mod packument;
+pub mod proxy;
 mod publish;
 
 use crate::cache::{Page, PageCache, PageFormat};
@@ -24,6 +29,7 @@ use wharf_core::ports::{
 use wharf_core::Scope;
 
 pub use packument::{AbbreviatedPackument, Packument, SearchResults};
+pub use proxy::{NpmProxy, NpmProxyParts, ProxiedPackument};
 pub use publish::PublishDocument;
 
 /// Why an npm request was refused. The message is what the npm CLI prints.
@@ -47,6 +53,8 @@ pub enum NpmError {
     Repo(#[from] RepoError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error(transparent)]
+    Proxy(#[from] crate::services::proxy::ProxyError),
     #[error("{0}")]
     Internal(String),
 }
@@ -66,6 +74,8 @@ pub struct NpmParts {
     pub tmp_dir: std::path::PathBuf,
     /// The largest tarball accepted.
     pub max_tarball_bytes: u64,
+    /// The proxy of an upstream registry, when `[proxy.npm]` is set.
+    pub proxy: Option<Arc<NpmProxy>>,
 }
 
 /// The npm registry service.
@@ -81,6 +91,7 @@ pub struct Npm {
     registry_url: String,
     tmp_dir: std::path::PathBuf,
     max_tarball_bytes: u64,
+    proxy: Option<Arc<NpmProxy>>,
 }
 
 impl Npm {
@@ -97,7 +108,42 @@ impl Npm {
             registry_url: parts.registry_url,
             tmp_dir: parts.tmp_dir,
             max_tarball_bytes: parts.max_tarball_bytes,
+            proxy: parts.proxy,
         }
+    }
+
+    /// The npm proxy, when one is configured.
+    pub fn proxy(&self) -> Option<&Arc<NpmProxy>> {
+        self.proxy.as_ref()
+    }
+
+    /// The proxy, when `name` may come from upstream: it is not hosted here
+    /// and its scope is not granted to anyone here. Hosted names and scopes
+    /// always win, so upstream is never even asked about them.
+    async fn upstream_for(&self, name: &PackageName) -> Result<Option<&Arc<NpmProxy>>, NpmError> {
+        let Some(proxy) = &self.proxy else {
+            return Ok(None);
+        };
+        if self.repo.npm_package(name.as_str()).await?.is_some() {
+            return Ok(None);
+        }
+        if let Some(scope) = name.scope() {
+            if self.is_hosted_scope(scope).await? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(proxy))
+    }
+
+    /// Whether an administrator granted `@scope/…` names to someone here.
+    async fn is_hosted_scope(&self, scope: &str) -> Result<bool, NpmError> {
+        let prefix = format!("@{scope}/");
+        Ok(self
+            .mcp
+            .namespace_grants(None)
+            .await?
+            .iter()
+            .any(|g| g.glob.starts_with(&prefix)))
     }
 
     /// `<public_url>/npm/`: what `npm config set registry` takes.
@@ -133,6 +179,12 @@ impl Npm {
             PageFormat::NpmFull
         };
         let key = name.project_key();
+        if let Some(page) = self.pages.get(&key, format) {
+            return Ok(page);
+        }
+        if let Some(proxy) = self.upstream_for(name).await? {
+            return self.proxied_page(proxy, name, abbreviated).await;
+        }
         let built = self
             .pages
             .get_or_build(&key, format, || async {
@@ -156,6 +208,40 @@ impl Npm {
             Some(page) => Ok(page),
             None => Err(self.why_missing(name).await),
         }
+    }
+
+    /// A proxied packument, rendered; cached like a hosted one unless it is stale.
+    async fn proxied_page(
+        &self,
+        proxy: &Arc<NpmProxy>,
+        name: &PackageName,
+        abbreviated: bool,
+    ) -> Result<Arc<Page>, NpmError> {
+        let Some(proxied) = proxy.packument(name).await? else {
+            return Err(not_found(name));
+        };
+        if proxied.visible.is_empty() {
+            return Err(NpmError::NotFound(format!(
+                "'{name}' has no version this registry serves yet: {}",
+                describe_held(&proxied)
+            )));
+        }
+        let body = if abbreviated {
+            serde_json::to_vec(&proxied.abbreviated(&self.registry_url))
+        } else {
+            serde_json::to_vec(&proxied.full(&self.registry_url))
+        }
+        .map_err(|e| NpmError::Internal(e.to_string()))?;
+        let page = Arc::new(Page::new(bytes::Bytes::from(body)));
+        if proxied.stale_for.is_none() {
+            let format = if abbreviated {
+                PageFormat::NpmAbbreviated
+            } else {
+                PageFormat::NpmFull
+            };
+            self.pages.put(&name.project_key(), format, page.clone());
+        }
+        Ok(page)
     }
 
     /// Why a packument is not served: no such package, or nothing visible yet.
@@ -188,6 +274,19 @@ impl Npm {
         name: &PackageName,
         version_or_tag: &str,
     ) -> Result<serde_json::Value, NpmError> {
+        if let Some(proxy) = self.upstream_for(name).await? {
+            let proxied = proxy
+                .packument(name)
+                .await?
+                .ok_or_else(|| not_found(name))?;
+            let version = proxied
+                .dist_tags
+                .get(version_or_tag)
+                .map_or(version_or_tag, String::as_str);
+            return proxied
+                .document(version, &self.registry_url)
+                .ok_or_else(|| no_version(name, version_or_tag));
+        }
         let stored = self.stored(name).await?;
         let view = packument::PackageView::of(&stored, &self.registry_url);
         let version = view
@@ -195,12 +294,8 @@ impl Npm {
             .get(version_or_tag)
             .cloned()
             .unwrap_or_else(|| version_or_tag.to_owned());
-        view.version_document(&version).ok_or_else(|| {
-            NpmError::NotFound(format!(
-                "'{name}' has no available version or tag '{}'",
-                wharf_core::name::printable(version_or_tag)
-            ))
-        })
+        view.version_document(&version)
+            .ok_or_else(|| no_version(name, version_or_tag))
     }
 
     /// The stored tarball `file` of `name`, if it may be downloaded.
@@ -209,6 +304,14 @@ impl Npm {
         name: &PackageName,
         file: &str,
     ) -> Result<wharf_core::model::FileRecord, NpmError> {
+        if let Some(proxy) = self.upstream_for(name).await? {
+            return proxy.tarball(name, file).await?.ok_or_else(|| {
+                NpmError::NotFound(format!(
+                    "'{name}' has no tarball '{}'",
+                    wharf_core::name::printable(file)
+                ))
+            });
+        }
         let stored = self.stored(name).await?;
         let found = stored
             .versions
@@ -272,4 +375,25 @@ impl Npm {
 
 fn not_found(name: &PackageName) -> NpmError {
     NpmError::NotFound(format!("'{name}' is not in this registry"))
+}
+
+fn no_version(name: &PackageName, version_or_tag: &str) -> NpmError {
+    NpmError::NotFound(format!(
+        "'{name}' has no available version or tag '{}'",
+        wharf_core::name::printable(version_or_tag)
+    ))
+}
+
+/// The versions a proxied packument leaves out, briefly.
+fn describe_held(proxied: &ProxiedPackument) -> String {
+    match proxied.held_back.first() {
+        None => "upstream lists no version it can serve".into(),
+        Some(first) => format!(
+            "{} version(s) are held back (for example {}: {}, {})",
+            proxied.held_back.len(),
+            first.version,
+            first.reason,
+            first.detail
+        ),
+    }
 }

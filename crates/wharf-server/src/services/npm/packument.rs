@@ -11,7 +11,7 @@ use wharf_core::npm::NpmVersion;
 
 /// The fields of a version document that the abbreviated form keeps (npm's
 /// "corgi" documents): what an installer needs, not the readme or scripts.
-const ABBREVIATED_FIELDS: &[&str] = &[
+pub(super) const ABBREVIATED_FIELDS: &[&str] = &[
     "name",
     "version",
     "deprecated",
@@ -255,8 +255,8 @@ impl<'a> PackageView<'a> {
         );
         let basename = self.stored.name.rsplit('/').next().unwrap_or_default();
         let dist = Dist {
-            integrity: v.integrity.clone(),
-            shasum: v.shasum.clone(),
+            integrity: Some(v.integrity.clone()),
+            shasum: Some(v.shasum.clone()),
             tarball: format!(
                 "{}/{}/-/{basename}-{}.tgz",
                 self.registry_url, self.stored.name, v.version
@@ -283,10 +283,12 @@ impl<'a> PackageView<'a> {
 
 /// A version's `dist` block.
 #[derive(Debug, Serialize)]
-struct Dist {
-    integrity: String,
-    shasum: String,
-    tarball: String,
+pub(super) struct Dist {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shasum: Option<String>,
+    pub tarball: String,
 }
 
 fn manifest_of(v: &StoredVersion) -> Map<String, Value> {

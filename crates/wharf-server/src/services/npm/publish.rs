@@ -300,14 +300,26 @@ impl Npm {
 
     /// The first version of a new name. In a scope, the scope must be the
     /// publisher's: granted to them (`wharf admin namespace grant '@acme/*'`),
-    /// or not yet used here by anybody else.
+    /// or not yet used here by anybody else. With the proxy on, a name
+    /// upstream has would shadow it for every client: only an administrator
+    /// may take one.
     async fn check_new_name(&self, who: &Principal, name: &PackageName) -> Result<(), NpmError> {
-        let Some(scope) = name.scope() else {
-            return Ok(());
-        };
         if who.acts_as_admin() {
             return Ok(());
         }
+        if let Some(proxy) = &self.proxy {
+            let popular = name.scope().is_none()
+                && wharf_scan::PopularNames::bundled(wharf_scan::names::Ecosystem::Npm)
+                    .contains(name.as_str());
+            if popular || proxy.is_known_upstream(name).await? {
+                return Err(NpmError::Forbidden(
+                    crate::services::proxy::ProxyError::UpstreamName(name.to_string()).to_string(),
+                ));
+            }
+        }
+        let Some(scope) = name.scope() else {
+            return Ok(());
+        };
         let grants = self.mcp.namespace_grants(None).await?;
         let scope_glob = |g: &str| g.starts_with(&format!("@{scope}/"));
         if grants
