@@ -413,7 +413,7 @@ impl NpmProxy {
 
 /// Where a held proxied tarball's report is read.
 const REVIEW: &str =
-    "an administrator sees its report in the review queue (wharf admin review list)";
+    "an administrator sees its report in the review queue (wharf admin quarantine list, or /admin/review)";
 
 fn integrity(sha512: &[u8]) -> String {
     use base64::Engine;
