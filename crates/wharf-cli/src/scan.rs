@@ -44,9 +44,10 @@ pub fn run(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
 /// One file's report and its size in bytes.
 type Scanned = anyhow::Result<(Report, u64)>;
 
-/// Scans every file, one per core at a time, and hands each result to `emit` in
-/// the order the files were given, as soon as those before it are done. The first
-/// error `emit` returns stops the scan and is returned.
+/// Scans every file, one per core at a time, largest first (so that one big file
+/// started last does not keep a core busy after the others are done), and hands
+/// each result to `emit` in the order the files were given, as soon as those
+/// before it are done. The first error `emit` returns stops the scan and is returned.
 fn scan_each(
     files: &[PathBuf],
     mut emit: impl FnMut(usize, Scanned) -> anyhow::Result<()>,
@@ -56,19 +57,21 @@ fn scan_each(
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(files.len().max(1));
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(std::fs::metadata(&files[i]).map_or(0, |m| m.len())));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let (done, results) = std::sync::mpsc::channel::<(usize, Scanned)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let done = done.clone();
-            let (next, stop) = (&next, &stop);
+            let (next, stop, order) = (&next, &stop, &order);
             scope.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else {
+                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         return;
                     };
+                    let path = &files[i];
                     if done.send((i, scan_one(path))).is_err() {
                         return;
                     }
@@ -183,6 +186,27 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, (0..7).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn larger_files_run_first_but_results_keep_the_given_order() {
+        let dir = tempfile::tempdir().unwrap();
+        // Growing sizes: the last file given is the first one scanned.
+        let files: Vec<PathBuf> = (0..6)
+            .map(|i| {
+                let path = dir.path().join(format!("notes-{i}.txt"));
+                std::fs::write(&path, vec![b'x'; 1000 * (i + 1)]).unwrap();
+                path
+            })
+            .collect();
+        let mut seen = Vec::new();
+        scan_each(&files, |i, result| {
+            seen.push(i);
+            assert!(result.is_err(), "a .txt cannot be scanned");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, (0..6).collect::<Vec<_>>());
     }
 
     #[test]

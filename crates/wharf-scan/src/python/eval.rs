@@ -996,6 +996,8 @@ impl<'a> Analyzer<'a> {
             Expr::Set(s) => self.sequence(&s.elts),
             Expr::Dict(d) => {
                 let mut v = Value::unknown();
+                v.items.reserve_exact(d.items.len().min(MAX_ITEMS));
+                v.keys.reserve_exact(d.items.len().min(MAX_ITEMS));
                 for item in &d.items {
                     let key = item.key.as_ref().map(|k| self.expr(k));
                     let value = self.expr(&item.value);
@@ -1038,6 +1040,9 @@ impl<'a> Analyzer<'a> {
 
     fn sequence(&mut self, elts: &'a [Expr]) -> Value {
         let mut v = Value::unknown();
+        // Sized once: a long literal (a table of thousands of tuples) would
+        // otherwise be moved again at every growth.
+        v.items.reserve_exact(elts.len().min(MAX_ITEMS));
         for e in elts {
             let item = self.expr(e);
             v.taint |= item.deep_taint();
