@@ -95,12 +95,6 @@ enum Command {
     },
 }
 
-/// mimalloc: the scanner and the server allocate many small, short-lived
-/// values (syntax trees, folded constants, JSON), which it serves faster and
-/// with less fragmentation than the system allocator (bench/scan).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
